@@ -1,0 +1,126 @@
+# Gateway MTA firmware -- top-level build.
+#
+#   make [BOARD=mps2-an385|host]   firmware image (+ map file) for one board
+#   make run                       boot the default board in QEMU, console on this terminal
+#   make test                      unit tests (cmocka) + integration tests (pytest, QEMU)
+#   make size                      flash/RAM split: firmware, drivers, port, lwIP, mbedTLS
+#   make deps                      install/fetch what is missing (Debian bookworm only)
+#
+# Everything third-party comes from Debian: apt packages, and the lwIP and
+# mbedTLS source packages unpacked by port/deps.sh into $(DEPS) (git-ignored).
+
+BOARD     ?= mps2-an385
+BUILD     := build/$(BOARD)
+DEPS      := .cache/deps
+LWIPDIR   := $(DEPS)/lwip/src
+PYTHON    := /usr/bin/python3
+SMTP_PORT ?= 2525
+SMARTHOST_PORT ?= 2526
+FLASH     ?= $(BUILD)/flash.img
+
+.DEFAULT_GOAL := all
+.PHONY: all deps run test unit integration size clean bench FORCE
+
+# ---------------------------------------------------------------- sources
+FW_SRCS     := $(sort $(wildcard firmware/*.c))
+PORT_SRCS   := $(sort $(wildcard port/*.c))
+# lwIP: IPv4 core, raw/altcp API, ethernet netif (boards add slipif with its sio glue).  No sockets/netconn (NO_SYS=1).
+LWIP_SRCS   := $(addprefix $(LWIPDIR)/core/,init.c def.c dns.c inet_chksum.c ip.c mem.c memp.c \
+                 netif.c pbuf.c raw.c stats.c sys.c altcp.c altcp_alloc.c altcp_tcp.c tcp.c \
+                 tcp_in.c tcp_out.c timeouts.c udp.c) \
+               $(addprefix $(LWIPDIR)/core/ipv4/,dhcp.c etharp.c icmp.c ip4_frag.c ip4.c ip4_addr.c) \
+               $(LWIPDIR)/api/err.c $(LWIPDIR)/netif/ethernet.c
+MBEDTLS_SRCS :=
+
+# The board file sets CC, ARCH_FLAGS, BOARD_SRCS, DRIVER_SRCS, BOARD_LDFLAGS,
+# IMAGE and (for QEMU boards) QEMU_CMD.
+include boards/$(BOARD)/board.mk
+
+INCLUDES := -Ifirmware -Iport -Iboards/$(BOARD) -Idrivers -I$(LWIPDIR)/include
+DEFS     := -DBOARD_NAME=\"$(BOARD)\"
+# Project code: warnings are errors.  Third-party code: compiled with its own warnings, not -Werror.
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS_COMMON := -std=gnu11 -g -ffunction-sections -fdata-sections $(ARCH_FLAGS) $(OPT) $(DEFS) \
+                 -include board_opts.h $(INCLUDES)
+PROJ_CFLAGS := $(CFLAGS_COMMON) $(WARN)
+TP_CFLAGS   := $(CFLAGS_COMMON) -w
+
+PROJ_SRCS := $(FW_SRCS) $(PORT_SRCS) $(BOARD_SRCS) $(DRIVER_SRCS)
+TP_SRCS   := $(LWIP_SRCS) $(MBEDTLS_SRCS)
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(subst $(DEPS)/,deps/,$(1)))
+PROJ_OBJS := $(call obj,$(PROJ_SRCS))
+TP_OBJS   := $(call obj,$(TP_SRCS))
+OBJS      := $(PROJ_OBJS) $(TP_OBJS)
+
+# ---------------------------------------------------------------- deps
+DEPS_STAMP := $(DEPS)/lwip/.stamp-2.1.3+dfsg1-2
+deps:
+	@sh port/deps.sh
+
+$(DEPS_STAMP):
+	@sh port/deps.sh
+
+# ---------------------------------------------------------------- build
+all: $(IMAGE)
+
+$(BUILD)/obj/deps/%.o: $(DEPS)/%.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"
+	@$(CC) $(TP_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"
+	@$(CC) $(PROJ_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(OBJS:.o=.d)
+
+# No heap: the malloc family and _sbrk are wrapped to symbols that do not
+# exist, so any reference fails the link; port/check_heap.sh then double-checks
+# the image's symbol table.
+NOHEAP_SYMS := malloc free calloc realloc _malloc_r _free_r _calloc_r _realloc_r _sbrk _sbrk_r
+NOHEAP_LDFLAGS := $(foreach s,$(NOHEAP_SYMS),-Wl,--wrap=$(s))
+
+$(IMAGE): $(OBJS) boards/$(BOARD)/board.mk
+	@echo "  LD  $@"
+	@$(CC) $(ARCH_FLAGS) $(OBJS) $(BOARD_LDFLAGS) $(NOHEAP_LDFLAGS) -Wl,-Map=$(BUILD)/$(notdir $(IMAGE)).map -o $@
+	@sh port/check_heap.sh $(NM) $@ $(BOARD) $(PROJ_OBJS) $(TP_OBJS)
+
+size: $(IMAGE)
+	@$(PYTHON) tests/tools/size_report.py --board $(BOARD) --map $(BUILD)/$(notdir $(IMAGE)).map \
+	    --flash-budget $(FLASH_BUDGET) --ram-budget $(RAM_BUDGET) --elf $(IMAGE) --out $(BUILD)/size.txt
+
+# ---------------------------------------------------------------- run
+run: deps $(IMAGE)
+	@mkdir -p $(dir $(FLASH))
+	$(QEMU_CMD)
+
+# ---------------------------------------------------------------- tests
+UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
+UNIT_BUILD := build/unit
+UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -fsanitize=address,undefined \
+               -fno-omit-frame-pointer -Ifirmware -Iport -Itests/unit -DUNIT_TEST
+unit_srcs = $(shell sed -n '1s/^.*unit:\(.*\)\*\/.*$$/\1/p' tests/unit/$(1).c)
+
+define UNIT_RULE
+$(UNIT_BUILD)/$(1): tests/unit/$(1).c $(call unit_srcs,$(1)) $(wildcard firmware/*.h)
+	@mkdir -p $(UNIT_BUILD)
+	@echo "  CC  $$@"
+	@gcc $(UNIT_CFLAGS) $$< $(call unit_srcs,$(1)) -lcmocka -o $$@
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call UNIT_RULE,$(t))))
+
+unit: deps $(addprefix $(UNIT_BUILD)/,$(UNIT_TESTS))
+	@fail=0; for t in $(UNIT_TESTS); do \
+	    echo "== $$t"; $(UNIT_BUILD)/$$t || fail=1; \
+	done; [ $$fail = 0 ] || { echo "unit tests FAILED"; exit 1; }
+
+integration: deps
+	@$(MAKE) --no-print-directory BOARD=mps2-an385 all
+	@$(MAKE) --no-print-directory BOARD=host all
+	@$(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
+
+test: unit integration
+
+clean:
+	rm -rf build

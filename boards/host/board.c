@@ -1,0 +1,251 @@
+/* Host board: the firmware as a Linux process.
+ *
+ *   mta-host [--netif NAME=TAPDEV[,IP/PREFIX[,GW[,HOSTNAME]]]]...
+ *
+ * Each --netif attaches a TAP device (it must exist or the process needs
+ * CAP_NET_ADMIN) as an Ethernet netif.  The console is stdin/stdout; when
+ * stdin is a terminal it is put in raw mode so the firmware's own line editor
+ * works exactly as on the serial console. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
+
+#include "board.h"
+#include "nif.h"
+#include "ethif.h"
+#include "tap/tap.h"
+#include "lwip/ip4_addr.h"
+
+#define HOST_MAX_TAPS NIF_MAX
+
+typedef struct host_nif {
+    char name[NIF_NAME_MAX];
+    char ip[16], mask[16], gw[16];
+    char hostname[NIF_HOSTNAME_MAX];
+    tap_config_t cfg;
+    char ifname[16];
+    tap_t tap;
+    ethif_t eth;
+} host_nif_t;
+
+static host_nif_t taps[HOST_MAX_TAPS];
+static unsigned n_taps;
+static struct termios saved_tio;
+static int tio_saved;
+static char **saved_argv;
+
+static int drv_send(void *dev, const void *const *parts, const uint16_t *lens, unsigned n)
+{
+    return tap_send(dev, parts, lens, n);
+}
+static int drv_recv(void *dev, void *dst, size_t cap)
+{
+    return tap_recv(dev, dst, cap);
+}
+static bool drv_link(void *dev)
+{
+    return tap_link_up(dev);
+}
+static const ethif_driver_t tap_driver = { drv_send, drv_recv, drv_link };
+
+static void restore_tty(void)
+{
+    if (tio_saved) {
+        tcsetattr(0, TCSANOW, &saved_tio);
+    }
+}
+
+static void prefix_to_mask(unsigned prefix, char *out, size_t n)
+{
+    uint32_t m = prefix == 0 ? 0 : 0xFFFFFFFFu << (32 - prefix);
+    snprintf(out, n, "%u.%u.%u.%u", m >> 24, (m >> 16) & 255, (m >> 8) & 255, m & 255);
+}
+
+/* NAME=TAPDEV[,IP/PREFIX[,GW[,HOSTNAME]]] */
+static int parse_netif(const char *arg)
+{
+    if (n_taps >= HOST_MAX_TAPS) {
+        return -1;
+    }
+    host_nif_t *h = &taps[n_taps];
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", arg);
+    char *eq = strchr(buf, '=');
+    if (eq == NULL || eq == buf || (size_t)(eq - buf) >= sizeof(h->name)) {
+        return -1;
+    }
+    *eq = 0;
+    memcpy(h->name, buf, (size_t)(eq - buf) + 1);
+    char *save = NULL;
+    char *dev = strtok_r(eq + 1, ",", &save);
+    char *ipp = strtok_r(NULL, ",", &save);
+    char *gw = strtok_r(NULL, ",", &save);
+    char *hn = strtok_r(NULL, ",", &save);
+    if (dev == NULL) {
+        return -1;
+    }
+    snprintf(h->ifname, sizeof(h->ifname), "%s", dev);
+    snprintf(h->ip, sizeof(h->ip), "0.0.0.0");
+    snprintf(h->mask, sizeof(h->mask), "0.0.0.0");
+    snprintf(h->gw, sizeof(h->gw), "%s", gw ? gw : "0.0.0.0");
+    snprintf(h->hostname, sizeof(h->hostname), "%s", hn ? hn : "mta.invalid");
+    if (ipp) {
+        char *slash = strchr(ipp, '/');
+        unsigned prefix = 24;
+        if (slash) {
+            *slash = 0;
+            prefix = (unsigned)atoi(slash + 1);
+            if (prefix > 32) {
+                return -1;
+            }
+        }
+        snprintf(h->ip, sizeof(h->ip), "%s", ipp);
+        prefix_to_mask(prefix, h->mask, sizeof(h->mask));
+    }
+    h->cfg.ifname = h->ifname;
+    n_taps++;
+    return 0;
+}
+
+void board_init(int argc, char **argv)
+{
+    saved_argv = argv;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--netif") == 0 && i + 1 < argc) {
+            if (parse_netif(argv[++i]) < 0) {
+                fprintf(stderr, "mta-host: bad --netif '%s' (want NAME=TAPDEV[,IP/PREFIX[,GW[,HOSTNAME]]])\n", argv[i]);
+                exit(2);
+            }
+        } else {
+            fprintf(stderr, "usage: %s [--netif NAME=TAPDEV[,IP/PREFIX[,GW[,HOSTNAME]]]]...\n", argv[0]);
+            exit(2);
+        }
+    }
+    if (isatty(0) && tcgetattr(0, &saved_tio) == 0) {
+        struct termios t = saved_tio;
+        cfmakeraw(&t);
+        t.c_oflag |= OPOST; /* keep \n -> \r\n off: the console already sends CRLF */
+        t.c_oflag &= ~(tcflag_t)ONLCR;
+        tio_saved = 1;
+        tcsetattr(0, TCSANOW, &t);
+        atexit(restore_tty);
+    }
+    fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_NONBLOCK);
+    fcntl(1, F_SETFL, fcntl(1, F_GETFL) | O_NONBLOCK);
+}
+
+void board_netifs_init(void)
+{
+    for (unsigned i = 0; i < n_taps; i++) {
+        host_nif_t *h = &taps[i];
+        int r = tap_open(&h->tap, &h->cfg);
+        if (r < 0) {
+            /* Not fatal: the netif is registered without a device so it shows as
+             * down and the MTA serves the others (the 9321 path). */
+            fprintf(stderr, "mta-host: cannot open TAP %s: %s\n", h->ifname, strerror(-r));
+            h->tap.fd = -1;
+        }
+        uint8_t mac[6] = { 0x02, 0x00, 0x5e, 0x00, 0x01, (uint8_t)(i + 1) };
+        ethif_add(&h->eth, &tap_driver, &h->tap, mac);
+        int idx = nif_register(h->name, "tap", &h->eth.netif);
+        if (idx >= 0) {
+            nif_configure((uint8_t)idx, h->ip, h->mask, h->gw, h->hostname, h->tap.fd >= 0);
+        }
+        if (i == 0) {
+            netif_set_default(&h->eth.netif);
+        }
+    }
+}
+
+uint32_t board_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    static int64_t base = -1;
+    int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (base < 0) {
+        base = ms;
+    }
+    return (uint32_t)(ms - base);
+}
+
+uint32_t board_rand(void)
+{
+    uint32_t r = 0;
+    if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+        r = (uint32_t)rand();
+    }
+    return r;
+}
+
+size_t board_console_read(uint8_t *buf, size_t max)
+{
+    ssize_t n = read(0, buf, max);
+    if (n == 0) {
+        /* stdin closed: a script drove us to the end without `poweroff`. */
+        return BOARD_CONSOLE_EOF;
+    }
+    return n > 0 ? (size_t)n : 0;
+}
+
+size_t board_console_write(const uint8_t *buf, size_t n)
+{
+    ssize_t w = write(1, buf, n);
+    return w > 0 ? (size_t)w : 0;
+}
+
+void board_poll(void)
+{
+    for (unsigned i = 0; i < n_taps; i++) {
+        if (taps[i].tap.fd >= 0) {
+            ethif_poll(&taps[i].eth);
+        }
+    }
+}
+
+void board_idle(uint32_t max_ms)
+{
+    struct pollfd pfd[HOST_MAX_TAPS + 1];
+    unsigned n = 0;
+    pfd[n].fd = 0;
+    pfd[n++].events = POLLIN;
+    for (unsigned i = 0; i < n_taps; i++) {
+        if (taps[i].tap.fd >= 0) {
+            pfd[n].fd = taps[i].tap.fd;
+            pfd[n++].events = POLLIN;
+        }
+    }
+    poll(pfd, n, (int)(max_ms > 1000 ? 1000 : max_ms));
+}
+
+void board_reboot(void)
+{
+    restore_tty();
+    execv("/proc/self/exe", saved_argv);
+    _exit(1);
+}
+
+void board_poweroff(int status)
+{
+    restore_tty();
+    exit(status);
+}
+
+const char *board_describe(void)
+{
+    return "host (Linux process, TAP netifs)";
+}
+
+int main(int argc, char **argv)
+{
+    extern void mta_run(int argc, char **argv) __attribute__((noreturn));
+    mta_run(argc, argv);
+}

@@ -1,0 +1,21 @@
+/* mta.h - start-up and the main loop of the MTA firmware. */
+#ifndef MTA_H
+#define MTA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MTA_VERSION "0.1.0"
+
+/* Initialise everything and run the main loop forever:
+ * drivers -> lwIP input -> timeouts -> MTA work -> console -> sleep. */
+void mta_run(int argc, char **argv) __attribute__((noreturn));
+
+/* Orderly stop: flush the console, close what must be closed, then reboot
+ * or power off with `status`. */
+void mta_shutdown(bool reboot, int status) __attribute__((noreturn));
+
+/* Seconds since boot, for the queue and the retry schedule. */
+uint32_t mta_uptime_s(void);
+
+#endif

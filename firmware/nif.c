@@ -1,0 +1,105 @@
+#include "nif.h"
+#include <string.h>
+#include "lwip/ip4_addr.h"
+#include "evt.h"
+
+static nif_t nifs[NIF_MAX];
+static unsigned n_nifs;
+
+static void nif_link_cb(struct netif *netif)
+{
+    int i = nif_index_of(netif);
+    if (i < 0) {
+        return;
+    }
+    evt_log(netif_is_link_up(netif) ? EVT_NETIF_LINK_UP : EVT_NETIF_LINK_DOWN, (uint8_t)i, 0);
+}
+
+static void nif_status_cb(struct netif *netif)
+{
+    int i = nif_index_of(netif);
+    if (i < 0) {
+        return;
+    }
+    evt_log(EVT_NETIF_ADDR, (uint8_t)i, lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(netif))));
+}
+
+int nif_register(const char *name, const char *kind, struct netif *netif)
+{
+    if (n_nifs >= NIF_MAX || strlen(name) >= NIF_NAME_MAX || nif_find(name) >= 0) {
+        return -1;
+    }
+    nif_t *n = &nifs[n_nifs];
+    memset(n, 0, sizeof(*n));
+    strcpy(n->name, name);
+    n->kind = kind;
+    n->netif = netif;
+    netif_set_link_callback(netif, nif_link_cb);
+    netif_set_status_callback(netif, nif_status_cb);
+    return (int)n_nifs++;
+}
+
+int nif_configure(uint8_t idx, const char *ip, const char *mask, const char *gw,
+                  const char *hostname, bool admin_up)
+{
+    nif_t *n = nif_at(idx);
+    ip4_addr_t a, m, g;
+    if (n == NULL || !ip4addr_aton(ip, &a) || !ip4addr_aton(mask, &m) || !ip4addr_aton(gw, &g) ||
+        strlen(hostname) >= NIF_HOSTNAME_MAX) {
+        return -1;
+    }
+    strcpy(n->hostname, hostname);
+    netif_set_addr(n->netif, &a, &m, &g);
+#if LWIP_NETIF_HOSTNAME
+    n->netif->hostname = n->hostname;
+#endif
+    n->admin_up = admin_up;
+    if (admin_up) {
+        netif_set_up(n->netif);
+    } else {
+        netif_set_down(n->netif);
+    }
+    return 0;
+}
+
+unsigned nif_count(void)
+{
+    return n_nifs;
+}
+
+nif_t *nif_at(uint8_t idx)
+{
+    return idx < n_nifs ? &nifs[idx] : NULL;
+}
+
+int nif_find(const char *name)
+{
+    for (unsigned i = 0; i < n_nifs; i++) {
+        if (strcmp(nifs[i].name, name) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+int nif_index_of(const struct netif *netif)
+{
+    for (unsigned i = 0; i < n_nifs; i++) {
+        if (nifs[i].netif == netif) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+const char *nif_name(uint8_t idx)
+{
+    return idx < n_nifs ? nifs[idx].name : "?";
+}
+
+bool nif_usable(uint8_t idx)
+{
+    nif_t *n = nif_at(idx);
+    return n != NULL && n->admin_up && netif_is_up(n->netif) && netif_is_link_up(n->netif) &&
+           !ip4_addr_isany_val(*netif_ip4_addr(n->netif));
+}

@@ -1,0 +1,102 @@
+/* lwIP options for the gateway MTA.  lwIP's opt.h reads this file and fills
+ * every option not set here with its own default.  The board's board_opts.h
+ * (force-included before everything) may override the pool sizes marked
+ * "board" below.  Units and reasons are given for every value we set. */
+#ifndef PORT_LWIPOPTS_H
+#define PORT_LWIPOPTS_H
+
+/* ---- System: bare metal, one thread, raw/altcp API only ---- */
+#define NO_SYS                      1   /* main loop calls lwIP; no RTOS */
+#define SYS_LIGHTWEIGHT_PROT        0   /* lwIP is never entered from an ISR */
+#define LWIP_SOCKET                 0
+#define LWIP_NETCONN                0
+#define LWIP_ALTCP                  1   /* SMTP code uses altcp so TLS layers in later */
+#define LWIP_ALTCP_TLS              0   /* until the TLS issue lands */
+#define LWIP_TIMERS                 1
+
+/* ---- Memory: everything static.  mem.c's heap is one static array
+ * (ram_heap[MEM_SIZE]); pools are static arrays from memp.c. ---- */
+#define MEM_LIBC_MALLOC             0   /* never libc malloc */
+#define MEMP_MEM_MALLOC             0
+#define MEM_ALIGNMENT               4   /* Cortex-M3 word */
+#ifndef MEM_SIZE
+#define MEM_SIZE                    (24 * 1024) /* bytes, board: TX segments (TCP_SND_BUF per conn) + ICMP */
+#endif
+#ifndef PBUF_POOL_SIZE
+#define PBUF_POOL_SIZE              24  /* RX buffers: one full-size frame each */
+#endif
+/* One RX pbuf holds a whole Ethernet frame (1514 + VLAN slack), so the MAC
+ * driver reads a frame straight into one buffer. */
+#define PBUF_POOL_BUFSIZE           1536
+#ifndef MEMP_NUM_TCP_PCB
+#define MEMP_NUM_TCP_PCB            16  /* board: SMTPD sessions + SMTPC connections + TIME_WAIT slack */
+#endif
+#ifndef MEMP_NUM_TCP_PCB_LISTEN
+#define MEMP_NUM_TCP_PCB_LISTEN     6   /* one SMTP listener per netif */
+#endif
+#ifndef MEMP_NUM_TCP_SEG
+#define MEMP_NUM_TCP_SEG            64  /* queued TX segments over all connections */
+#endif
+#define MEMP_NUM_UDP_PCB            4   /* DHCP, SNTP, DNS */
+#define MEMP_NUM_RAW_PCB            2   /* console ping */
+#define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)
+#define MEMP_NUM_ALTCP_PCB          MEMP_NUM_TCP_PCB
+#define MEMP_NUM_ARP_QUEUE          16
+#define ARP_TABLE_SIZE              16
+
+/* ---- Protocols ---- */
+#define LWIP_IPV4                   1
+#define LWIP_IPV6                   0   /* not yet: IPv4 is what the gateways use */
+#define LWIP_ARP                    1
+#define LWIP_ETHERNET               1
+#define LWIP_ICMP                   1
+#define LWIP_RAW                    1   /* console ping */
+#define LWIP_UDP                    1
+#define LWIP_TCP                    1
+#define LWIP_DHCP                   1
+#define LWIP_DNS                    0
+#define LWIP_IGMP                   0
+#define LWIP_AUTOIP                 0
+#define IP_REASSEMBLY               0   /* SMTP uses TCP; no big datagrams expected */
+#define IP_FRAG                     0
+#define LWIP_NETIF_HOSTNAME         1
+#define LWIP_NETIF_STATUS_CALLBACK  1
+#define LWIP_NETIF_LINK_CALLBACK    1
+#define LWIP_SINGLE_NETIF           0   /* a gateway is multihomed by definition */
+#define LWIP_NETIF_LOOPBACK         0
+
+/* ---- TCP tuned for SMTP: many short dialogues, bodies of a few KiB ---- */
+#define TCP_MSS                     1460
+#ifndef TCP_WND
+#define TCP_WND                     (4 * TCP_MSS)   /* board: per-connection receive window */
+#endif
+#ifndef TCP_SND_BUF
+#define TCP_SND_BUF                 (4 * TCP_MSS)   /* board: per-connection send buffer */
+#endif
+#define TCP_SND_QUEUELEN            ((4 * (TCP_SND_BUF) + (TCP_MSS - 1)) / (TCP_MSS))
+#define TCP_QUEUE_OOSEQ             0   /* out-of-order segments are rare on a LAN; saves pbufs */
+#define TCP_LISTEN_BACKLOG          1
+#define LWIP_TCP_KEEPALIVE          1   /* reap sessions from vanished clients */
+#define LWIP_TCP_TIMESTAMPS         0
+
+/* ---- Statistics: counters for `show netif` and pool use for `show mem` ---- */
+#define LWIP_STATS                  1
+#define LWIP_STATS_DISPLAY          0
+#define MEM_STATS                   1
+#define MEMP_STATS                  1
+#define LINK_STATS                  1
+#define MIB2_STATS                  1   /* per-netif in/out counters */
+#define IP_STATS                    0
+#define ICMP_STATS                  0
+#define UDP_STATS                   0
+#define TCP_STATS                   1
+#define SYS_STATS                   0
+
+/* ---- Checksums in software (neither MAC offloads them) ---- */
+#define LWIP_CHECKSUM_ON_COPY       1
+
+/* ---- Hooks: the MTA binds each delivery to the netif its route names ---- */
+#define LWIP_HOOK_FILENAME          "port_hooks.h"
+
+#define LWIP_DEBUG                  0
+#endif

@@ -1,0 +1,110 @@
+"""Drive a device (QEMU board or host board) through its serial console.
+
+The device runs as a child process with the console on its stdin/stdout, as a
+field engineer's terminal would see it.  A reader thread collects everything
+the console prints; expect() waits, bounded in time, for a pattern.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PROMPT = "mta> "
+ANSI = re.compile(rb"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Device:
+    def __init__(self, argv, name="device", cwd=ROOT, env=None):
+        self.argv = argv
+        self.name = name
+        self.buf = b""
+        self.mark = 0
+        self.lock = threading.Condition()
+        self.proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        while True:
+            try:
+                chunk = os.read(self.proc.stdout.fileno(), 4096)
+            except OSError:
+                chunk = b""
+            with self.lock:
+                if not chunk:
+                    self.lock.notify_all()
+                    return
+                self.buf += chunk
+                self.lock.notify_all()
+
+    @property
+    def text(self):
+        return ANSI.sub(b"", self.buf).decode("utf-8", "replace").replace("\r\n", "\n")
+
+    def expect(self, pattern, timeout=10.0):
+        """Wait until `pattern` (regex) appears in output after the mark; return the match.
+        The mark moves past the match, so successive expects read forward."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                text = self.text
+                m = rx.search(text, self.mark)
+                if m:
+                    self.mark = m.end()
+                    return m
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self.reader.is_alive()):
+                    tail = text[self.mark:][-2000:]
+                    raise TimeoutError(f"{self.name}: no /{pattern}/ within {timeout}s; output since mark:\n{tail}")
+                self.lock.wait(min(left, 0.2))
+
+    def send(self, data):
+        if isinstance(data, str):
+            data = data.encode()
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def cmd(self, line, timeout=10.0):
+        """Type a command line, return everything it printed up to the next prompt."""
+        self.send(line + "\r")
+        start = self.expect(re.escape(line) + r"\n", timeout).end()
+        m = self.expect(re.escape(PROMPT), timeout)
+        return self.text[start:m.start()]
+
+    def wait_exit(self, timeout=10.0):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self):
+        """Stop the process we started (by PID, its own session only)."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(5)
+
+
+def qemu_mps2(smtp_port, smarthost_port, extra=None, image=None):
+    image = image or os.path.join(ROOT, "build", "mps2-an385", "mta.elf")
+    nic = (f"user,model=lan9118,restrict=on,net=10.0.2.0/24,"
+           f"hostfwd=tcp:127.0.0.1:{smtp_port}-:25,"
+           f"guestfwd=tcp:10.0.2.100:25-cmd:socat - TCP:127.0.0.1:{smarthost_port}")
+    argv = ["qemu-system-arm", "-M", "mps2-an385", "-nographic", "-serial", "mon:stdio",
+            "-semihosting-config", "enable=on,target=native", "-nic", nic, "-kernel", image]
+    return argv + (extra or [])
