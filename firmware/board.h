@@ -18,6 +18,9 @@ void board_init(int argc, char **argv);
 void board_netifs_init(void);
 /* Milliseconds since boot; wraps after 49 days (callers compare with subtraction). */
 uint32_t board_now_ms(void);
+/* Unix time from a clock the board has (the host OS), or 0 when it has
+ * none (mps2-an385: no battery-backed RTC); see clock.h for the fallback. */
+uint32_t board_wallclock(void);
 /* 32 random bits.  Not cryptographic on boards without a TRNG (see README). */
 uint32_t board_rand(void);
 /* Console bytes received since the last call (interrupt-buffered); never

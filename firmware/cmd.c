@@ -135,13 +135,13 @@ static int cmd_events(int argc, char **argv)
     evt_filter_t f = { EVT_FILTER_ALL, 0 };
     if (argc == 1 || argc > 2) {
         con_error("usage: events [last N | since SEQ | id ID]");
-        return CON_ERR_USAGE;
+        return CON_ERR_FAIL;
     }
     if (argc == 2) {
         uint32_t v;
         if (cmd_parse_u32(argv[1], &v) < 0) {
             con_error("bad number '%s'", argv[1]);
-            return CON_ERR_USAGE;
+            return CON_ERR_FAIL;
         }
         if (strcmp(argv[0], "last") == 0) {
             f.kind = EVT_FILTER_LAST_N;
@@ -150,12 +150,12 @@ static int cmd_events(int argc, char **argv)
         } else if (strcmp(argv[0], "id") == 0) {
             if (v > 0xFFFF) {
                 con_error("bad event id '%s'", argv[1]);
-                return CON_ERR_USAGE;
+                return CON_ERR_FAIL;
             }
             f.kind = EVT_FILTER_BY_ID;
         } else {
             con_error("unknown filter '%s' (last, since, id)", argv[0]);
-            return CON_ERR_USAGE;
+            return CON_ERR_FAIL;
         }
         f.value = v;
     }
@@ -205,7 +205,7 @@ static int cmd_events_explain(int argc, char **argv)
     }
     if (d == NULL) {
         con_error("unknown event id '%s' (see 'events catalog')", argv[0]);
-        return CON_ERR_USAGE;
+        return CON_ERR_FAIL;
     }
     con_printf("%u %s (%s, %s)\n", d->id, d->symbol, evt_sev_name(d->sev), evt_cat_name(d->cat));
     con_printf("  %s\n", d->msg);
@@ -235,22 +235,22 @@ static int cmd_ping(int argc, char **argv)
     struct netif *via = NULL;
     if (!ip4addr_aton(argv[0], &dst)) {
         con_error("bad IPv4 address '%s'", argv[0]);
-        return CON_ERR_USAGE;
+        return CON_ERR_FAIL;
     }
     if (argc == 3) {
         if (strcmp(argv[1], "via") != 0) {
             con_error("usage: ping IP [via NETIF]");
-            return CON_ERR_USAGE;
+            return CON_ERR_FAIL;
         }
         int i = nif_find(argv[2]);
         if (i < 0) {
             con_error("unknown netif '%s'", argv[2]);
-            return CON_ERR_USAGE;
+            return CON_ERR_FAIL;
         }
         via = nif_at((uint8_t)i)->netif;
     } else if (argc != 1) {
         con_error("usage: ping IP [via NETIF]");
-        return CON_ERR_USAGE;
+        return CON_ERR_FAIL;
     }
     if (ping_start(&dst, via) < 0) {
         con_error("a ping is already running");

@@ -6,6 +6,7 @@
 #include "evt.h"
 #include "nif.h"
 #include "cmd.h"
+#include "clock.h"
 #include "lwip/init.h"
 #include "lwip/timeouts.h"
 #include "lwip/err.h"
@@ -26,6 +27,7 @@ static const char *mta_err_text(int32_t err)
 static const evt_resolvers_t mta_resolvers = {
     .netif_name = mta_netif_name,
     .err_text = mta_err_text,
+    .wallclock = clock_at_uptime,
 };
 
 uint32_t mta_uptime_s(void)
@@ -94,7 +96,7 @@ void mta_run(int argc, char **argv)
     lwip_init();
     board_netifs_init();
     cmd_init();
-    evt_log(EVT_SYS_BOOT, EVT_SRC_NONE, 0);
+    evt_log(EVT_SYS_BOOT, EVT_SRC_NONE, evt_pack_boot(0, MTA_VERSION_MAJOR, MTA_VERSION_MINOR, MTA_VERSION_PATCH));
     con_start();
 
     for (;;) {

@@ -5,6 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define MTA_VERSION_MAJOR 0
+#define MTA_VERSION_MINOR 1
+#define MTA_VERSION_PATCH 0
 #define MTA_VERSION "0.1.0"
 
 /* Initialise everything and run the main loop forever:

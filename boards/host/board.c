@@ -19,6 +19,7 @@
 #include <sys/random.h>
 
 #include "board.h"
+#include "mta.h"
 #include "nif.h"
 #include "ethif.h"
 #include "tap/tap.h"
@@ -177,6 +178,11 @@ uint32_t board_now_ms(void)
     return (uint32_t)(ms - base);
 }
 
+uint32_t board_wallclock(void)
+{
+    return (uint32_t)time(NULL);
+}
+
 uint32_t board_rand(void)
 {
     uint32_t r = 0;
@@ -246,6 +252,5 @@ const char *board_describe(void)
 
 int main(int argc, char **argv)
 {
-    extern void mta_run(int argc, char **argv) __attribute__((noreturn));
     mta_run(argc, argv);
 }

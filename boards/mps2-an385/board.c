@@ -1,0 +1,166 @@
+/* mps2-an385 wiring: which driver sits at which address and IRQ, and how
+ * each joins lwIP.  The only file that knows both the drivers and the
+ * firmware's board API.
+ *
+ * Memory map and IRQs (ARM AN385, as modelled by QEMU's hw/arm/mps2.c):
+ *   UART0 0x40004000 RX IRQ 0, TX IRQ 1   console
+ *   UART1 0x40005000 RX IRQ 2, TX IRQ 3   sl0 (SLIP), multihoming issue
+ *   LAN9118 0x40200000 IRQ 13             eth0
+ * Core clock 25 MHz; SysTick gives the 1 ms time base. */
+#include <string.h>
+
+#include "board.h"
+#include "mta.h"
+#include "cm3.h"
+#include "semihost.h"
+#include "nif.h"
+#include "ethif.h"
+#include "cmsdk_uart/cmsdk_uart.h"
+#include "lan9118/lan9118.h"
+#include "lwip/netif.h"
+
+#define UART_BAUDDIV 16u /* QEMU ignores the rate; 16 is the smallest legal divider */
+
+static const cmsdk_uart_config_t uart0_cfg = { 0x40004000u, 0, 1, UART_BAUDDIV };
+static const lan9118_config_t eth0_cfg = { .base = 0x40200000u, .irq = 13 };
+
+static cmsdk_uart_t uart0;
+static lan9118_t eth0_dev;
+static ethif_t eth0;
+static bool eth0_ok;
+static volatile uint32_t ticks_ms;
+static uint32_t rand_state;
+
+void SysTick_Handler(void)
+{
+    ticks_ms++;
+}
+
+void UART0RX_IRQHandler(void)
+{
+    cmsdk_uart_rx_isr(&uart0);
+}
+
+void ETHERNET_IRQHandler(void)
+{
+    lan9118_isr(&eth0_dev);
+}
+
+static int eth_send(void *dev, const void *const *parts, const uint16_t *lens, unsigned n)
+{
+    return lan9118_send(dev, parts, lens, n);
+}
+static int eth_recv(void *dev, void *dst, size_t cap)
+{
+    return lan9118_recv(dev, dst, cap);
+}
+static bool eth_link(void *dev)
+{
+    return lan9118_link_up(dev);
+}
+static const ethif_driver_t lan9118_driver = { eth_send, eth_recv, eth_link };
+
+void board_init(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    cm3_systick_config(CM3_CORE_CLOCK_HZ / 1000u);
+    cmsdk_uart_init(&uart0, &uart0_cfg);
+    cm3_nvic_enable(uart0_cfg.rx_irq);
+    cm3_enable_irq();
+}
+
+void board_netifs_init(void)
+{
+    /* QEMU's default NIC MAC (52:54:00:12:34:56) is what its model reports
+     * too; a real product burns a unique address into OTP. */
+    static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+    eth0_ok = lan9118_init(&eth0_dev, &eth0_cfg, mac) == 0;
+    ethif_add(&eth0, &lan9118_driver, &eth0_dev, mac);
+    int idx = nif_register("eth0", "ethernet", &eth0.netif);
+    netif_set_default(&eth0.netif);
+    if (eth0_ok) {
+        lan9118_irq_enable(&eth0_dev);
+        cm3_nvic_enable(eth0_cfg.irq);
+    }
+    /* Factory default for QEMU user networking: 10.0.2.15/24, gateway 10.0.2.2. */
+    if (idx >= 0) {
+        nif_configure((uint8_t)idx, "10.0.2.15", "255.255.255.0", "10.0.2.2", "mta.eth0.gateway.test", eth0_ok);
+    }
+}
+
+uint32_t board_now_ms(void)
+{
+    return ticks_ms;
+}
+
+uint32_t board_wallclock(void)
+{
+    return 0; /* no RTC: clock.c uses `clock set` or build time + uptime */
+}
+
+/* No TRNG on this board (see README): xorshift seeded from SysTick jitter.
+ * Good enough for TCP ISNs and ports in QEMU; a product needs a TRNG. */
+uint32_t board_rand(void)
+{
+    if (rand_state == 0) {
+        rand_state = 0x9E3779B9u ^ (CM3_SYST_CVR << 8) ^ ticks_ms;
+    }
+    rand_state ^= rand_state << 13;
+    rand_state ^= rand_state >> 17;
+    rand_state ^= rand_state << 5;
+    return rand_state ^ CM3_SYST_CVR;
+}
+
+size_t board_console_read(uint8_t *buf, size_t max)
+{
+    return cmsdk_uart_read(&uart0, buf, max);
+}
+
+size_t board_console_write(const uint8_t *buf, size_t n)
+{
+    return cmsdk_uart_write_nb(&uart0, buf, n);
+}
+
+void board_poll(void)
+{
+    if (eth0_ok) {
+        ethif_poll(&eth0);
+    }
+}
+
+void board_idle(uint32_t max_ms)
+{
+    (void)max_ms;
+    /* WFI wakes on any interrupt, masked or not; SysTick bounds the sleep to
+     * 1 ms.  Interrupts are masked around the check so that a frame or byte
+     * arriving between the check and the WFI still wakes us. */
+    uint32_t pm = cm3_irq_save();
+    cm3_wfi();
+    cm3_irq_restore(pm);
+}
+
+void board_reboot(void)
+{
+    cm3_dsb();
+    CM3_SCB_AIRCR = CM3_AIRCR_VECTKEY | (CM3_SCB_AIRCR & CM3_AIRCR_PRIGROUP_MSK) | CM3_AIRCR_SYSRESETREQ;
+    cm3_dsb();
+    for (;;) {
+    }
+}
+
+void board_poweroff(int status)
+{
+    semihost_exit(status);
+}
+
+const char *board_describe(void)
+{
+    return "ARM MPS2 AN385 (Cortex-M3, 25 MHz), LAN9118, CMSDK UART";
+}
+
+int main(void)
+{
+    static char *argv[] = { "mta", NULL };
+    mta_run(1, argv);
+}

@@ -1,0 +1,23 @@
+# ARM MPS2 AN385 (Cortex-M3) -- the first product board, run under QEMU.
+CC          := arm-none-eabi-gcc
+NM          := arm-none-eabi-nm
+ARCH_FLAGS  := -mcpu=cortex-m3 -mthumb
+OPT         := -Os
+BOARD_SRCS  := boards/mps2-an385/startup.c boards/mps2-an385/board.c boards/mps2-an385/semihost.c
+DRIVER_SRCS := drivers/cmsdk_uart/cmsdk_uart.c drivers/lan9118/lan9118.c
+BOARD_LDFLAGS := -nostartfiles --specs=nano.specs -Wl,--gc-sections -T boards/mps2-an385/link.ld \
+                 -Wl,--no-warn-rwx-segments
+IMAGE       := $(BUILD)/mta.elf
+# The product's budget (QEMU's board has more); link.ld enforces the same numbers.
+FLASH_BUDGET := 524288
+RAM_BUDGET   := 262144
+
+QEMU        := qemu-system-arm
+# eth0: QEMU user networking, isolated (restrict=on).  Host 127.0.0.1:SMTP_PORT
+# reaches the device's port 25; the device's smarthost 10.0.2.100:25 reaches
+# host 127.0.0.1:SMARTHOST_PORT through socat, one host connection per guest
+# connection (the plain guestfwd form connects only once, at QEMU start).
+QEMU_NIC     = user,model=lan9118,restrict=on,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$(SMTP_PORT)-:25,guestfwd=tcp:10.0.2.100:25-cmd:socat - TCP:127.0.0.1:$(SMARTHOST_PORT)
+QEMU_CMD     = $(QEMU) -M mps2-an385 -nographic -serial mon:stdio \
+               -semihosting-config enable=on,target=native \
+               -nic "$(QEMU_NIC)" -kernel $(IMAGE)
