@@ -16,6 +16,9 @@
 void board_init(int argc, char **argv);
 /* Add the board's netifs to lwIP (netif_add + nif_register).  After lwip_init(). */
 void board_netifs_init(void);
+/* Factory configuration as console command lines (NULL-terminated list),
+ * applied at boot before any saved configuration. */
+const char *const *board_factory_config(void);
 /* Milliseconds since boot; wraps after 49 days (callers compare with subtraction). */
 uint32_t board_now_ms(void);
 /* Unix time from a clock the board has (the host OS), or 0 when it has

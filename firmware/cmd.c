@@ -12,6 +12,7 @@
 #include "mta.h"
 #include "nif.h"
 #include "ping.h"
+#include "cmd_mta.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/stats.h"
 #include "lwip/memp.h"
@@ -289,15 +290,10 @@ static const con_cmd_t cmd_sys_table[] = {
     { NULL, NULL, NULL, NULL, 0, 0 },
 };
 
-static const con_cmd_t *const cmd_tables[] = {
-    cmd_sys_table,
-};
-
 void cmd_init(void)
 {
-    con_init(cmd_tables, sizeof(cmd_tables) / sizeof(cmd_tables[0]));
-}
-
-void cmd_poll(void)
-{
+    static const con_cmd_t *tables[2];
+    tables[0] = cmd_sys_table;
+    tables[1] = cmd_mta_commands();
+    con_init(tables, 2);
 }

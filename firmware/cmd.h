@@ -5,7 +5,5 @@
 
 /* Register all command tables with the console engine. */
 void cmd_init(void);
-/* Periodic work of the command layer (live event echo). */
-void cmd_poll(void);
 
 #endif

@@ -916,6 +916,31 @@ static void con_byte(uint8_t b)
     }
 }
 
+int con_exec(const char *text)
+{
+    size_t len = strlen(text);
+    if (len > CON_LINE_MAX) {
+        con_error("line too long (max %d)", CON_LINE_MAX);
+        return CON_ERR_FAIL;
+    }
+    int argc = 0;
+    int rc = con_tokenize(text, len, &argc);
+    bool err;
+    if (rc == CON_TOK_UNTERMINATED) {
+        con_error("unterminated quote");
+        err = true;
+    } else if (rc == CON_TOK_TOO_MANY) {
+        con_error("too many words (max %d)", CON_ARGS_MAX);
+        err = true;
+    } else {
+        err = argc > 0 ? con_dispatch(argc) : false;
+    }
+    if (err) {
+        stats.errors++;
+    }
+    return err ? CON_ERR_FAIL : CON_OK;
+}
+
 void con_input(const uint8_t *bytes, size_t n)
 {
     size_t i;

@@ -88,6 +88,10 @@ void con_input(const uint8_t *bytes, size_t n);
  * for password entry: line ends, ^C and BEL are still sent.
  */
 void con_set_echo(bool on);
+/* Execute one command line as if typed (no echo, no prompt): used for the
+ * factory defaults and saved configuration.  Output and error lines go to
+ * the console as usual.  Returns CON_OK or CON_ERR_FAIL. */
+int con_exec(const char *line);
 
 /* Prompt string (kept by reference); NULL restores the default "mta> ". */
 void con_set_prompt(const char *prompt);

@@ -7,6 +7,13 @@
 #include "nif.h"
 #include "cmd.h"
 #include "clock.h"
+#include "dlv.h"
+#include "dsn.h"
+#include "queue.h"
+#include "route.h"
+#include "smtpd.h"
+#include "srv.h"
+#include "store_ram.h"
 #include "lwip/init.h"
 #include "lwip/timeouts.h"
 #include "lwip/err.h"
@@ -24,11 +31,82 @@ static const char *mta_err_text(int32_t err)
     return NULL;
 }
 
+static const char *mta_peer_name(uint8_t idx)
+{
+    const route_peer_t *p = route_peer_get(idx);
+    return p != NULL ? p->name : NULL;
+}
+
 static const evt_resolvers_t mta_resolvers = {
     .netif_name = mta_netif_name,
+    .peer_name = mta_peer_name,
     .err_text = mta_err_text,
     .wallclock = clock_at_uptime,
 };
+
+static void mta_queue_event(int kind, uint32_t msgid, uint16_t rcpt)
+{
+    (void)rcpt;
+    switch (kind) {
+    case QUEUE_EV_ACCEPTED:
+        evt_log(EVT_SMTPD_MSG_ACCEPTED, EVT_SRC_NONE, msgid);
+        dlv_kick();
+        break;
+    case QUEUE_EV_BOUNCED:
+        evt_log(EVT_QUEUE_BOUNCED, EVT_SRC_NONE, msgid);
+        break;
+    case QUEUE_EV_EXPIRED:
+        evt_log(EVT_QUEUE_EXPIRED, EVT_QUEUE_DEFERRED, msgid);
+        break;
+    default:
+        break;
+    }
+}
+
+/* DSN dates: the queue keeps uptime seconds; convert to wall-clock time. */
+static int mta_dsn_date(void *ctx, uint32_t t, char *buf, size_t size)
+{
+    (void)ctx;
+    uint32_t up = mta_uptime_s();
+    uint32_t epoch = clock_now() - (up >= t ? up - t : 0);
+    return clock_fmt_rfc5322(epoch, buf, size);
+}
+
+/* The factory configuration: the board's netifs, plus a default route to
+ * the board's default smarthost when it has one.  Expressed as console
+ * commands so that it reads like, and is applied like, a saved config. */
+static void mta_factory_config(void)
+{
+    const char *const *lines = board_factory_config();
+    for (; lines != NULL && *lines != NULL; lines++) {
+        con_exec(*lines);
+    }
+}
+
+static void mta_netif_changed(uint8_t idx)
+{
+    (void)idx;
+    srv_kick();
+    dlv_kick();
+}
+
+static void mta_services_init(void)
+{
+    static dsn_env_t dsn_env;
+    store_ram_init();
+    if (queue_init(&store_ram_ops, NULL, mta_uptime_s) != QUEUE_OK) {
+        evt_log(EVT_MTA_INIT_FATAL, EVT_SRC_NONE, EVT_CAUSE_STORE_INIT);
+    }
+    dsn_env.hostname = nif_count() > 0 ? nif_at(0)->hostname : "localhost";
+    dsn_env.date = mta_dsn_date;
+    queue_set_dsn_env(&dsn_env);
+    queue_set_event_hook(mta_queue_event);
+    smtpd_init();
+    route_init(nif_count());
+    mta_factory_config();
+    srv_init();
+    dlv_init();
+}
 
 uint32_t mta_uptime_s(void)
 {
@@ -88,6 +166,16 @@ void mta_shutdown(bool reboot, int status)
     board_poweroff(status);
 }
 
+static void queue_housekeeping(void)
+{
+    static uint32_t last;
+    uint32_t now = mta_uptime_s();
+    if (now - last >= 60u) {
+        last = now;
+        queue_tick(now);
+    }
+}
+
 void mta_run(int argc, char **argv)
 {
     board_init(argc, argv);
@@ -95,14 +183,19 @@ void mta_run(int argc, char **argv)
     evt_set_resolvers(&mta_resolvers);
     lwip_init();
     board_netifs_init();
+    board_poll(); /* learn link states before the listeners are opened */
+    nif_set_change_hook(mta_netif_changed);
     cmd_init();
+    mta_services_init();
     evt_log(EVT_SYS_BOOT, EVT_SRC_NONE, evt_pack_boot(0, MTA_VERSION_MAJOR, MTA_VERSION_MINOR, MTA_VERSION_PATCH));
     con_start();
 
     for (;;) {
         board_poll();           /* drivers -> lwIP input */
         sys_check_timeouts();   /* lwIP and MTA timers */
-        cmd_poll();             /* MTA work */
+        srv_poll();             /* MTA work: listeners, */
+        dlv_poll();             /* deliveries */
+        queue_housekeeping();
         mta_console_service();  /* console in and out */
         if (con_output_pending() == 0) {
             board_idle(10);

@@ -5,6 +5,13 @@
 
 static nif_t nifs[NIF_MAX];
 static unsigned n_nifs;
+static uint32_t logged_addr[NIF_MAX];
+static void (*change_hook)(uint8_t idx);
+
+void nif_set_change_hook(void (*fn)(uint8_t idx))
+{
+    change_hook = fn;
+}
 
 static void nif_link_cb(struct netif *netif)
 {
@@ -13,6 +20,9 @@ static void nif_link_cb(struct netif *netif)
         return;
     }
     evt_log(netif_is_link_up(netif) ? EVT_NETIF_LINK_UP : EVT_NETIF_LINK_DOWN, (uint8_t)i, 0);
+    if (change_hook != NULL) {
+        change_hook((uint8_t)i);
+    }
 }
 
 static void nif_status_cb(struct netif *netif)
@@ -21,7 +31,16 @@ static void nif_status_cb(struct netif *netif)
     if (i < 0) {
         return;
     }
-    evt_log(EVT_NETIF_ADDR, (uint8_t)i, lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(netif))));
+    /* lwIP calls this for address changes and for up/down: log addresses
+     * only when they really change. */
+    uint32_t a = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(netif)));
+    if (a != logged_addr[i]) {
+        logged_addr[i] = a;
+        evt_log(EVT_NETIF_ADDR, (uint8_t)i, a);
+    }
+    if (change_hook != NULL) {
+        change_hook((uint8_t)i);
+    }
 }
 
 int nif_register(const char *name, const char *kind, struct netif *netif)

@@ -25,6 +25,7 @@ typedef struct nif {
     const char *kind;        /* "ethernet", "slip", "tap" */
     struct netif *netif;
     bool admin_up;           /* configured up */
+    uint32_t p2p_peer;       /* far end of a point-to-point link (host order), 0 if none */
 } nif_t;
 
 /* Register a netif that the board added.  Returns the index or <0. */
@@ -37,6 +38,8 @@ nif_t *nif_at(uint8_t idx);                 /* NULL if out of range */
 int nif_find(const char *name);             /* index or -1 */
 int nif_index_of(const struct netif *n);    /* index or -1 */
 const char *nif_name(uint8_t idx);          /* "?" if unknown */
+/* Called after a link, address or up/down change of netif idx. */
+void nif_set_change_hook(void (*fn)(uint8_t idx));
 /* Up: configured up, link up and an address. */
 bool nif_usable(uint8_t idx);
 

@@ -42,6 +42,8 @@ static unsigned n_taps;
 static struct termios saved_tio;
 static int tio_saved;
 static char **saved_argv;
+static const char *exec_lines[16];
+static unsigned n_exec;
 
 static int drv_send(void *dev, const void *const *parts, const uint16_t *lens, unsigned n)
 {
@@ -125,8 +127,10 @@ void board_init(int argc, char **argv)
                 fprintf(stderr, "mta-host: bad --netif '%s' (want NAME=TAPDEV[,IP/PREFIX[,GW[,HOSTNAME]]])\n", argv[i]);
                 exit(2);
             }
+        } else if (strcmp(argv[i], "--exec") == 0 && i + 1 < argc && n_exec + 1 < 16) {
+            exec_lines[n_exec++] = argv[++i];
         } else {
-            fprintf(stderr, "usage: %s [--netif NAME=TAPDEV[,IP/PREFIX[,GW[,HOSTNAME]]]]...\n", argv[0]);
+            fprintf(stderr, "usage: %s [--netif NAME=TAPDEV[,IP/PREFIX[,GW[,HOSTNAME]]]]... [--exec 'CONSOLE COMMAND']...\n", argv[0]);
             exit(2);
         }
     }
@@ -164,6 +168,13 @@ void board_netifs_init(void)
             netif_set_default(&h->eth.netif);
         }
     }
+}
+
+/* The host board has no default peer: tests and users add peers and
+ * routes on the console (or with --exec). */
+const char *const *board_factory_config(void)
+{
+    return (const char *const *)exec_lines;
 }
 
 uint32_t board_now_ms(void)

@@ -81,12 +81,28 @@ void board_netifs_init(void)
     netif_set_default(&eth0.netif);
     if (eth0_ok) {
         lan9118_irq_enable(&eth0_dev);
+        /* QEMU's model may have latched the line before IRQ_CFG set its
+         * polarity: drop that stale pending bit before enabling. */
+        cm3_nvic_clear_pending(eth0_cfg.irq);
         cm3_nvic_enable(eth0_cfg.irq);
     }
     /* Factory default for QEMU user networking: 10.0.2.15/24, gateway 10.0.2.2. */
     if (idx >= 0) {
         nif_configure((uint8_t)idx, "10.0.2.15", "255.255.255.0", "10.0.2.2", "mta.eth0.gateway.test", eth0_ok);
     }
+}
+
+/* QEMU user networking forwards 10.0.2.100:25 to the host's smarthost
+ * port (make run: SMARTHOST_PORT), so that is the default peer. */
+const char *const *board_factory_config(void)
+{
+    static const char *const lines[] = {
+        "peer add smarthost 10.0.2.100 port 25 via eth0",
+        "route add * smarthost",
+        "relay eth0 subnet",
+        NULL,
+    };
+    return lines;
 }
 
 uint32_t board_now_ms(void)

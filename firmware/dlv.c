@@ -1,0 +1,436 @@
+/* Outbound delivery glue: queue -> route -> altcp (bound to a netif) -> smtpc. */
+#include "dlv.h"
+
+#include <string.h>
+
+#include "board.h"
+#include "evt.h"
+#include "mta.h"
+#include "nif.h"
+#include "queue.h"
+#include "smtpc.h"
+#include "lwip/altcp.h"
+#include "lwip/altcp_tcp.h"
+#include "lwip/tcp.h"
+
+/* Keys handed to queue_claim: which (peer, netif) a recipient goes to, and
+ * whether the route says "defer now" (ENFORCE netif down). */
+#define DLV_KEY(peer, netif) (((int)(peer) << 8) | (int)(netif))
+#define DLV_KEY_DEFER 0x10000
+#define DLV_KEY_PEER(k) ((uint8_t)(((k) >> 8) & 0xFF))
+#define DLV_KEY_NETIF(k) ((uint8_t)((k) & 0xFF))
+
+typedef struct dlv_conn {
+    bool used;
+    bool connected;
+    bool greeted;               /* the peer's 220 arrived (else a failure is 9318) */
+    struct altcp_pcb *pcb;
+    smtpc_t *c;
+    uint8_t peer, netif;
+    uint32_t started_ms;
+    queue_batch_t batch;
+    smtpc_rcpt_t rcpts[QUEUE_MAX_RCPT];
+    unsigned n_rcpts;
+    char addrbuf[DLV_ADDRBUF];
+    char ehlo[ROUTE_EHLO_MAX];
+    uint16_t results;           /* recipients with a result */
+} dlv_conn_t;
+
+static dlv_conn_t conns[SMTPC_MAX_CONN];
+static uint32_t last_scan_ms;
+static bool kicked;
+static route_netif_view_t views[NIF_MAX];
+static unsigned n_views;
+
+static void dlv_finish(dlv_conn_t *d, bool abort);
+
+static struct tcp_pcb *dlv_inner(struct altcp_pcb *a)
+{
+    return (struct tcp_pcb *)a->state; /* altcp_tcp keeps the tcp_pcb in state */
+}
+
+static unsigned dlv_prefix(const ip4_addr_t *mask)
+{
+    uint32_t m = lwip_ntohl(ip4_addr_get_u32(mask));
+    unsigned n = 0;
+    while (m & 0x80000000u) {
+        n++;
+        m <<= 1;
+    }
+    return n;
+}
+
+unsigned dlv_views(route_netif_view_t *out, unsigned max)
+{
+    unsigned n = nif_count() < max ? nif_count() : max;
+    for (uint8_t i = 0; i < n; i++) {
+        const nif_t *f = nif_at(i);
+        const struct netif *ni = f->netif;
+        route_netif_view_t *v = &out[i];
+        memset(v, 0, sizeof(*v));
+        v->name = f->name;
+        v->up = f->admin_up && netif_is_up(ni) && netif_is_link_up(ni);
+        v->addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(ni)));
+        v->has_addr = v->addr != 0;
+        v->prefix_len = (uint8_t)dlv_prefix(netif_ip4_netmask(ni));
+        v->gw = lwip_ntohl(ip4_addr_get_u32(netif_ip4_gw(ni)));
+        v->p2p_peer = f->p2p_peer;
+        v->hostname = f->hostname;
+        v->is_default = ni == netif_default;
+    }
+    return n;
+}
+
+unsigned dlv_active(void)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < SMTPC_MAX_CONN; i++) {
+        n += conns[i].used;
+    }
+    return n;
+}
+
+void dlv_kick(void)
+{
+    kicked = true;
+}
+
+static int dlv_match(void *ctx, const char *rcpt)
+{
+    route_decision_t *dec = ctx;
+    int r = route_decide(rcpt, views, n_views, dec);
+    if (r == ROUTE_OK) {
+        return DLV_KEY(dec->peer, dec->netif);
+    }
+    if (r == ROUTE_ERR_DEFER && dec->n_cand > 0) {
+        /* Claimed anyway so that the attempt is recorded (9318 names the
+         * netif) and the recipient gets a deferral with its backoff. */
+        const route_candidate_t *c = &dec->cand[0];
+        return DLV_KEY_DEFER | DLV_KEY(c->peer, c->netif == ROUTE_NONE ? 0xFF : c->netif);
+    }
+    return -1; /* no route: the queue defers it with "no route" */
+}
+
+static int dlv_read(void *ctx, uint32_t off, void *buf, size_t len)
+{
+    dlv_conn_t *d = ctx;
+    return queue_read(d->batch.msgid, off, buf, len);
+}
+
+static void dlv_result(void *ctx, unsigned idx, int code, const char *enh, const char *text)
+{
+    dlv_conn_t *d = ctx;
+    uint32_t now = mta_uptime_s();
+    d->results++;
+    if (code >= 200 && code < 300) {
+        evt_log(EVT_SMTPC_DELIVERED, d->peer, d->batch.msgid);
+    } else if (code < 500) {
+        evt_log(EVT_SMTPC_RCPT_DEFERRED, d->peer, d->batch.msgid);
+    }
+    queue_rcpt_result(d->batch.msgid, (uint16_t)idx, code, enh, text, now);
+}
+
+static void dlv_flush(dlv_conn_t *d)
+{
+    const uint8_t *p;
+    size_t n;
+    bool wrote = false;
+    smtpc_pump(d->c);
+    while ((n = smtpc_output_peek(d->c, &p)) > 0) {
+        size_t room = altcp_sndbuf(d->pcb);
+        if (room == 0) {
+            break;
+        }
+        if (n > room) {
+            n = room;
+        }
+        if (altcp_write(d->pcb, p, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK) {
+            break;
+        }
+        smtpc_output_consume(d->c, n);
+        wrote = true;
+        smtpc_pump(d->c);
+    }
+    if (wrote) {
+        altcp_output(d->pcb);
+    }
+}
+
+static void dlv_step(dlv_conn_t *d)
+{
+    if (d->c == NULL) {
+        return;
+    }
+    if (smtpc_state(d->c) > SMTPC_ST_GREETING && smtpc_state(d->c) != SMTPC_ST_FAILED) {
+        d->greeted = true;
+    }
+    if (smtpc_idle(d->c)) {
+        smtpc_quit(d->c);
+    }
+    dlv_flush(d);
+    if (smtpc_done(d->c)) {
+        if (smtpc_state(d->c) == SMTPC_ST_FAILED && !d->greeted) {
+            /* Greeting refused or protocol failure before any transaction. */
+            int e = smtpc_last_error(d->c);
+            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, e));
+        }
+        dlv_finish(d, false);
+    }
+}
+
+static err_t dlv_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    dlv_conn_t *d = arg;
+    if (d == NULL || !d->used) {
+        if (p) {
+            pbuf_free(p);
+        }
+        return ERR_OK;
+    }
+    if (p == NULL || err != ERR_OK) {
+        if (p) {
+            pbuf_free(p);
+        }
+        if (!d->greeted) {
+            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, ERR_CLSD));
+        }
+        smtpc_abort(d->c, 0);
+        dlv_finish(d, false);
+        return ERR_OK;
+    }
+    for (struct pbuf *q = p; q != NULL; q = q->next) {
+        size_t off = 0;
+        while (off < q->len) {
+            size_t used = smtpc_input(d->c, (const uint8_t *)q->payload + off, q->len - off, board_now_ms());
+            off += used;
+            dlv_flush(d);
+            if (used == 0) {
+                /* The engine takes replies whole; it only stalls on output room,
+                 * which dlv_flush just made. Guard against a protocol wedge. */
+                break;
+            }
+        }
+    }
+    altcp_recved(pcb, p->tot_len);
+    pbuf_free(p);
+    dlv_step(d);
+    return ERR_OK;
+}
+
+static err_t dlv_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
+{
+    dlv_conn_t *d = arg;
+    (void)pcb;
+    (void)len;
+    if (d != NULL && d->used && d->c != NULL) {
+        dlv_flush(d);
+        dlv_step(d);
+    }
+    return ERR_OK;
+}
+
+static err_t dlv_poll_cb(void *arg, struct altcp_pcb *pcb)
+{
+    dlv_conn_t *d = arg;
+    (void)pcb;
+    if (d == NULL || !d->used) {
+        return ERR_OK;
+    }
+    if (!d->connected) {
+        if (board_now_ms() - d->started_ms > DLV_CONNECT_TIMEOUT_MS) {
+            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, ERR_TIMEOUT));
+            dlv_finish(d, true);
+        }
+        return ERR_OK;
+    }
+    smtpc_tick(d->c, board_now_ms());
+    dlv_step(d);
+    return ERR_OK;
+}
+
+static void dlv_err(void *arg, err_t err)
+{
+    dlv_conn_t *d = arg;
+    if (d == NULL || !d->used) {
+        return;
+    }
+    d->pcb = NULL; /* freed by lwIP */
+    if (!d->greeted) {
+        evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, err));
+    }
+    if (d->c != NULL) {
+        smtpc_abort(d->c, 0);
+    }
+    dlv_finish(d, false);
+}
+
+static err_t dlv_connected(void *arg, struct altcp_pcb *pcb, err_t err)
+{
+    dlv_conn_t *d = arg;
+    (void)pcb;
+    if (err != ERR_OK) {
+        return ERR_OK; /* dlv_err follows */
+    }
+    d->connected = true;
+    smtpc_job_t job;
+    memset(&job, 0, sizeof(job));
+    job.ehlo_name = d->ehlo;
+    job.sender = d->batch.sender;
+    job.rcpts = d->rcpts;
+    job.n_rcpts = d->n_rcpts;
+    job.size = d->batch.size;
+    job.body_8bit = true; /* we cannot know without scanning; BODY=8BITMIME is harmless */
+    job.read = dlv_read;
+    job.rcpt_result = dlv_result;
+    job.ctx = d;
+    d->c = smtpc_open(&job, board_now_ms());
+    if (d->c == NULL) {
+        dlv_finish(d, true);
+        return ERR_ABRT;
+    }
+    altcp_nagle_disable(d->pcb);
+    dlv_flush(d);
+    return ERR_OK;
+}
+
+/* Give every claimed recipient without a result a deferral (code 0) and
+ * release the connection. */
+static void dlv_finish(dlv_conn_t *d, bool abort)
+{
+    if (!d->used) {
+        return;
+    }
+    d->used = false;
+    if (d->c != NULL) {
+        if (!smtpc_done(d->c)) {
+            smtpc_abort(d->c, 0); /* code 0 (deferred) for unresolved recipients */
+        }
+        smtpc_close(d->c);
+        d->c = NULL;
+    }
+    /* Recipients never handed to the engine (connect failed, addrbuf full). */
+    queue_rcpt_info_t ri;
+    for (unsigned i = 0; i < d->batch.nrcpt; i++) {
+        if (queue_get_rcpt(d->batch.msgid, d->batch.rcpt[i], &ri) == QUEUE_OK &&
+            ri.state == QUEUE_RCPT_INFLIGHT) {
+            queue_rcpt_result(d->batch.msgid, d->batch.rcpt[i], 0, "4.4.1", "connection to peer failed",
+                              mta_uptime_s());
+        }
+    }
+    if (d->pcb != NULL) {
+        struct altcp_pcb *pcb = d->pcb;
+        d->pcb = NULL;
+        altcp_arg(pcb, NULL);
+        altcp_recv(pcb, NULL);
+        altcp_sent(pcb, NULL);
+        altcp_err(pcb, NULL);
+        altcp_poll(pcb, NULL, 0);
+        if (abort || altcp_close(pcb) != ERR_OK) {
+            altcp_abort(pcb);
+        }
+    }
+    dlv_kick();
+}
+
+static void dlv_defer_batch(const queue_batch_t *b, const char *why)
+{
+    for (unsigned i = 0; i < b->nrcpt; i++) {
+        queue_rcpt_result(b->msgid, b->rcpt[i], 0, "4.4.0", why, mta_uptime_s());
+    }
+}
+
+static void dlv_start(dlv_conn_t *d, const queue_batch_t *b)
+{
+    memset(d, 0, sizeof(*d));
+    d->batch = *b;
+    d->peer = DLV_KEY_PEER(b->key);
+    d->netif = DLV_KEY_NETIF(b->key);
+    route_decision_t dec;
+    if (route_decide_peer(d->peer, views, n_views, &dec) != ROUTE_OK || dec.netif != d->netif) {
+        /* The binding changed between claim and start: try again later. */
+        queue_release(b->msgid);
+        return;
+    }
+    memcpy(d->ehlo, dec.ehlo, sizeof(d->ehlo));
+    /* Recipient addresses must stay valid for the whole transaction. */
+    size_t used = 0;
+    queue_rcpt_info_t ri;
+    for (unsigned i = 0; i < b->nrcpt; i++) {
+        if (queue_get_rcpt(b->msgid, b->rcpt[i], &ri) != QUEUE_OK) {
+            continue;
+        }
+        size_t len = strlen(ri.address) + 1;
+        if (used + len > sizeof(d->addrbuf)) {
+            break; /* the rest are deferred by dlv_finish and retried */
+        }
+        memcpy(d->addrbuf + used, ri.address, len);
+        d->rcpts[d->n_rcpts].addr = d->addrbuf + used;
+        d->rcpts[d->n_rcpts].user_idx = b->rcpt[i];
+        d->n_rcpts++;
+        used += len;
+    }
+    d->used = true;
+    d->started_ms = board_now_ms();
+    const nif_t *f = nif_at(d->netif);
+    struct altcp_pcb *pcb = f != NULL ? altcp_tcp_new_ip_type(IPADDR_TYPE_V4) : NULL;
+    if (pcb == NULL) {
+        evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, ERR_MEM));
+        dlv_finish(d, false);
+        return;
+    }
+    d->pcb = pcb;
+    /* The connection follows the route: source address and netif are the
+     * route's, whatever lwIP's default netif or an address lookup would pick. */
+    tcp_bind_netif(dlv_inner(pcb), f->netif);
+    ip_addr_t src, dst;
+    ip_addr_set_ip4_u32_val(src, lwip_htonl(dec.src_addr));
+    ip_addr_set_ip4_u32_val(dst, lwip_htonl(dec.peer_addr));
+    altcp_arg(pcb, d);
+    altcp_recv(pcb, dlv_recv);
+    altcp_sent(pcb, dlv_sent);
+    altcp_err(pcb, dlv_err);
+    altcp_poll(pcb, dlv_poll_cb, 2);
+    err_t e = altcp_bind(pcb, &src, 0);
+    if (e == ERR_OK) {
+        e = altcp_connect(pcb, &dst, dec.port, dlv_connected);
+    }
+    if (e != ERR_OK) {
+        evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, e));
+        dlv_finish(d, true);
+    }
+}
+
+void dlv_init(void)
+{
+    memset(conns, 0, sizeof(conns));
+    kicked = true;
+}
+
+void dlv_poll(void)
+{
+    uint32_t now_ms = board_now_ms();
+    if (!kicked && now_ms - last_scan_ms < DLV_POLL_MS) {
+        return;
+    }
+    kicked = false;
+    last_scan_ms = now_ms;
+    n_views = dlv_views(views, NIF_MAX);
+    static route_decision_t dec; /* large: keep it off the stack */
+    for (unsigned i = 0; i < SMTPC_MAX_CONN; i++) {
+        dlv_conn_t *d = &conns[i];
+        if (d->used) {
+            continue;
+        }
+        static queue_batch_t b;
+        if (queue_claim(mta_uptime_s(), dlv_match, &dec, &b) != QUEUE_OK) {
+            break;
+        }
+        if (b.key & DLV_KEY_DEFER) {
+            uint8_t peer = DLV_KEY_PEER(b.key), netif = DLV_KEY_NETIF(b.key);
+            evt_log(EVT_MTA_BIND_FAIL, peer, evt_pack_netif_err(netif, ERR_IF));
+            dlv_defer_batch(&b, "netif of enforced peer is down");
+            continue;
+        }
+        dlv_start(d, &b);
+    }
+}

@@ -1,0 +1,207 @@
+/*
+ * smtpc.h - SMTP client protocol engine (RFC 5321, RFC 2920 PIPELINING,
+ * RFC 1870 SIZE, RFC 6152 8BITMIME). Pure: no I/O, no lwIP, no heap.
+ *
+ * The glue owns the TCP connection and moves bytes:
+ *   c = smtpc_open(&job, now)            once TCP is connected
+ *   smtpc_input(c, bytes, n, now)        for everything the server sends
+ *   smtpc_output_peek(c, &p) / smtpc_output_consume(c, sent)
+ *                                        for everything to send (peek also
+ *                                        pulls more of the body; see pump)
+ *   smtpc_tick(c, now)                   periodically (timeouts)
+ *   smtpc_abort(c, err)                  when TCP fails/closes
+ *   smtpc_idle(c) -> smtpc_next(c, &job2) or smtpc_quit(c)
+ *   smtpc_done(c) -> close TCP, smtpc_close(c)
+ *
+ * Dialogue: 220 greeting, EHLO <ehlo_name> (HELO if EHLO gets 5xx), then per
+ * job: MAIL FROM:<s> [SIZE=n] [BODY=8BITMIME], RCPT TO:<r>..., DATA, body,
+ * ".". With PIPELINING, MAIL + all RCPT + DATA are sent without waiting
+ * (RFC 2920 3.1), else one command per reply.
+ *
+ * Recipient results: every recipient of a job gets exactly one
+ * rcpt_result() call (code 2xx delivered, 4xx/0 defer, 5xx fail):
+ *  - a rejected RCPT: that reply (immediately);
+ *  - MAIL rejected: the MAIL reply, for all;
+ *  - DATA rejected: the DATA reply, for all accepted ones;
+ *  - after the body: the final reply, for all accepted ones;
+ *  - peer SIZE below job.size: 552 5.3.4 locally, nothing is sent;
+ *  - an address that cannot be sent (empty, > 254 chars, control chars
+ *    such as CR/LF, '<' or '>'): 553 5.1.3 locally (5.1.7 for all when the
+ *    sender is bad) -- never lets a queued address inject commands;
+ *  - session refusal (greeting not 220, EHLO+HELO refused): code 0 with the
+ *    server's enh/text (a refusal of us is not about the recipients; the
+ *    queue defers), the reply code is in smtpc_last_error();
+ *  - timeout, malformed reply, body read error, abort, close: code 0;
+ *  - a 421 (RFC 5321 3.8) at any point: 421 for all unresolved.
+ * An 8-bit body to a peer without 8BITMIME is sent anyway without BODY=
+ * (RFC 6152 gives no good alternative without MIME downgrade; practically
+ * every server passes 8-bit data; the choice is the glue's to log).
+ * When no recipient is accepted no DATA is sent (without PIPELINING) or
+ * DATA's 354 is answered with a lone "." (RFC 2920 3.1); RSET follows any
+ * transaction that did not complete with the final reply.
+ *
+ * Callbacks run inside smtpc_input/tick/abort/close/next/open/pump; they
+ * must not call smtpc_* mutators on the same connection.
+ *
+ * Times are milliseconds from any free-running uint32_t clock (wrap-safe).
+ */
+#ifndef SMTPC_H
+#define SMTPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smtp_reply.h"
+
+#ifndef SMTPC_MAX_CONN
+#define SMTPC_MAX_CONN 4        /* concurrent outbound connections (peers x parallelism) */
+#endif
+#ifndef SMTPC_OUTBUF
+#define SMTPC_OUTBUF 2048       /* bytes of pending output per connection; >= 1 TCP MSS + a command */
+#endif
+#ifndef SMTPC_MAX_RCPTS
+#define SMTPC_MAX_RCPTS 100     /* recipients per job: RFC 5321 4.5.3.1.8 minimum */
+#endif
+#ifndef SMTPC_READ_CHUNK
+#define SMTPC_READ_CHUNK 256    /* bytes of body read per reader call (stack buffer) */
+#endif
+/* RFC 5321 4.5.3.2 client timeouts, milliseconds */
+#ifndef SMTPC_TO_GREETING_MS
+#define SMTPC_TO_GREETING_MS (5u * 60u * 1000u)   /* 4.5.3.2.1 initial 220: 5 min */
+#endif
+#ifndef SMTPC_TO_MAIL_MS
+#define SMTPC_TO_MAIL_MS (5u * 60u * 1000u)       /* 4.5.3.2.2 MAIL: 5 min; also EHLO/HELO/RSET/QUIT */
+#endif
+#ifndef SMTPC_TO_RCPT_MS
+#define SMTPC_TO_RCPT_MS (5u * 60u * 1000u)       /* 4.5.3.2.3 RCPT: 5 min (per reply) */
+#endif
+#ifndef SMTPC_TO_DATA_MS
+#define SMTPC_TO_DATA_MS (2u * 60u * 1000u)       /* 4.5.3.2.4 DATA initiation: 2 min */
+#endif
+#ifndef SMTPC_TO_BLOCK_MS
+#define SMTPC_TO_BLOCK_MS (3u * 60u * 1000u)      /* 4.5.3.2.5 data block: 3 min without send progress */
+#endif
+#ifndef SMTPC_TO_DOT_MS
+#define SMTPC_TO_DOT_MS (10u * 60u * 1000u)       /* 4.5.3.2.6 DATA termination: 10 min */
+#endif
+
+#define SMTPC_ADDR_MAX 254      /* mailbox chars, RFC 5321 4.5.3.1.3 path 256 - "<>" */
+
+/* Local error codes (negative; 0 = OK). smtpc_last_error() also returns
+ * positive SMTP codes of session-level refusals. */
+#define SMTPC_OK 0
+#define SMTPC_ERR_INVAL (-1)    /* bad job / argument */
+#define SMTPC_ERR_STATE (-2)    /* call not allowed in this state */
+#define SMTPC_ERR_TIMEOUT (-3)  /* RFC 5321 4.5.3.2 timeout */
+#define SMTPC_ERR_PROTO (-4)    /* malformed or unexpected server reply */
+#define SMTPC_ERR_READ (-5)     /* body reader failed */
+#define SMTPC_ERR_ABORT (-6)    /* connection lost (smtpc_abort) */
+#define SMTPC_ERR_CLOSED (-7)   /* closed by smtpc_close mid-transaction */
+
+typedef enum {
+    SMTPC_ST_GREETING = 0, /* waiting for 220 */
+    SMTPC_ST_EHLO,         /* EHLO sent */
+    SMTPC_ST_HELO,         /* HELO sent (EHLO refused) */
+    SMTPC_ST_IDLE,         /* session open, between transactions */
+    SMTPC_ST_MAIL,         /* waiting for the MAIL reply */
+    SMTPC_ST_RCPT,         /* waiting for RCPT replies */
+    SMTPC_ST_DATA,         /* waiting for 354 */
+    SMTPC_ST_BODY,         /* sending the body */
+    SMTPC_ST_DOT,          /* waiting for the final reply */
+    SMTPC_ST_RSET,         /* RSET sent */
+    SMTPC_ST_QUIT,         /* QUIT sent */
+    SMTPC_ST_DONE,         /* finished cleanly: close the connection */
+    SMTPC_ST_FAILED,       /* finished with an error: close the connection */
+    SMTPC_ST_COUNT
+} smtpc_state_t;
+
+typedef struct {
+    const char *addr;      /* mailbox without "<>" */
+    unsigned user_idx;     /* passed back in rcpt_result (queue rcpt index) */
+} smtpc_rcpt_t;
+
+/* All pointers must stay valid until every recipient of the job has its
+ * result (i.e. until smtpc_idle/smtpc_done or smtpc_close). */
+typedef struct {
+    const char *ehlo_name;       /* hostname of the outbound netif (or "[a.b.c.d]") */
+    const char *sender;          /* mailbox without "<>"; NULL or "" = null sender */
+    const smtpc_rcpt_t *rcpts;   /* 1..SMTPC_MAX_RCPTS entries */
+    unsigned n_rcpts;
+    uint32_t size;               /* message size in octets (SIZE=, RFC 1870) */
+    bool body_8bit;              /* BODY=8BITMIME when the peer offers it */
+    /* Copy up to len body octets from offset off into buf; return the count,
+     * 0 at the end of the body, negative on error. */
+    int (*read)(void *ctx, uint32_t off, void *buf, size_t len);
+    void (*rcpt_result)(void *ctx, unsigned user_idx, int code,
+                        const char *enh, const char *text);
+    void *ctx;
+} smtpc_job_t;
+
+typedef struct smtpc smtpc_t;
+
+/* 0 if the job is well-formed (non-NULL callbacks, 1..SMTPC_MAX_RCPTS
+ * recipients, valid ehlo_name), else SMTPC_ERR_INVAL. Bad individual
+ * addresses are NOT an error here (they get 553 locally). */
+int smtpc_job_check(const smtpc_job_t *job);
+
+/* Take a connection from the pool for a freshly connected socket; the job
+ * starts after the greeting and EHLO. NULL if the job is invalid or the
+ * pool is empty. */
+smtpc_t *smtpc_open(const smtpc_job_t *job, uint32_t now_ms);
+
+/* Feed server bytes. Returns the bytes consumed (all of them, except after
+ * the session finished or a malformed reply, when the rest is ignored). */
+size_t smtpc_input(smtpc_t *c, const uint8_t *p, size_t n, uint32_t now_ms);
+
+/* Fill the output buffer (pending commands, body through the reader,
+ * terminator). smtpc_output_peek calls it; exposed for glue that wants to
+ * fill before peeking. */
+void smtpc_pump(smtpc_t *c);
+
+/* Pump, then point *p at the pending output; returns its length (0: none). */
+size_t smtpc_output_peek(smtpc_t *c, const uint8_t **p);
+
+/* n bytes of the peeked output were handed to TCP (n <= peeked length).
+ * Counts as send progress for the data-block timeout. */
+void smtpc_output_consume(smtpc_t *c, size_t n);
+
+/* Advance the clock; on an RFC 5321 4.5.3.2 timeout every unresolved
+ * recipient gets code 0 and the state becomes FAILED. */
+void smtpc_tick(smtpc_t *c, uint32_t now_ms);
+
+/* The connection is gone (err: lwIP/glue error, kept for
+ * smtpc_abort_err()). Unresolved recipients get code 0; state DONE if we
+ * were quitting, else FAILED with smtpc_last_error() = SMTPC_ERR_ABORT. */
+void smtpc_abort(smtpc_t *c, int err);
+
+/* Start another job on the same session. Only when smtpc_idle(c).
+ * SMTPC_ERR_STATE / SMTPC_ERR_INVAL otherwise. */
+int smtpc_next(smtpc_t *c, const smtpc_job_t *job);
+
+/* Send QUIT. Only when smtpc_idle(c) (else SMTPC_ERR_STATE: use abort). */
+int smtpc_quit(smtpc_t *c);
+
+smtpc_state_t smtpc_state(const smtpc_t *c);
+const char *smtpc_state_name(smtpc_state_t s);  /* "IDLE", "?" if invalid */
+/* Session open and the current job finished: smtpc_next or smtpc_quit. */
+bool smtpc_idle(const smtpc_t *c);
+/* DONE or FAILED: close the TCP connection, then smtpc_close. */
+bool smtpc_done(const smtpc_t *c);
+/* Return c to the pool; unresolved recipients get code 0 first. */
+void smtpc_close(smtpc_t *c);
+
+/* Last error: positive SMTP code of a refused greeting/EHLO+HELO/RSET or a
+ * 421; negative SMTPC_ERR_* (or the err given to smtpc_abort); 0 = none. */
+int smtpc_last_error(const smtpc_t *c);
+/* The err given to smtpc_abort(), 0 if none. */
+int smtpc_abort_err(const smtpc_t *c);
+/* The last complete reply received (code 0 if none yet). */
+const smtp_reply_t *smtpc_last_reply(const smtpc_t *c);
+/* EHLO extensions of the peer (SMTP_EXT_*; 0 after HELO) and its SIZE. */
+uint32_t smtpc_ext(const smtpc_t *c);
+uint32_t smtpc_peer_size(const smtpc_t *c);
+/* Short text for a SMTPC_ERR_* code. */
+const char *smtpc_strerror(int err);
+
+#endif /* SMTPC_H */

@@ -1,0 +1,390 @@
+/* SMTP listeners per netif and the altcp glue of inbound sessions. */
+#include "srv.h"
+
+#include <string.h>
+
+#include "board.h"
+#include "evt.h"
+#include "nif.h"
+#include "smtpd.h"
+#include "fmt.h"
+#include "clock.h"
+#include "lwip/altcp.h"
+#include "lwip/altcp_tcp.h"
+#include "lwip/tcp.h"
+
+typedef struct srv_listener {
+    struct altcp_pcb *pcb;
+    int last_err;
+    bool reported;            /* 9321 logged for the current failure streak */
+    srv_relay_t relay;
+} srv_listener_t;
+
+typedef struct srv_conn {
+    struct altcp_pcb *pcb;
+    smtpd_session_t *s;
+    struct pbuf *pending;     /* received data the engine has not consumed yet */
+    uint16_t pending_off;
+    bool used;
+} srv_conn_t;
+
+static srv_listener_t listeners[NIF_MAX];
+static srv_conn_t conns[SMTPD_MAX_SESSIONS];
+static uint32_t last_retry_ms;
+static bool any_listened;
+static bool fatal_reported;
+static bool kicked;
+
+void srv_kick(void)
+{
+    kicked = true;
+}
+
+static void srv_conn_close(srv_conn_t *c, bool abort);
+
+/* The altcp_tcp layer keeps the lwIP tcp_pcb in `state` (altcp_tcp.c). */
+static struct tcp_pcb *srv_inner(struct altcp_pcb *a)
+{
+    return (struct tcp_pcb *)a->state;
+}
+
+static void srv_flush(srv_conn_t *c)
+{
+    const uint8_t *p;
+    size_t n;
+    bool wrote = false;
+    while ((n = smtpd_output_peek(c->s, &p)) > 0) {
+        size_t room = altcp_sndbuf(c->pcb);
+        if (room == 0) {
+            break;
+        }
+        if (n > room) {
+            n = room;
+        }
+        if (n > 0xFFFF) {
+            n = 0xFFFF;
+        }
+        if (altcp_write(c->pcb, p, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK) {
+            break;
+        }
+        smtpd_output_consume(c->s, n);
+        wrote = true;
+    }
+    if (wrote) {
+        altcp_output(c->pcb);
+    }
+}
+
+/* Feed pending input to the engine; it may take less than offered when its
+ * reply buffer is nearly full (pipelining backpressure). */
+static void srv_feed(srv_conn_t *c)
+{
+    while (c->pending != NULL) {
+        struct pbuf *q = c->pending;
+        size_t off = c->pending_off;
+        size_t avail = q->len - off;
+        size_t used = avail ? smtpd_input(c->s, (const uint8_t *)q->payload + off, avail, board_now_ms()) : 0;
+        srv_flush(c);
+        if (used < avail) {
+            c->pending_off = (uint16_t)(off + used);
+            if (used > 0) {
+                altcp_recved(c->pcb, (u16_t)used);
+            }
+            return;
+        }
+        if (avail > 0) {
+            altcp_recved(c->pcb, (u16_t)avail);
+        }
+        c->pending = q->next;
+        c->pending_off = 0;
+        if (c->pending != NULL) {
+            pbuf_ref(c->pending);
+        }
+        pbuf_free(q);
+    }
+}
+
+static void srv_check_close(srv_conn_t *c)
+{
+    const uint8_t *p;
+    if (smtpd_should_close(c->s) && smtpd_output_peek(c->s, &p) == 0) {
+        srv_conn_close(c, false);
+    }
+}
+
+static err_t srv_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    srv_conn_t *c = arg;
+    (void)pcb;
+    if (c == NULL || !c->used) {
+        if (p != NULL) {
+            pbuf_free(p);
+        }
+        return ERR_OK;
+    }
+    if (p == NULL || err != ERR_OK) {
+        /* Peer closed: anything not sealed is aborted by smtpd_close(). */
+        if (p != NULL) {
+            pbuf_free(p);
+        }
+        srv_conn_close(c, false);
+        return ERR_OK;
+    }
+    if (c->pending == NULL) {
+        c->pending = p;
+        c->pending_off = 0;
+    } else {
+        pbuf_cat(c->pending, p);
+    }
+    srv_feed(c);
+    srv_check_close(c);
+    return ERR_OK;
+}
+
+static err_t srv_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
+{
+    srv_conn_t *c = arg;
+    (void)pcb;
+    (void)len;
+    if (c != NULL && c->used) {
+        srv_flush(c);
+        srv_feed(c);
+        srv_check_close(c);
+    }
+    return ERR_OK;
+}
+
+static err_t srv_poll_cb(void *arg, struct altcp_pcb *pcb)
+{
+    srv_conn_t *c = arg;
+    (void)pcb;
+    if (c != NULL && c->used) {
+        smtpd_tick(c->s, board_now_ms());
+        srv_flush(c);
+        srv_feed(c);
+        srv_check_close(c);
+    }
+    return ERR_OK;
+}
+
+static void srv_err(void *arg, err_t err)
+{
+    srv_conn_t *c = arg;
+    (void)err;
+    if (c != NULL && c->used) {
+        c->pcb = NULL; /* already freed by lwIP */
+        srv_conn_close(c, false);
+    }
+}
+
+static void srv_conn_close(srv_conn_t *c, bool abort)
+{
+    if (!c->used) {
+        return;
+    }
+    c->used = false;
+    if (c->s != NULL) {
+        smtpd_close(c->s);
+        c->s = NULL;
+    }
+    if (c->pending != NULL) {
+        pbuf_free(c->pending);
+        c->pending = NULL;
+    }
+    if (c->pcb != NULL) {
+        struct altcp_pcb *pcb = c->pcb;
+        c->pcb = NULL;
+        altcp_arg(pcb, NULL);
+        altcp_recv(pcb, NULL);
+        altcp_sent(pcb, NULL);
+        altcp_err(pcb, NULL);
+        altcp_poll(pcb, NULL, 0);
+        if (abort || altcp_close(pcb) != ERR_OK) {
+            altcp_abort(pcb);
+        }
+    }
+}
+
+static int srv_date(char *buf, size_t n)
+{
+    return clock_rfc5322(buf, n);
+}
+
+static err_t srv_accept(void *arg, struct altcp_pcb *pcb, err_t err)
+{
+    uint8_t nif = (uint8_t)(uintptr_t)arg;
+    if (err != ERR_OK || pcb == NULL) {
+        return ERR_VAL;
+    }
+    const nif_t *n = nif_at(nif);
+    srv_conn_t *c = NULL;
+    for (unsigned i = 0; i < SMTPD_MAX_SESSIONS; i++) {
+        if (!conns[i].used) {
+            c = &conns[i];
+            break;
+        }
+    }
+    const ip_addr_t *rip = altcp_get_ip(pcb, 0);
+    const ip_addr_t *lip = altcp_get_ip(pcb, 1);
+    smtpd_conn_t sc;
+    memset(&sc, 0, sizeof(sc));
+    sc.netif = nif;
+    fmt_snprintf(sc.netif_name, sizeof(sc.netif_name), "%s", n->name);
+    ip4addr_ntoa_r(ip_2_ip4(lip), sc.local_ip, sizeof(sc.local_ip));
+    ip4addr_ntoa_r(ip_2_ip4(rip), sc.remote_ip, sizeof(sc.remote_ip));
+    fmt_snprintf(sc.hostname, sizeof(sc.hostname), "%s", n->hostname);
+    sc.relay_allowed = srv_relay_allowed(nif, ip_2_ip4(rip));
+    sc.date = srv_date;
+    smtpd_session_t *s = c != NULL ? smtpd_open(&sc, board_now_ms()) : NULL;
+    if (s == NULL) {
+        /* Over the session limit: RFC 5321 4.3.2 lets a server answer 421 at
+         * connection time; the reply is queued before the FIN. */
+        const char *busy = smtpd_busy_reply();
+        evt_log(EVT_SMTPD_SESSION_LIMIT, nif, lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(rip))));
+        altcp_write(pcb, busy, (u16_t)strlen(busy), TCP_WRITE_FLAG_COPY);
+        altcp_output(pcb);
+        if (altcp_close(pcb) != ERR_OK) {
+            altcp_abort(pcb);
+            return ERR_ABRT;
+        }
+        return ERR_OK;
+    }
+    memset(c, 0, sizeof(*c));
+    c->used = true;
+    c->pcb = pcb;
+    c->s = s;
+    altcp_arg(pcb, c);
+    altcp_recv(pcb, srv_recv);
+    altcp_sent(pcb, srv_sent);
+    altcp_err(pcb, srv_err);
+    altcp_poll(pcb, srv_poll_cb, 2); /* every second: timeouts */
+    altcp_nagle_disable(pcb);
+    srv_flush(c); /* the 220 greeting */
+    return ERR_OK;
+}
+
+static int srv_open_listener(uint8_t i)
+{
+    srv_listener_t *l = &listeners[i];
+    const nif_t *n = nif_at(i);
+    if (!n->admin_up || !netif_is_up(n->netif)) {
+        return ERR_IF;
+    }
+    if (!netif_is_link_up(n->netif)) {
+        return ERR_CONN;
+    }
+    if (ip4_addr_isany_val(*netif_ip4_addr(n->netif))) {
+        return ERR_RTE; /* no address yet */
+    }
+    struct altcp_pcb *pcb = altcp_tcp_new_ip_type(IPADDR_TYPE_V4);
+    if (pcb == NULL) {
+        return ERR_MEM;
+    }
+    /* Bound to the netif's address AND to the netif itself: a client is
+     * trusted by the interface it arrived on, not only by its address. */
+    tcp_bind_netif(srv_inner(pcb), n->netif);
+    err_t e = altcp_bind(pcb, netif_ip_addr4(n->netif), SRV_PORT);
+    if (e != ERR_OK) {
+        altcp_close(pcb);
+        return e;
+    }
+    struct altcp_pcb *lp = altcp_listen_with_backlog_and_err(pcb, 4, &e);
+    if (lp == NULL) {
+        altcp_close(pcb);
+        return e != ERR_OK ? e : ERR_MEM;
+    }
+    altcp_arg(lp, (void *)(uintptr_t)i);
+    altcp_accept(lp, srv_accept);
+    l->pcb = lp;
+    return ERR_OK;
+}
+
+static void srv_try_listeners(void)
+{
+    unsigned ok = 0;
+    for (uint8_t i = 0; i < nif_count(); i++) {
+        srv_listener_t *l = &listeners[i];
+        if (l->pcb != NULL) {
+            ok++;
+            continue;
+        }
+        int e = srv_open_listener(i);
+        if (e == ERR_OK) {
+            ok++;
+            l->last_err = 0;
+            l->reported = false;
+            evt_log(EVT_SMTPD_LISTENING, i, SRV_PORT);
+            continue;
+        }
+        if (!l->reported || l->last_err != e) {
+            evt_log(EVT_MTA_LISTEN_FAIL, i, (uint32_t)(int32_t)e);
+            l->reported = true;
+        }
+        l->last_err = e;
+    }
+    if (ok > 0) {
+        any_listened = true;
+    } else if (!any_listened && !fatal_reported) {
+        evt_log(EVT_MTA_INIT_FATAL, EVT_SRC_NONE, EVT_CAUSE_NO_NETIF);
+        fatal_reported = true;
+    }
+}
+
+void srv_init(void)
+{
+    for (unsigned i = 0; i < NIF_MAX; i++) {
+        listeners[i].relay = SRV_RELAY_SUBNET;
+    }
+    srv_try_listeners();
+    last_retry_ms = board_now_ms();
+}
+
+void srv_poll(void)
+{
+    uint32_t now = board_now_ms();
+    if (kicked || now - last_retry_ms >= SRV_RETRY_MS) {
+        kicked = false;
+        last_retry_ms = now;
+        srv_try_listeners();
+    }
+}
+
+void srv_set_relay(uint8_t nif, srv_relay_t policy)
+{
+    if (nif < NIF_MAX) {
+        listeners[nif].relay = policy;
+    }
+}
+
+srv_relay_t srv_get_relay(uint8_t nif)
+{
+    return nif < NIF_MAX ? listeners[nif].relay : SRV_RELAY_NONE;
+}
+
+bool srv_listening(uint8_t nif, int *last_err)
+{
+    if (nif >= NIF_MAX) {
+        return false;
+    }
+    if (last_err != NULL) {
+        *last_err = listeners[nif].last_err;
+    }
+    return listeners[nif].pcb != NULL;
+}
+
+bool srv_relay_allowed(uint8_t nif, const ip4_addr_t *remote)
+{
+    const nif_t *n = nif_at(nif);
+    if (n == NULL) {
+        return false;
+    }
+    switch (listeners[nif].relay) {
+    case SRV_RELAY_ANY:
+        return true;
+    case SRV_RELAY_SUBNET:
+        return ip4_addr_netcmp(remote, netif_ip4_addr(n->netif), netif_ip4_netmask(n->netif));
+    case SRV_RELAY_NONE:
+    default:
+        return false;
+    }
+}
