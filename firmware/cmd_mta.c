@@ -521,7 +521,57 @@ static int cmd_show_listeners(int argc, char **argv)
     return 0;
 }
 
+/* limit message-size BYTES | recipients N */
+static int cmd_limit(int argc, char **argv)
+{
+    (void)argc;
+    smtpd_limits_t l;
+    uint32_t v;
+    smtpd_get_limits(&l);
+    if (parse_u32(argv[1], &v) < 0) {
+        con_error("bad number '%s'", argv[1]);
+        return CON_ERR_FAIL;
+    }
+    if (strcmp(argv[0], "message-size") == 0) {
+        if (v < 1024 || v > queue_max_size()) {
+            con_error("message-size %lu out of range (1024-%lu: the store's capacity)", (unsigned long)v,
+                      (unsigned long)queue_max_size());
+            return CON_ERR_FAIL;
+        }
+        l.max_msg_size = v;
+    } else if (strcmp(argv[0], "recipients") == 0) {
+        if (v < 1 || v > QUEUE_MAX_RCPT) {
+            con_error("recipients %lu out of range (1-%d)", (unsigned long)v, QUEUE_MAX_RCPT);
+            return CON_ERR_FAIL;
+        }
+        l.max_rcpt = (uint16_t)v;
+    } else {
+        con_error("unknown limit '%s' (message-size, recipients)", argv[0]);
+        return CON_ERR_FAIL;
+    }
+    if (smtpd_set_limits(&l) != SMTPD_OK) {
+        con_error("limit %s %s refused", argv[0], argv[1]);
+        return CON_ERR_FAIL;
+    }
+    return 0;
+}
+
+static int cmd_show_limits(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    smtpd_limits_t l;
+    smtpd_get_limits(&l);
+    con_printf("message-size %lu bytes\nrecipients   %u\nsessions     %u (static pool)\n",
+               (unsigned long)l.max_msg_size, l.max_rcpt, (unsigned)SMTPD_MAX_SESSIONS);
+    con_printf("timeouts     command %lu s, data block %lu s\n", (unsigned long)(l.cmd_timeout_ms / 1000),
+               (unsigned long)(l.data_timeout_ms / 1000));
+    return 0;
+}
+
 static const con_cmd_t cmd_mta_table[] = {
+    { "limit", "message-size BYTES | recipients N", "set an inbound limit", cmd_limit, 2, 2 },
+    { "show limits", "", "inbound limits", cmd_show_limits, 0, 0 },
     { "clock", "", "wall clock and its source", cmd_clock, 0, 0 },
     { "clock set", "YYYY-MM-DDTHH:MM:SSZ", "set the wall clock (UTC)", cmd_clock_set, 1, 1 },
     { "show queue", "", "queued messages: ID, age, size, sender, recipients", cmd_show_queue, 0, 0 },

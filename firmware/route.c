@@ -254,8 +254,9 @@ int route_peer_add(const route_peer_t *cfg, const char **why)
             break;
         }
     }
-    /* validate first so a full table still reports config errors */
-    rc = route_peer_check(cfg, idx, why);
+    /* validate first so a full table still reports config errors; the new
+     * peer cannot name itself as an alternative before it has an index */
+    rc = route_peer_check(cfg, ROUTE_MAX_PEERS, why);
     if (rc != ROUTE_OK) {
         return rc;
     }

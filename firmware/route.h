@@ -96,7 +96,9 @@ typedef struct {
     uint32_t next_hop;  /* override, host byte order; 0 = none. Applies only
                            when sending through the peer's own via netif. */
     route_mode_t mode;
-    uint8_t n_alts;     /* FAILOVER only, <= ROUTE_MAX_ALTS */
+    uint8_t n_alts;     /* FAILOVER only, <= ROUTE_MAX_ALTS; an alternative
+                           may name the peer itself (another netif) once it
+                           has an index, i.e. via route_peer_modify() */
     route_alt_t alts[ROUTE_MAX_ALTS];
 } route_peer_t;
 

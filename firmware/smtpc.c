@@ -21,9 +21,6 @@
 #if SMTPC_OUTBUF < 600
 #error "SMTPC_OUTBUF must hold a full command line (512) plus slack"
 #endif
-#if SMTPC_MAX_RCPTS > 250
-#error "SMTPC_MAX_RCPTS is stored in uint8_t-indexed arrays of that size only"
-#endif
 
 /* Recipient state within the current job. */
 enum {
@@ -390,6 +387,11 @@ static void smtpc_on_reply(smtpc_t *c, const smtp_reply_t *r)
     /* RFC 5321 3.8: 421 may come at any time; the server is closing */
     if (r->code == 421 && c->state != SMTPC_ST_QUIT) {
         smtpc_fail(c, 421, 421, r->enh, r->text);
+        return;
+    }
+    if (c->pend != CMD_NONE) {
+        /* a reply to a command we have not sent yet */
+        smtpc_fail_local(c, SMTPC_ERR_PROTO, "unsolicited reply");
         return;
     }
     switch (c->state) {

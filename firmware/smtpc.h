@@ -40,7 +40,7 @@
  * DATA's 354 is answered with a lone "." (RFC 2920 3.1); RSET follows any
  * transaction that did not complete with the final reply.
  *
- * Callbacks run inside smtpc_input/tick/abort/close/next/open/pump; they
+ * Callbacks run inside smtpc_input/tick/abort/close/next/pump/peek; they
  * must not call smtpc_* mutators on the same connection.
  *
  * Times are milliseconds from any free-running uint32_t clock (wrap-safe).

@@ -334,8 +334,12 @@ static void test_next_hop_override(void **state)
     a.next_hop = IP4(192, 168, 1, 254);
     a.n_alts = 1;
     a.alts[0] = (route_alt_t){.peer = 0, .netif = ETH1}; /* itself via eth1 */
+    assert_int_equal(route_peer_add(&a, &why), ROUTE_ERR_PEER); /* no index yet */
+    a.n_alts = 0;
     int pa = route_peer_add(&a, &why);
     assert_int_equal(pa, 0);
+    a.n_alts = 1;
+    assert_int_equal(route_peer_modify((unsigned)pa, &a, &why), ROUTE_OK);
     add_route("*", pa, -1);
     assert_int_equal(route_decide("x@y.com", nv, N_NIF, &dec), ROUTE_OK);
     assert_int_equal(dec.next_hop, IP4(192, 168, 1, 254));

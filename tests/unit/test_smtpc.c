@@ -479,7 +479,7 @@ static void test_data_4xx(void **state)
     finish_quit(c);
 }
 
-static void test_final_5xx_and_4xx(void **state)
+static void test_final_5xx(void **state)
 {
     (void)state;
     mkjob(2, "b\r\n");
@@ -754,6 +754,15 @@ static void test_malformed_reply(void **state)
     assert_int_equal(fk.res[0].code, 0);
     smtpc_close(c);
 
+    /* a reply to EHLO before EHLO went out */
+    mkjob(1, "b\r\n");
+    c = smtpc_open(&job, now);
+    srv(c, "220 hi\r\n250 ok\r\n");
+    assert_int_equal(smtpc_state(c), SMTPC_ST_FAILED);
+    assert_int_equal(smtpc_last_error(c), SMTPC_ERR_PROTO);
+    assert_int_equal(fk.res[0].code, 0);
+    smtpc_close(c);
+
     /* unsolicited reply while idle */
     mkjob(1, "b\r\n");
     job.size = 5000;
@@ -805,7 +814,6 @@ static void test_many_rcpts_pipelined(void **state)
     }
     finish_quit(c);
 
-    /* non-pipelined with the buffer never consumed: one command at a time */
     mkjob(SMTPC_MAX_RCPTS + 1, "b\r\n");
     assert_null(smtpc_open(&job, now)); /* too many */
 }
@@ -859,7 +867,7 @@ int main(void)
         cmocka_unit_test_setup(test_dot_stuffing, setup),
         cmocka_unit_test_setup(test_large_body, setup),
         cmocka_unit_test_setup(test_data_4xx, setup),
-        cmocka_unit_test_setup(test_final_5xx_and_4xx, setup),
+        cmocka_unit_test_setup(test_final_5xx, setup),
         cmocka_unit_test_setup(test_greeting_554, setup),
         cmocka_unit_test_setup(test_greeting_421, setup),
         cmocka_unit_test_setup(test_421_mid_transaction, setup),
