@@ -15,7 +15,7 @@ _Static_assert(QUEUE_OK == STORE_OK && QUEUE_ERR_FULL == STORE_ERR_FULL &&
                QUEUE_ERR_TOOBIG == STORE_ERR_TOOBIG && QUEUE_ERR_ARG == STORE_ERR_ARG &&
                QUEUE_ERR_NOTFOUND == STORE_ERR_NOTFOUND && QUEUE_ERR_STATE == STORE_ERR_STATE &&
                QUEUE_ERR_IO == STORE_ERR_IO, "store errors pass through unchanged");
-_Static_assert(QUEUE_MAX_MSGS > 0 && QUEUE_MAX_MSGS <= 255, "txn handle holds an 8-bit slot index");
+_Static_assert(QUEUE_MAX_MSGS > 0 && QUEUE_MAX_MSGS <= 65535, "txn handle holds a 16-bit slot index");
 _Static_assert(QUEUE_MAX_RCPT > 0 && QUEUE_MAX_RCPT < 0xFFFF, "rcpt index is u16");
 
 enum { SLOT_FREE = 0, SLOT_OPEN, SLOT_LIVE };
@@ -273,11 +273,11 @@ static qmsg_t *txn_get(queue_txn_t t)
 {
     if (t < 0 || !Q.ops)
         return NULL;
-    uint32_t idx = (uint32_t)t & 0xFFu;
+    uint32_t idx = (uint32_t)t & 0xFFFFu;
     if (idx >= QUEUE_MAX_MSGS)
         return NULL;
     qmsg_t *m = &s_msg[idx];
-    if (m->state != SLOT_OPEN || (m->gen & 0x7FFFu) != (((uint32_t)t >> 8) & 0x7FFFu))
+    if (m->state != SLOT_OPEN || (m->gen & 0x7FFFu) != (((uint32_t)t >> 16) & 0x7FFFu))
         return NULL;
     return m;
 }
@@ -285,6 +285,15 @@ static qmsg_t *txn_get(queue_txn_t t)
 uint32_t queue_max_size(void)
 {
     return Q.max_size;
+}
+
+static uint32_t alloc_msgid(void)
+{
+    for (;;) {
+        uint32_t id = Q.next_msgid++;
+        if (id != 0 && id != QUEUE_ALL && !find_msg(id))
+            return id;
+    }
 }
 
 static int txn_begin(const char *sender, uint32_t size_hint, uint8_t src_netif, int internal,
@@ -312,12 +321,21 @@ static int txn_begin(const char *sender, uint32_t size_hint, uint8_t src_netif, 
         m->h = h;
         m->src_netif = src_netif;
         m->null_sender = sender[0] == '\0';
+        /* The ID is fixed when the transaction opens so that the Received:
+         * header written before the body can name the ID the 250 will give. */
+        m->msgid = alloc_msgid();
         if (!internal)
             Q.open_txns++;
-        *out = (queue_txn_t)(((m->gen & 0x7FFFu) << 8) | i);
+        *out = (queue_txn_t)(((m->gen & 0x7FFFu) << 16) | i);
         return QUEUE_OK;
     }
     return QUEUE_ERR_FULL;
+}
+
+uint32_t queue_txn_msgid(queue_txn_t t)
+{
+    qmsg_t *m = txn_get(t);
+    return m != NULL ? m->msgid : 0;
 }
 
 int queue_txn_begin(const char *sender, uint32_t size_hint, uint8_t src_netif, queue_txn_t *out)
@@ -382,15 +400,6 @@ void queue_txn_abort(queue_txn_t t)
     slot_free(m);
 }
 
-static uint32_t alloc_msgid(void)
-{
-    for (;;) {
-        uint32_t id = Q.next_msgid++;
-        if (id != 0 && id != QUEUE_ALL && !find_msg(id))
-            return id;
-    }
-}
-
 int queue_txn_commit(queue_txn_t t, uint32_t *out_msgid)
 {
     qmsg_t *m = txn_get(t);
@@ -401,7 +410,7 @@ int queue_txn_commit(queue_txn_t t, uint32_t *out_msgid)
         rc = QUEUE_ERR_ARG;
     uint32_t id = 0;
     if (rc == 0) {
-        id = alloc_msgid();
+        id = m->msgid;
         store_env_t env = { .msgid = id, .arrival = now_s(), .size = m->size,
                             .nrcpt = m->nrcpt, .src_netif = m->src_netif };
         rc = Q.ops->seal(Q.sctx, m->h, &env);

@@ -96,6 +96,9 @@ int  queue_txn_begin(const char *sender, uint32_t size_hint, uint8_t src_netif, 
  * QUEUE_ERR_ARG for an empty/too long/control-char address or bad txn,
  * QUEUE_ERR_STATE after data was appended. */
 int  queue_txn_add_rcpt(queue_txn_t t, const char *rcpt);
+/* The message ID this transaction will have once committed (for the
+ * Received: header); 0 for an invalid transaction. */
+uint32_t queue_txn_msgid(queue_txn_t t);
 
 /* Append message bytes (the unstuffed RFC 5322 message, CRLF lines).
  * QUEUE_ERR_TOOBIG past queue_max_size(), QUEUE_ERR_FULL when the store is

@@ -460,7 +460,7 @@ static size_t build_received(const smtpd_session_t *s)
                      "\t%s\r\n",
                      s->helo, strchr(ip, ':') ? "IPv6:" : "", ip,
                      s->conn.hostname, s->conn.netif_name, s->conn.local_ip,
-                     s->esmtp ? "ESMTP" : "SMTP", (unsigned long)(uint32_t)s->txn,
+                     s->esmtp ? "ESMTP" : "SMTP", (unsigned long)queue_txn_msgid(s->txn),
                      date);
     SMTPD_ASSERT(n > 0 && (size_t)n < sizeof(s_scratch));
     return (size_t)n;

@@ -16,7 +16,7 @@
 #define CHUNK_NIL 0xFFFFu
 
 _Static_assert(NCHUNKS > 0 && NCHUNKS < CHUNK_NIL, "chunk index must fit u16");
-_Static_assert(STORE_RAM_MAX_MSGS > 0 && STORE_RAM_MAX_MSGS <= 255, "slot index must fit 8 bits");
+_Static_assert(STORE_RAM_MAX_MSGS > 0 && STORE_RAM_MAX_MSGS <= 65535, "slot index must fit 16 bits");
 
 enum { SLOT_FREE = 0, SLOT_OPEN, SLOT_SEALED };
 
@@ -49,15 +49,15 @@ static slot_t   s_slot[STORE_RAM_MAX_MSGS];
 
 static store_handle_t mk_handle(uint16_t idx)
 {
-    return (store_handle_t)(((uint32_t)(s_slot[idx].gen & 0x7FFFu) << 8) | idx);
+    return (store_handle_t)(((uint32_t)(s_slot[idx].gen & 0x7FFFu) << 16) | idx);
 }
 
 static slot_t *get_slot(store_handle_t h, uint8_t want_state)
 {
     if (h < 0)
         return NULL;
-    uint32_t idx = (uint32_t)h & 0xFFu;
-    uint32_t gen = ((uint32_t)h >> 8) & 0x7FFFu;
+    uint32_t idx = (uint32_t)h & 0xFFFFu;
+    uint32_t gen = ((uint32_t)h >> 16) & 0x7FFFu;
     if (idx >= STORE_RAM_MAX_MSGS)
         return NULL;
     slot_t *s = &s_slot[idx];
@@ -400,7 +400,7 @@ static int ram_next(void *ctx, store_handle_t prev, store_handle_t *out)
     (void)ctx;
     if (!out)
         return STORE_ERR_ARG;
-    uint32_t i = prev < 0 ? 0u : ((uint32_t)prev & 0xFFu) + 1u;
+    uint32_t i = prev < 0 ? 0u : ((uint32_t)prev & 0xFFFFu) + 1u;
     for (; i < STORE_RAM_MAX_MSGS; i++) {
         if (s_slot[i].state == SLOT_SEALED) {
             *out = mk_handle((uint16_t)i);

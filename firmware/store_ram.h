@@ -16,7 +16,7 @@
 #define STORE_RAM_ARENA_SIZE (128u * 1024u) /* bytes of message storage; boards override to fit RAM */
 #endif
 #ifndef STORE_RAM_MAX_MSGS
-#define STORE_RAM_MAX_MSGS 64               /* message slots, sealed + unsealed (<= 255) */
+#define STORE_RAM_MAX_MSGS 64               /* message slots, sealed + unsealed (<= 65535) */
 #endif
 #ifndef STORE_RAM_CHUNK_SIZE
 #define STORE_RAM_CHUNK_SIZE 256u           /* bytes per allocation unit: slack per message vs link table */

@@ -8,4 +8,10 @@
 #define MEMP_NUM_TCP_SEG 256
 #define TCP_WND (16 * 1460)
 #define TCP_SND_BUF (16 * 1460)
+#define SMTPD_MAX_SESSIONS 32           /* inbound sessions (benchmarks run 20-50 in parallel) */
+#define QUEUE_MAX_TXN SMTPD_MAX_SESSIONS  /* one open transaction per session */
+#define SMTPC_MAX_CONN 8                 /* outbound connections */
+#define STORE_RAM_ARENA_SIZE (8u * 1024u * 1024u) /* RAM store: a host has memory to spare (max 16 MiB - 1 chunk) */
+#define STORE_RAM_MAX_MSGS 2048          /* queued messages */
+#define QUEUE_MAX_MSGS STORE_RAM_MAX_MSGS
 #endif

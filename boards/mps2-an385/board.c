@@ -100,6 +100,7 @@ const char *const *board_factory_config(void)
         "peer add smarthost 10.0.2.100 port 25 via eth0",
         "route add * smarthost",
         "relay eth0 subnet",
+        "limit message-size 32768",
         NULL,
     };
     return lines;

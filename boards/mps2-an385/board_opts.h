@@ -9,5 +9,6 @@
 #define MEMP_NUM_TCP_SEG 48
 #define STORE_RAM_ARENA_SIZE (80u * 1024u) /* RAM message store until the flash store lands */
 #define STORE_RAM_MAX_MSGS 48
+#define QUEUE_MAX_MSGS STORE_RAM_MAX_MSGS
 #define DLV_ADDRBUF 2048               /* recipient addresses per outbound connection */
 #endif

@@ -54,7 +54,8 @@ static uint32_t rnd(void)
     return rng_state;
 }
 
-enum { SPLIT_WHOLE, SPLIT_BYTES, SPLIT_RANDOM };
+enum { SPLIT_WHOLE, SPLIT_BYTES, SPLIT_RANDOM, SPLIT_AT };
+static size_t split_at; /* SPLIT_AT: first push is split_at bytes */
 
 /* Decode `in` split according to mode; pushes continue after done to check
  * that nothing more is consumed. */
@@ -72,6 +73,8 @@ static void decode(const void *in, size_t n, uint32_t max, int mode, outcome_t *
             chunk = 1;
         else if (mode == SPLIT_RANDOM)
             chunk = 1 + rnd() % (chunk < 17 ? chunk : 17);
+        else if (mode == SPLIT_AT && pos < split_at)
+            chunk = split_at - pos;
         used = smtp_data_push(&d, p + pos, chunk);
         assert_true(used <= chunk);
         if (used < chunk)
@@ -86,7 +89,8 @@ static void decode(const void *in, size_t n, uint32_t max, int mode, outcome_t *
     o->size = smtp_data_size(&d);
 }
 
-/* Same outcome for whole, byte-by-byte and 20 random splits. */
+/* Same outcome for whole, byte-by-byte, a split at every boundary and 20
+ * random splits. */
 static void decode_all_ways(const void *in, size_t n, uint32_t max, outcome_t *o)
 {
     outcome_t other;
@@ -95,6 +99,15 @@ static void decode_all_ways(const void *in, size_t n, uint32_t max, outcome_t *o
     decode(in, n, max, SPLIT_WHOLE, o);
     for (i = 0; i < 22; i++) {
         decode(in, n, max, i == 0 ? SPLIT_BYTES : SPLIT_RANDOM, &other);
+        assert_int_equal(other.consumed, o->consumed);
+        assert_int_equal(other.done, o->done);
+        assert_int_equal(other.result, o->result);
+        assert_int_equal(other.size, o->size);
+        assert_int_equal(other.sink.len, o->sink.len);
+        assert_memory_equal(other.sink.buf, o->sink.buf, o->sink.len);
+    }
+    for (split_at = 1; split_at < n; split_at++) {
+        decode(in, n, max, SPLIT_AT, &other);
         assert_int_equal(other.consumed, o->consumed);
         assert_int_equal(other.done, o->done);
         assert_int_equal(other.result, o->result);
