@@ -24,6 +24,9 @@ uint32_t board_now_ms(void);
 /* Unix time from a clock the board has (the host OS), or 0 when it has
  * none (mps2-an385: no battery-backed RTC); see clock.h for the fallback. */
 uint32_t board_wallclock(void);
+/* Microseconds since boot, finer than board_now_ms() (for measurements: under
+ * QEMU -icount shift=0 one guest nanosecond is one instruction). */
+uint64_t board_uptime_us(void);
 /* 32 random bits.  Not cryptographic on boards without a TRNG (see README). */
 uint32_t board_rand(void);
 /* Console bytes received since the last call (interrupt-buffered); never

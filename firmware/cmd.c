@@ -94,6 +94,15 @@ static int cmd_show_netif(int argc, char **argv)
     return 0;
 }
 
+static int cmd_show_cpu(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    uint64_t us = board_uptime_us();
+    con_printf("uptime_us %llu\n", (unsigned long long)us);
+    return 0;
+}
+
 static int cmd_show_mem(int argc, char **argv)
 {
     (void)argc;
@@ -279,6 +288,7 @@ static int cmd_poweroff(int argc, char **argv)
 static const con_cmd_t cmd_sys_table[] = {
     { "version", "", "firmware version, board and uptime", cmd_version, 0, 0 },
     { "show netif", "", "interfaces: address, link, counters", cmd_show_netif, 0, 0 },
+    { "show cpu", "", "guest time in microseconds (instructions/1000 under QEMU -icount 0)", cmd_show_cpu, 0, 0 },
     { "show mem", "", "static pools: size, use, high-water mark", cmd_show_mem, 0, 0 },
     { "events", "[last N | since SEQ | id ID]", "show the event ring", cmd_events, 0, 2 },
     { "events clear", "", "empty the event ring", cmd_events_clear, 0, 0 },

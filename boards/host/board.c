@@ -189,6 +189,18 @@ uint32_t board_now_ms(void)
     return (uint32_t)(ms - base);
 }
 
+uint64_t board_uptime_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    static int64_t base = -1;
+    int64_t us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    if (base < 0) {
+        base = us;
+    }
+    return (uint64_t)(us - base);
+}
+
 uint32_t board_wallclock(void)
 {
     return (uint32_t)time(NULL);

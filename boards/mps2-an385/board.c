@@ -111,6 +111,19 @@ uint32_t board_now_ms(void)
     return ticks_ms;
 }
 
+uint64_t board_uptime_us(void)
+{
+    /* Read ms and the SysTick down-counter consistently: retry if a tick
+     * happened in between. */
+    uint32_t ms, cvr;
+    do {
+        ms = ticks_ms;
+        cvr = CM3_SYST_CVR;
+    } while (ms != ticks_ms);
+    uint32_t reload = CM3_CORE_CLOCK_HZ / 1000u - 1u;
+    return (uint64_t)ms * 1000u + (uint64_t)(reload - cvr) * 1000000u / CM3_CORE_CLOCK_HZ;
+}
+
 uint32_t board_wallclock(void)
 {
     return 0; /* no RTC: clock.c uses `clock set` or build time + uptime */
