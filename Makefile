@@ -19,6 +19,7 @@ SMARTHOST_PORT ?= 2526
 FLASH     ?= $(BUILD)/flash.img
 
 .DEFAULT_GOAL := all
+comma := ,
 .PHONY: all deps run test unit integration size clean bench FORCE
 
 # ---------------------------------------------------------------- sources
@@ -46,7 +47,7 @@ PROJ_CFLAGS := $(CFLAGS_COMMON) $(WARN)
 TP_CFLAGS   := $(CFLAGS_COMMON) -w
 
 PROJ_SRCS := $(FW_SRCS) $(PORT_SRCS) $(BOARD_SRCS) $(DRIVER_SRCS)
-TP_SRCS   := $(LWIP_SRCS) $(MBEDTLS_SRCS)
+TP_SRCS   := $(LWIP_SRCS) $(BOARD_LWIP_SRCS) $(MBEDTLS_SRCS)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(subst $(DEPS)/,deps/,$(1)))
 PROJ_OBJS := $(call obj,$(PROJ_SRCS))
 TP_OBJS   := $(call obj,$(TP_SRCS))

@@ -13,6 +13,7 @@
 #include "nif.h"
 #include "ping.h"
 #include "cmd_mta.h"
+#include "cmd_if.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/stats.h"
 #include "lwip/memp.h"
@@ -302,8 +303,9 @@ static const con_cmd_t cmd_sys_table[] = {
 
 void cmd_init(void)
 {
-    static const con_cmd_t *tables[2];
+    static const con_cmd_t *tables[3];
     tables[0] = cmd_sys_table;
     tables[1] = cmd_mta_commands();
-    con_init(tables, 2);
+    tables[2] = cmd_if_commands();
+    con_init(tables, 3);
 }

@@ -117,12 +117,17 @@ uint32_t mta_uptime_s(void)
  * the UART does not take now stays in the console ring for the next pass. */
 static void mta_console_service(void)
 {
+    /* Drain everything the UART buffered (bounded: 8 x 64 bytes per pass)
+     * so that a paste or a flood does not overflow the driver's RX ring. */
     uint8_t buf[64];
-    size_t n = board_console_read(buf, sizeof(buf));
-    if (n == BOARD_CONSOLE_EOF) {
-        mta_shutdown(false, 0);
-    }
-    if (n > 0) {
+    for (int i = 0; i < 8; i++) {
+        size_t n = board_console_read(buf, sizeof(buf));
+        if (n == BOARD_CONSOLE_EOF) {
+            mta_shutdown(false, 0);
+        }
+        if (n == 0) {
+            break;
+        }
         con_input(buf, n);
     }
     static uint8_t out[256]; /* bytes read from the ring but not yet taken by the UART */

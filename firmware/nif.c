@@ -58,27 +58,51 @@ int nif_register(const char *name, const char *kind, struct netif *netif)
     return (int)n_nifs++;
 }
 
-int nif_configure(uint8_t idx, const char *ip, const char *mask, const char *gw,
-                  const char *hostname, bool admin_up)
+void nif_get_settings(uint8_t idx, nif_settings_t *out)
+{
+    const nif_t *n = nif_at(idx);
+    memset(out, 0, sizeof(*out));
+    if (n == NULL) {
+        return;
+    }
+    out->admin_up = n->admin_up;
+    out->addr = *netif_ip4_addr(n->netif);
+    uint32_t m = lwip_ntohl(ip4_addr_get_u32(netif_ip4_netmask(n->netif)));
+    while (m & 0x80000000u) {
+        out->prefix++;
+        m <<= 1;
+    }
+    out->gw = *netif_ip4_gw(n->netif);
+    ip4_addr_set_u32(&out->p2p, lwip_htonl(n->p2p_peer));
+    out->mtu = n->netif->mtu;
+    strcpy(out->hostname, n->hostname);
+}
+
+void nif_apply_settings(uint8_t idx, const nif_settings_t *st)
 {
     nif_t *n = nif_at(idx);
-    ip4_addr_t a, m, g;
-    if (n == NULL || !ip4addr_aton(ip, &a) || !ip4addr_aton(mask, &m) || !ip4addr_aton(gw, &g) ||
-        strlen(hostname) >= NIF_HOSTNAME_MAX) {
-        return -1;
+    if (n == NULL) {
+        return;
     }
-    strcpy(n->hostname, hostname);
-    netif_set_addr(n->netif, &a, &m, &g);
+    ip4_addr_t mask;
+    ip4_addr_set_u32(&mask, lwip_htonl(st->prefix == 0 ? 0 : 0xFFFFFFFFu << (32 - st->prefix)));
+    strcpy(n->hostname, st->hostname);
+    n->p2p_peer = lwip_ntohl(ip4_addr_get_u32(&st->p2p));
+    /* A point-to-point link's next hop is its far end. */
+    ip4_addr_t gw = ip4_addr_isany_val(st->gw) ? st->p2p : st->gw;
+    netif_set_addr(n->netif, &st->addr, &mask, &gw);
+    if (st->mtu != 0) {
+        n->netif->mtu = st->mtu;
+    }
 #if LWIP_NETIF_HOSTNAME
     n->netif->hostname = n->hostname;
 #endif
-    n->admin_up = admin_up;
-    if (admin_up) {
+    n->admin_up = st->admin_up;
+    if (st->admin_up) {
         netif_set_up(n->netif);
     } else {
         netif_set_down(n->netif);
     }
-    return 0;
 }
 
 unsigned nif_count(void)

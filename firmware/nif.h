@@ -28,11 +28,23 @@ typedef struct nif {
     uint32_t p2p_peer;       /* far end of a point-to-point link (host order), 0 if none */
 } nif_t;
 
+/* What `interface` configures; applied in one go by nif_apply_settings(). */
+typedef struct nif_settings {
+    bool admin_up;
+    ip4_addr_t addr;         /* 0.0.0.0 = none */
+    uint8_t prefix;          /* 0..32 */
+    ip4_addr_t gw;           /* 0.0.0.0 = none */
+    ip4_addr_t p2p;          /* far end of a point-to-point link, 0.0.0.0 = none */
+    uint16_t mtu;
+    char hostname[NIF_HOSTNAME_MAX];
+} nif_settings_t;
+
+void nif_get_settings(uint8_t idx, nif_settings_t *out);
+/* Apply validated settings (address, mask, gateway, hostname, MTU, up/down). */
+void nif_apply_settings(uint8_t idx, const nif_settings_t *st);
+
 /* Register a netif that the board added.  Returns the index or <0. */
 int nif_register(const char *name, const char *kind, struct netif *netif);
-/* Configure static IPv4 settings and hostname; brings the netif up if admin_up. */
-int nif_configure(uint8_t idx, const char *ip, const char *mask, const char *gw,
-                  const char *hostname, bool admin_up);
 unsigned nif_count(void);
 nif_t *nif_at(uint8_t idx);                 /* NULL if out of range */
 int nif_find(const char *name);             /* index or -1 */

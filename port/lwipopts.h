@@ -64,6 +64,7 @@
 #define LWIP_NETIF_LINK_CALLBACK    1
 #define LWIP_SINGLE_NETIF           0   /* a gateway is multihomed by definition */
 #define LWIP_NETIF_LOOPBACK         0
+#define SLIP_USE_RX_THREAD          0   /* slipif_poll() from the main loop */
 
 /* ---- TCP tuned for SMTP: many short dialogues, bodies of a few KiB ---- */
 #define TCP_MSS                     1460

@@ -29,8 +29,7 @@
 
 typedef struct host_nif {
     char name[NIF_NAME_MAX];
-    char ip[16], mask[16], gw[16];
-    char hostname[NIF_HOSTNAME_MAX];
+    char cfgline[160];       /* `interface ...` line from --netif */
     tap_config_t cfg;
     char ifname[16];
     tap_t tap;
@@ -66,13 +65,8 @@ static void restore_tty(void)
     }
 }
 
-static void prefix_to_mask(unsigned prefix, char *out, size_t n)
-{
-    uint32_t m = prefix == 0 ? 0 : 0xFFFFFFFFu << (32 - prefix);
-    snprintf(out, n, "%u.%u.%u.%u", m >> 24, (m >> 16) & 255, (m >> 8) & 255, m & 255);
-}
-
-/* NAME=TAPDEV[,IP/PREFIX[,GW[,HOSTNAME]]] */
+/* NAME=TAPDEV[,IP/PREFIX[,GW[,HOSTNAME]]] becomes the TAP attachment plus an
+ * `interface` console line, applied (and validated) like any configuration. */
 static int parse_netif(const char *arg)
 {
     if (n_taps >= HOST_MAX_TAPS) {
@@ -92,26 +86,23 @@ static int parse_netif(const char *arg)
     char *ipp = strtok_r(NULL, ",", &save);
     char *gw = strtok_r(NULL, ",", &save);
     char *hn = strtok_r(NULL, ",", &save);
-    if (dev == NULL) {
+    if (dev == NULL || strlen(dev) >= sizeof(h->ifname)) {
         return -1;
     }
     snprintf(h->ifname, sizeof(h->ifname), "%s", dev);
-    snprintf(h->ip, sizeof(h->ip), "0.0.0.0");
-    snprintf(h->mask, sizeof(h->mask), "0.0.0.0");
-    snprintf(h->gw, sizeof(h->gw), "%s", gw ? gw : "0.0.0.0");
-    snprintf(h->hostname, sizeof(h->hostname), "%s", hn ? hn : "mta.invalid");
+    int n = snprintf(h->cfgline, sizeof(h->cfgline), "interface %s", buf); /* buf holds NAME */
     if (ipp) {
-        char *slash = strchr(ipp, '/');
-        unsigned prefix = 24;
-        if (slash) {
-            *slash = 0;
-            prefix = (unsigned)atoi(slash + 1);
-            if (prefix > 32) {
-                return -1;
-            }
-        }
-        snprintf(h->ip, sizeof(h->ip), "%s", ipp);
-        prefix_to_mask(prefix, h->mask, sizeof(h->mask));
+        n += snprintf(h->cfgline + n, sizeof(h->cfgline) - (size_t)n, " address %s%s", ipp,
+                      strchr(ipp, '/') ? "" : "/24");
+    }
+    if (gw) {
+        n += snprintf(h->cfgline + n, sizeof(h->cfgline) - (size_t)n, " gateway %s", gw);
+    }
+    if (hn) {
+        n += snprintf(h->cfgline + n, sizeof(h->cfgline) - (size_t)n, " hostname %s", hn);
+    }
+    if (n >= (int)sizeof(h->cfgline) - 4) {
+        return -1;
     }
     h->cfg.ifname = h->ifname;
     n_taps++;
@@ -160,9 +151,11 @@ void board_netifs_init(void)
         }
         uint8_t mac[6] = { 0x02, 0x00, 0x5e, 0x00, 0x01, (uint8_t)(i + 1) };
         ethif_add(&h->eth, &tap_driver, &h->tap, mac);
-        int idx = nif_register(h->name, "tap", &h->eth.netif);
-        if (idx >= 0) {
-            nif_configure((uint8_t)idx, h->ip, h->mask, h->gw, h->hostname, h->tap.fd >= 0);
+        nif_register(h->name, "tap", &h->eth.netif);
+        /* `up` only when the device could be opened: otherwise it stays down
+         * and its listener reports 9321 while the others serve. */
+        if (h->tap.fd >= 0) {
+            strncat(h->cfgline, " up", sizeof(h->cfgline) - strlen(h->cfgline) - 1);
         }
         if (i == 0) {
             netif_set_default(&h->eth.netif);
@@ -174,7 +167,16 @@ void board_netifs_init(void)
  * routes on the console (or with --exec). */
 const char *const *board_factory_config(void)
 {
-    return (const char *const *)exec_lines;
+    static const char *lines[HOST_MAX_TAPS + 16 + 1];
+    unsigned n = 0;
+    for (unsigned i = 0; i < n_taps; i++) {
+        lines[n++] = taps[i].cfgline;
+    }
+    for (unsigned i = 0; i < n_exec; i++) {
+        lines[n++] = exec_lines[i];
+    }
+    lines[n] = NULL;
+    return lines;
 }
 
 uint32_t board_now_ms(void)

@@ -18,13 +18,21 @@
 #include "cmsdk_uart/cmsdk_uart.h"
 #include "lan9118/lan9118.h"
 #include "lwip/netif.h"
+#include "lwip/ip.h"
+#include "lwip/sio.h"
+#include "netif/slipif.h"
 
 #define UART_BAUDDIV 16u /* QEMU ignores the rate; 16 is the smallest legal divider */
 
 static const cmsdk_uart_config_t uart0_cfg = { 0x40004000u, 0, 1, UART_BAUDDIV };
+static const cmsdk_uart_config_t uart1_cfg = { 0x40005000u, 2, 3, UART_BAUDDIV };
+#define SL0_SIO 1 /* sio number slipif passes to sio_open() */
 static const lan9118_config_t eth0_cfg = { .base = 0x40200000u, .irq = 13 };
 
 static cmsdk_uart_t uart0;
+static cmsdk_uart_t uart1;
+static struct netif sl0;
+static bool sl0_ok;
 static lan9118_t eth0_dev;
 static ethif_t eth0;
 static bool eth0_ok;
@@ -39,6 +47,35 @@ void SysTick_Handler(void)
 void UART0RX_IRQHandler(void)
 {
     cmsdk_uart_rx_isr(&uart0);
+}
+
+void UART1RX_IRQHandler(void)
+{
+    cmsdk_uart_rx_isr(&uart1);
+}
+
+/* lwIP's serial layer for slipif (polled: SLIP_USE_RX_THREAD is 0 with NO_SYS). */
+sio_fd_t sio_open(u8_t devnum)
+{
+    return devnum == SL0_SIO ? (sio_fd_t)&uart1 : NULL;
+}
+
+/* SLIP transmit: QEMU's UART never holds TXFULL for long, so a byte-wise
+ * blocking put is bounded here.  Real hardware at modem speeds needs a TX
+ * ring drained by the TX interrupt instead. */
+void sio_send(u8_t c, sio_fd_t fd)
+{
+    cmsdk_uart_putc_blocking((cmsdk_uart_t *)fd, c);
+}
+
+u32_t sio_tryread(sio_fd_t fd, u8_t *data, u32_t len)
+{
+    return (u32_t)cmsdk_uart_read((cmsdk_uart_t *)fd, data, len);
+}
+
+u32_t sio_read(sio_fd_t fd, u8_t *data, u32_t len)
+{
+    return sio_tryread(fd, data, len);
 }
 
 void ETHERNET_IRQHandler(void)
@@ -67,6 +104,8 @@ void board_init(int argc, char **argv)
     cm3_systick_config(CM3_CORE_CLOCK_HZ / 1000u);
     cmsdk_uart_init(&uart0, &uart0_cfg);
     cm3_nvic_enable(uart0_cfg.rx_irq);
+    cmsdk_uart_init(&uart1, &uart1_cfg);
+    cm3_nvic_enable(uart1_cfg.rx_irq);
     cm3_enable_irq();
 }
 
@@ -77,7 +116,7 @@ void board_netifs_init(void)
     static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
     eth0_ok = lan9118_init(&eth0_dev, &eth0_cfg, mac) == 0;
     ethif_add(&eth0, &lan9118_driver, &eth0_dev, mac);
-    int idx = nif_register("eth0", "ethernet", &eth0.netif);
+    nif_register("eth0", "ethernet", &eth0.netif);
     netif_set_default(&eth0.netif);
     if (eth0_ok) {
         lan9118_irq_enable(&eth0_dev);
@@ -86,9 +125,12 @@ void board_netifs_init(void)
         cm3_nvic_clear_pending(eth0_cfg.irq);
         cm3_nvic_enable(eth0_cfg.irq);
     }
-    /* Factory default for QEMU user networking: 10.0.2.15/24, gateway 10.0.2.2. */
-    if (idx >= 0) {
-        nif_configure((uint8_t)idx, "10.0.2.15", "255.255.255.0", "10.0.2.2", "mta.eth0.gateway.test", eth0_ok);
+    /* sl0: SLIP on UART1, the stand-in for a serial modem link.  A serial
+     * line has no carrier detect here, so its link is up once it is open. */
+    sl0_ok = netif_add(&sl0, NULL, NULL, NULL, (void *)SL0_SIO, slipif_init, ip_input) != NULL;
+    if (sl0_ok) {
+        nif_register("sl0", "slip", &sl0);
+        netif_set_link_up(&sl0);
     }
 }
 
@@ -97,9 +139,14 @@ void board_netifs_init(void)
 const char *const *board_factory_config(void)
 {
     static const char *const lines[] = {
+        /* QEMU user networking: 10.0.2.15/24, gateway 10.0.2.2 */
+        "interface eth0 address 10.0.2.15/24 gateway 10.0.2.2 hostname mta.eth0.gateway.test up",
+        /* the modem link: a /30 with the far end as next hop */
+        "interface sl0 address 172.31.0.2/30 peer 172.31.0.1 hostname mta.sl0.gateway.test up",
         "peer add smarthost 10.0.2.100 port 25 via eth0",
         "route add * smarthost",
         "relay eth0 subnet",
+        "relay sl0 subnet",
         "limit message-size 32768",
         NULL,
     };
@@ -157,6 +204,9 @@ void board_poll(void)
     if (eth0_ok) {
         ethif_poll(&eth0);
     }
+    if (sl0_ok) {
+        slipif_poll(&sl0);
+    }
 }
 
 void board_idle(uint32_t max_ms)
@@ -186,7 +236,7 @@ void board_poweroff(int status)
 
 const char *board_describe(void)
 {
-    return "ARM MPS2 AN385 (Cortex-M3, 25 MHz), LAN9118, CMSDK UART";
+    return "ARM MPS2 AN385 (Cortex-M3, 25 MHz), LAN9118 eth0, SLIP sl0 on UART1, console UART0";
 }
 
 int main(void)

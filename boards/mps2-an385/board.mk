@@ -7,6 +7,7 @@ BOARD_SRCS  := boards/mps2-an385/startup.c boards/mps2-an385/board.c boards/mps2
 DRIVER_SRCS := drivers/cmsdk_uart/cmsdk_uart.c drivers/lan9118/lan9118.c
 BOARD_LDFLAGS := -nostartfiles --specs=nano.specs -Wl,--gc-sections -T boards/mps2-an385/link.ld \
                  -Wl,--no-warn-rwx-segments
+BOARD_LWIP_SRCS := $(LWIPDIR)/netif/slipif.c
 IMAGE       := $(BUILD)/mta.elf
 # The product's budget (QEMU's board has more); link.ld enforces the same numbers.
 FLASH_BUDGET := 524288
@@ -18,6 +19,9 @@ QEMU        := qemu-system-arm
 # host 127.0.0.1:SMARTHOST_PORT through socat, one host connection per guest
 # connection (the plain guestfwd form connects only once, at QEMU start).
 QEMU_NIC     = user,model=lan9118,restrict=on,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:$(SMTP_PORT)-:25,guestfwd=tcp:10.0.2.100:25-cmd:socat - TCP:127.0.0.1:$(SMARTHOST_PORT)
-QEMU_CMD     = $(QEMU) -M mps2-an385 -nographic -serial mon:stdio \
+# sl0 (UART1): a unix socket when SL0_SOCKET is set (tests/tools/slip_tun.py
+# bridges it to a TUN device), else not connected.
+SL0_SERIAL   = $(if $(SL0_SOCKET),-chardev socket$(comma)id=sl0$(comma)path=$(SL0_SOCKET)$(comma)server=on$(comma)wait=off -serial chardev:sl0,-serial null)
+QEMU_CMD     = $(QEMU) -M mps2-an385 -nographic -serial mon:stdio $(SL0_SERIAL) \
                -semihosting-config enable=on,target=native \
                -nic "$(QEMU_NIC)" -kernel $(IMAGE)
