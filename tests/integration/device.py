@@ -100,11 +100,21 @@ class Device:
             self.proc.wait(5)
 
 
-def qemu_mps2(smtp_port, smarthost_port, extra=None, image=None):
+def qemu_mps2(smtp_port, smarthost_port, extra=None, image=None, sl0_socket=None, eth0_pcap=None):
+    """QEMU command line of the mps2-an385 board as `make run` builds it, plus
+    optionally sl0 (UART1) on a unix socket and a capture of eth0's traffic."""
     image = image or os.path.join(ROOT, "build", "mps2-an385", "mta.elf")
-    nic = (f"user,model=lan9118,restrict=on,net=10.0.2.0/24,"
-           f"hostfwd=tcp:127.0.0.1:{smtp_port}-:25,"
-           f"guestfwd=tcp:10.0.2.100:25-cmd:socat - TCP:127.0.0.1:{smarthost_port}")
-    argv = ["qemu-system-arm", "-M", "mps2-an385", "-nographic", "-serial", "mon:stdio",
-            "-semihosting-config", "enable=on,target=native", "-nic", nic, "-kernel", image]
+    user = (f"user,id=n0,restrict=on,net=10.0.2.0/24,"
+            f"hostfwd=tcp:127.0.0.1:{smtp_port}-:25,"
+            f"guestfwd=tcp:10.0.2.100:25-cmd:socat - TCP:127.0.0.1:{smarthost_port}")
+    argv = ["qemu-system-arm", "-M", "mps2-an385", "-nographic", "-serial", "mon:stdio"]
+    if sl0_socket:
+        argv += ["-chardev", f"socket,id=sl0,path={sl0_socket},server=on,wait=off", "-serial", "chardev:sl0"]
+    else:
+        argv += ["-serial", "null"]
+    argv += ["-semihosting-config", "enable=on,target=native",
+             "-netdev", user, "-net", "nic,netdev=n0,model=lan9118"]
+    if eth0_pcap:
+        argv += ["-object", f"filter-dump,id=d0,netdev=n0,file={eth0_pcap}"]
+    argv += ["-kernel", image]
     return argv + (extra or [])
