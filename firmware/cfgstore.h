@@ -97,8 +97,8 @@ size_t cfgstore_max(const flash_part_t *part);
 
 /* Store blob[0..len) atomically as the new newest configuration, with
  * generation newest+1 (1 on a blank partition).  info (may be NULL) gets the
- * slot states as found before the save, with slot/seq[slot]/len[slot]/
- * state[slot] describing the copy just written.
+ * slot states as found before the save, except that slot and its seq, len
+ * and state describe the copy just written (for event 1500).
  * CFGSTORE_OK, or _ERR_ARG, _ERR_TOOBIG, _ERR_IO (the previous configuration
  * stays loadable), _ERR_VERIFY. */
 int cfgstore_save(const flash_part_t *part, const void *blob, size_t len, cfgstore_info_t *info);
@@ -108,7 +108,8 @@ int cfgstore_save(const flash_part_t *part, const void *blob, size_t len, cfgsto
  * slot was used and the state of both, so the boot code can tell "never
  * saved" (all BLANK) from "lost" (any_corrupt) and log 9266.
  * CFGSTORE_OK, or _ERR_NOTFOUND (nothing valid), _ERR_NOSPACE (*len set),
- * _ERR_IO (a slot unreadable and nothing valid), _ERR_ARG. */
+ * _ERR_IO (a slot unreadable and nothing valid), _ERR_ARG.  On error buf's
+ * contents are unspecified. */
 int cfgstore_load(const flash_part_t *part, void *buf, size_t cap, size_t *len, uint32_t *seq,
                   cfgstore_info_t *info);
 

@@ -12,6 +12,7 @@
 #include "lwip/altcp.h"
 #include "lwip/altcp_tcp.h"
 #include "lwip/tcp.h"
+#include "nexthop.h"
 
 /* Keys handed to queue_claim: which (peer, netif) a recipient goes to, and
  * whether the route says "defer now" (ENFORCE netif down). */
@@ -34,6 +35,8 @@ typedef struct dlv_conn {
     char addrbuf[DLV_ADDRBUF];
     char ehlo[ROUTE_EHLO_MAX];
     uint16_t results;           /* recipients with a result */
+    bool nexthop_set;           /* a next-hop override is registered for dst */
+    ip4_addr_t dst;
 } dlv_conn_t;
 
 static dlv_conn_t conns[SMTPC_MAX_CONN];
@@ -317,6 +320,13 @@ static void dlv_finish(dlv_conn_t *d, bool abort)
                               mta_uptime_s());
         }
     }
+    if (d->nexthop_set) {
+        const nif_t *f = nif_at(d->netif);
+        if (f != NULL) {
+            nexthop_del(f->netif, &d->dst);
+        }
+        d->nexthop_set = false;
+    }
     if (d->pcb != NULL) {
         struct altcp_pcb *pcb = d->pcb;
         d->pcb = NULL;
@@ -385,6 +395,14 @@ static void dlv_start(dlv_conn_t *d, const queue_batch_t *b)
     ip_addr_t src, dst;
     ip_addr_set_ip4_u32_val(src, lwip_htonl(dec.src_addr));
     ip_addr_set_ip4_u32_val(dst, lwip_htonl(dec.peer_addr));
+    ip4_addr_set_u32(&d->dst, lwip_htonl(dec.peer_addr));
+    /* An off-link peer whose next hop is not the netif's gateway (a peer's
+     * own next-hop override) gets it through the etharp hook. */
+    ip4_addr_t nh;
+    ip4_addr_set_u32(&nh, lwip_htonl(dec.next_hop));
+    if (dec.next_hop != dec.peer_addr && !ip4_addr_cmp(&nh, netif_ip4_gw(f->netif)) && f->p2p_peer == 0) {
+        d->nexthop_set = nexthop_add(f->netif, &d->dst, &nh) == 0;
+    }
     altcp_arg(pcb, d);
     altcp_recv(pcb, dlv_recv);
     altcp_sent(pcb, dlv_sent);

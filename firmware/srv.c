@@ -15,6 +15,7 @@
 
 typedef struct srv_listener {
     struct altcp_pcb *pcb;
+    ip4_addr_t bound;         /* address the listener was opened on */
     int last_err;
     bool reported;            /* 9321 logged for the current failure streak */
     srv_relay_t relay;
@@ -31,7 +32,6 @@ typedef struct srv_conn {
 static srv_listener_t listeners[NIF_MAX];
 static srv_conn_t conns[SMTPD_MAX_SESSIONS];
 static uint32_t last_retry_ms;
-static bool any_listened;
 static bool fatal_reported;
 static bool kicked;
 
@@ -296,21 +296,40 @@ static int srv_open_listener(uint8_t i)
     altcp_arg(lp, (void *)(uintptr_t)i);
     altcp_accept(lp, srv_accept);
     l->pcb = lp;
+    l->bound = *netif_ip4_addr(n->netif);
     return ERR_OK;
+}
+
+/* A listener whose netif went down or changed address is closed; the normal
+ * retry reopens it (and logs 9321 while that fails).  Sessions already
+ * accepted on it carry on. */
+static void srv_drop_stale(void)
+{
+    for (uint8_t i = 0; i < nif_count(); i++) {
+        srv_listener_t *l = &listeners[i];
+        const nif_t *n = nif_at(i);
+        if (l->pcb == NULL) {
+            continue;
+        }
+        if (!n->admin_up || !netif_is_up(n->netif) || !netif_is_link_up(n->netif) ||
+            !ip4_addr_cmp(&l->bound, netif_ip4_addr(n->netif))) {
+            altcp_close(l->pcb);
+            l->pcb = NULL;
+            l->reported = false;
+        }
+    }
 }
 
 static void srv_try_listeners(void)
 {
-    unsigned ok = 0;
+    srv_drop_stale();
     for (uint8_t i = 0; i < nif_count(); i++) {
         srv_listener_t *l = &listeners[i];
         if (l->pcb != NULL) {
-            ok++;
             continue;
         }
         int e = srv_open_listener(i);
         if (e == ERR_OK) {
-            ok++;
             l->last_err = 0;
             l->reported = false;
             evt_log(EVT_SMTPD_LISTENING, i, SRV_PORT);
@@ -322,9 +341,19 @@ static void srv_try_listeners(void)
         }
         l->last_err = e;
     }
-    if (ok > 0) {
-        any_listened = true;
-    } else if (!any_listened && !fatal_reported) {
+}
+
+/* 9266 is for a configuration that leaves the MTA nothing to serve: no
+ * interface is enabled at all.  A link that is still down or an address not
+ * yet assigned is transient (9321 per netif, retried), not fatal. */
+static void srv_check_fatal(void)
+{
+    for (uint8_t i = 0; i < nif_count(); i++) {
+        if (nif_at(i)->admin_up) {
+            return;
+        }
+    }
+    if (!fatal_reported) {
         evt_log(EVT_MTA_INIT_FATAL, EVT_SRC_NONE, EVT_CAUSE_NO_NETIF);
         fatal_reported = true;
     }
@@ -336,6 +365,7 @@ void srv_init(void)
         listeners[i].relay = SRV_RELAY_SUBNET;
     }
     srv_try_listeners();
+    srv_check_fatal();
     last_retry_ms = board_now_ms();
 }
 

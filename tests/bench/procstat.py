@@ -130,3 +130,13 @@ class MemSampler:
         self._t.join(5)
         self.sample()
         return self
+
+
+def proc_runtime_s(pid):
+    """On-CPU time (user + system) of one live process, in ns resolution: the
+    first field of /proc/PID/schedstat (the scheduler's sum_exec_runtime)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as f:
+            return int(f.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return proc_cpu_seconds(pid)
