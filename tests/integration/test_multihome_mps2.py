@@ -136,3 +136,19 @@ def test_enforced_netif_down_defers_and_resumes(rig):
     dev.cmd("queue flush")
     assert wan_sink.wait_count(1, 60) == 1
     assert lan_sink.files() == []  # never sent anywhere else
+
+
+def test_failover_to_the_other_netif_when_sl0_is_down(rig):
+    dev, lan_sink, wan_sink, pcap, ns = rig
+    # the WAN peer prefers sl0 and fails over to the smarthost over eth0
+    dev.cmd(f"peer add wanpeer {WAN_PEER} port 25 via sl0 failover smarthost@eth0")
+    dev.cmd("route add *.wan.test wanpeer")
+    dev.cmd("interface sl0 down")
+    out = dev.cmd("route get user@mx.wan.test")
+    assert "peer:      smarthost" in out and "netif:     eth0" in out, out
+    assert re.search(r"1\. wanpeer@sl0 unusable: .*down", out), out
+    assert "250 2.0.0" in send(dev.smtp_port, "user@mx.wan.test", "failed over")
+    assert lan_sink.wait_count(1, 30) == 1
+    meta, _ = lan_sink.messages()[0]
+    assert meta["X-Helo-Args"] == ["mta.eth0.gateway.test"]
+    assert wan_sink.files() == []
