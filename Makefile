@@ -55,21 +55,30 @@ OBJS      := $(PROJ_OBJS) $(TP_OBJS)
 
 # ---------------------------------------------------------------- deps
 DEPS_STAMP := $(DEPS)/lwip/.stamp-2.1.3+dfsg1-2
-deps:
-	@sh port/deps.sh
+# Fetch the sources before make looks at any rule: make caches directory
+# listings, so sources unpacked halfway through a run would stay invisible.
+ifeq ($(filter clean deps,$(MAKECMDGOALS)),)
+ifeq ($(wildcard $(DEPS_STAMP)),)
+$(info make: fetching dependencies first (port/deps.sh))
+DEPS_RC := $(shell sh port/deps.sh >&2; echo $$?)
+ifneq ($(DEPS_RC),0)
+$(error make deps failed: see the line above)
+endif
+endif
+endif
 
-$(DEPS_STAMP):
+deps:
 	@sh port/deps.sh
 
 # ---------------------------------------------------------------- build
 all: $(IMAGE)
 
-$(BUILD)/obj/deps/%.o: $(DEPS)/%.c | $(DEPS_STAMP)
+$(BUILD)/obj/deps/%.o: $(DEPS)/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"
 	@$(CC) $(TP_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC  $<"
 	@$(CC) $(PROJ_CFLAGS) -MMD -MP -c $< -o $@
