@@ -31,14 +31,16 @@ LWIP_SRCS   := $(addprefix $(LWIPDIR)/core/,init.c def.c dns.c inet_chksum.c ip.
                  tcp_in.c tcp_out.c timeouts.c udp.c) \
                $(addprefix $(LWIPDIR)/core/ipv4/,dhcp.c etharp.c icmp.c ip4_frag.c ip4.c ip4_addr.c) \
                $(LWIPDIR)/api/err.c $(LWIPDIR)/netif/ethernet.c
-MBEDTLS_SRCS :=
+MBEDTLSDIR := $(DEPS)/mbedtls
+MBEDTLS_SRCS := $(addprefix $(MBEDTLSDIR)/library/,sha256.c platform_util.c)
 
 # The board file sets CC, ARCH_FLAGS, BOARD_SRCS, DRIVER_SRCS, BOARD_LDFLAGS,
 # IMAGE and (for QEMU boards) QEMU_CMD.
 include boards/$(BOARD)/board.mk
 
-INCLUDES := -Ifirmware -Iport -Iboards/$(BOARD) -Idrivers -I$(LWIPDIR)/include
-DEFS     := -DBOARD_NAME=\"$(BOARD)\"
+INCLUDES := -Ifirmware -Iport -Iboards/$(BOARD) -Idrivers -I$(LWIPDIR)/include -I$(MBEDTLSDIR)/include \
+            -I$(BUILD)/gen
+DEFS     := -DBOARD_NAME=\"$(BOARD)\" -DMBEDTLS_CONFIG_FILE=\"mbedtls_config.h\"
 # Project code: warnings are errors.  Third-party code: compiled with its own warnings, not -Werror.
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS_COMMON := -std=gnu11 -g -ffunction-sections -fdata-sections $(ARCH_FLAGS) $(OPT) $(DEFS) \
@@ -109,11 +111,11 @@ run: deps $(IMAGE)
 UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 UNIT_BUILD := build/unit
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -fsanitize=address,undefined \
-               -fno-omit-frame-pointer -Ifirmware -Iport -Itests/unit -DUNIT_TEST
+               -fno-omit-frame-pointer -Ifirmware -Iport -Idrivers -Itests/unit -DUNIT_TEST
 unit_srcs = $(shell sed -n '1s/^.*unit:\(.*\)\*\/.*$$/\1/p' tests/unit/$(1).c)
 
 define UNIT_RULE
-$(UNIT_BUILD)/$(1): tests/unit/$(1).c $(call unit_srcs,$(1)) $(wildcard firmware/*.h)
+$(UNIT_BUILD)/$(1): tests/unit/$(1).c $(call unit_srcs,$(1)) $(wildcard firmware/*.h drivers/*/*.h)
 	@mkdir -p $(UNIT_BUILD)
 	@echo "  CC  $$@"
 	@gcc $(UNIT_CFLAGS) $$< $(call unit_srcs,$(1)) -lcmocka -o $$@

@@ -14,6 +14,7 @@
 #include "ping.h"
 #include "cmd_mta.h"
 #include "cmd_if.h"
+#include "cfg.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/stats.h"
 #include "lwip/memp.h"
@@ -303,9 +304,10 @@ static const con_cmd_t cmd_sys_table[] = {
 
 void cmd_init(void)
 {
-    static const con_cmd_t *tables[3];
+    static const con_cmd_t *tables[4];
     tables[0] = cmd_sys_table;
     tables[1] = cmd_mta_commands();
     tables[2] = cmd_if_commands();
-    con_init(tables, 3);
+    tables[3] = cfg_commands();
+    con_init(tables, 4);
 }

@@ -756,6 +756,14 @@ static int con_tokenize(const char *src, size_t n, int *argc_out)
     return 0;
 }
 
+static bool con_is_comment(const char *s)
+{
+    while (*s == ' ' || *s == '\t') {
+        s++;
+    }
+    return *s == '!' || *s == '#';
+}
+
 static void con_line_reset(void)
 {
     line_len = 0u;
@@ -785,6 +793,8 @@ static void con_enter(void)
         executing = false;
         /* likely a password: do not leave it in RAM */
         memset(line, 0, len);
+    } else if (con_is_comment(line)) {
+        /* '!' and '#' lines are comments: pasted configurations carry them. */
     } else {
         int argc = 0;
         int rc = con_tokenize(line, len, &argc);
@@ -919,6 +929,9 @@ static void con_byte(uint8_t b)
 int con_exec(const char *text)
 {
     size_t len = strlen(text);
+    if (con_is_comment(text)) {
+        return CON_OK;
+    }
     if (len > CON_LINE_MAX) {
         con_error("line too long (max %d)", CON_LINE_MAX);
         return CON_ERR_FAIL;

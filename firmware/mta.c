@@ -7,6 +7,7 @@
 #include "nif.h"
 #include "cmd.h"
 #include "clock.h"
+#include "cfg.h"
 #include "dlv.h"
 #include "dsn.h"
 #include "queue.h"
@@ -72,17 +73,6 @@ static int mta_dsn_date(void *ctx, uint32_t t, char *buf, size_t size)
     return clock_fmt_rfc5322(epoch, buf, size);
 }
 
-/* The factory configuration: the board's netifs, plus a default route to
- * the board's default smarthost when it has one.  Expressed as console
- * commands so that it reads like, and is applied like, a saved config. */
-static void mta_factory_config(void)
-{
-    const char *const *lines = board_factory_config();
-    for (; lines != NULL && *lines != NULL; lines++) {
-        con_exec(*lines);
-    }
-}
-
 static void mta_netif_changed(uint8_t idx)
 {
     (void)idx;
@@ -102,9 +92,17 @@ static void mta_services_init(void)
     queue_set_dsn_env(&dsn_env);
     queue_set_event_hook(mta_queue_event);
     smtpd_init();
+    /* The SIZE we announce can never exceed what the store can hold. */
+    smtpd_limits_t lim;
+    smtpd_get_limits(&lim);
+    if (lim.max_msg_size > queue_max_size()) {
+        lim.max_msg_size = queue_max_size();
+        smtpd_set_limits(&lim);
+    }
     route_init(nif_count());
-    mta_factory_config();
     srv_init();
+    cfg_boot(board_factory_config());
+    srv_start();
     dlv_init();
 }
 

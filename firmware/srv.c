@@ -19,6 +19,8 @@ typedef struct srv_listener {
     int last_err;
     bool reported;            /* 9321 logged for the current failure streak */
     srv_relay_t relay;
+    uint16_t port;            /* TCP port, SRV_PORT by default */
+    bool enabled;             /* `listener NETIF off` disables it */
 } srv_listener_t;
 
 typedef struct srv_conn {
@@ -267,6 +269,9 @@ static int srv_open_listener(uint8_t i)
 {
     srv_listener_t *l = &listeners[i];
     const nif_t *n = nif_at(i);
+    if (!l->enabled) {
+        return ERR_OK; /* nothing to open: not a failure */
+    }
     if (!n->admin_up || !netif_is_up(n->netif)) {
         return ERR_IF;
     }
@@ -283,7 +288,7 @@ static int srv_open_listener(uint8_t i)
     /* Bound to the netif's address AND to the netif itself: a client is
      * trusted by the interface it arrived on, not only by its address. */
     tcp_bind_netif(srv_inner(pcb), n->netif);
-    err_t e = altcp_bind(pcb, netif_ip_addr4(n->netif), SRV_PORT);
+    err_t e = altcp_bind(pcb, netif_ip_addr4(n->netif), l->port);
     if (e != ERR_OK) {
         altcp_close(pcb);
         return e;
@@ -311,7 +316,7 @@ static void srv_drop_stale(void)
         if (l->pcb == NULL) {
             continue;
         }
-        if (!n->admin_up || !netif_is_up(n->netif) || !netif_is_link_up(n->netif) ||
+        if (!l->enabled || !n->admin_up || !netif_is_up(n->netif) || !netif_is_link_up(n->netif) ||
             !ip4_addr_cmp(&l->bound, netif_ip4_addr(n->netif))) {
             altcp_close(l->pcb);
             l->pcb = NULL;
@@ -328,11 +333,14 @@ static void srv_try_listeners(void)
         if (l->pcb != NULL) {
             continue;
         }
+        if (!l->enabled) {
+            continue;
+        }
         int e = srv_open_listener(i);
         if (e == ERR_OK) {
             l->last_err = 0;
             l->reported = false;
-            evt_log(EVT_SMTPD_LISTENING, i, SRV_PORT);
+            evt_log(EVT_SMTPD_LISTENING, i, l->port);
             continue;
         }
         if (!l->reported || l->last_err != e) {
@@ -363,7 +371,13 @@ void srv_init(void)
 {
     for (unsigned i = 0; i < NIF_MAX; i++) {
         listeners[i].relay = SRV_RELAY_SUBNET;
+        listeners[i].port = SRV_PORT;
+        listeners[i].enabled = true;
     }
+}
+
+void srv_start(void)
+{
     srv_try_listeners();
     srv_check_fatal();
     last_retry_ms = board_now_ms();
@@ -384,6 +398,28 @@ void srv_set_relay(uint8_t nif, srv_relay_t policy)
     if (nif < NIF_MAX) {
         listeners[nif].relay = policy;
     }
+}
+
+void srv_set_listener(uint8_t nif, uint16_t port, bool enabled)
+{
+    if (nif >= NIF_MAX) {
+        return;
+    }
+    srv_listener_t *l = &listeners[nif];
+    if (l->pcb != NULL && (l->port != port || !enabled)) {
+        altcp_close(l->pcb);
+        l->pcb = NULL;
+    }
+    l->port = port;
+    l->enabled = enabled;
+    l->reported = false;
+    kicked = true;
+}
+
+void srv_get_listener(uint8_t nif, uint16_t *port, bool *enabled)
+{
+    *port = nif < NIF_MAX ? listeners[nif].port : 0;
+    *enabled = nif < NIF_MAX && listeners[nif].enabled;
 }
 
 srv_relay_t srv_get_relay(uint8_t nif)

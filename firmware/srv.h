@@ -27,12 +27,18 @@ typedef enum {
     SRV_RELAY_NONE,          /* nobody: relay denied (5.7.1) */
 } srv_relay_t;
 
+/* Defaults (relay: own subnet; listener: port 25, on), before the configuration. */
 void srv_init(void);
+/* Open the listeners (after the configuration is applied). */
+void srv_start(void);
 /* Periodic work: reopen failed listeners, session timeouts. */
 void srv_poll(void);
 /* A netif changed (link, address): retry its listener at the next poll. */
 void srv_kick(void);
 void srv_set_relay(uint8_t nif, srv_relay_t policy);
+/* Listener of a netif: port and on/off (`listener NETIF port N|off`). */
+void srv_set_listener(uint8_t nif, uint16_t port, bool enabled);
+void srv_get_listener(uint8_t nif, uint16_t *port, bool *enabled);
 srv_relay_t srv_get_relay(uint8_t nif);
 /* Listener state of a netif, for the console. */
 bool srv_listening(uint8_t nif, int *last_err);

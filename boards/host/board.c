@@ -23,6 +23,8 @@
 #include "nif.h"
 #include "ethif.h"
 #include "tap/tap.h"
+#include "flash/flash.h"
+#include "flash/flash_file.h"
 #include "lwip/ip4_addr.h"
 
 #define HOST_MAX_TAPS NIF_MAX
@@ -41,6 +43,9 @@ static unsigned n_taps;
 static struct termios saved_tio;
 static int tio_saved;
 static char **saved_argv;
+static flash_file_t flash;
+static bool flash_ok;
+static flash_part_t flash_parts[2];
 static const char *exec_lines[16];
 static unsigned n_exec;
 
@@ -118,10 +123,21 @@ void board_init(int argc, char **argv)
                 fprintf(stderr, "mta-host: bad --netif '%s' (want NAME=TAPDEV[,IP/PREFIX[,GW[,HOSTNAME]]])\n", argv[i]);
                 exit(2);
             }
+        } else if (strcmp(argv[i], "--flash") == 0 && i + 1 < argc) {
+            /* Same geometry and partitions as mps2-an385: 1 MiB, 4 KiB sectors. */
+            const char *path = argv[++i];
+            if (flash_file_open(&flash, path, 0, 0) != 0) {
+                fprintf(stderr, "mta-host: cannot open flash file '%s'\n", path);
+                exit(2);
+            }
+            flash_dev_t *d = flash_file_dev(&flash);
+            flash_parts[0] = (flash_part_t){ "config", d, 0, 2u * 4096u };
+            flash_parts[1] = (flash_part_t){ "store", d, 2u * 4096u, 1000u * 1024u };
+            flash_ok = true;
         } else if (strcmp(argv[i], "--exec") == 0 && i + 1 < argc && n_exec + 1 < 16) {
             exec_lines[n_exec++] = argv[++i];
         } else {
-            fprintf(stderr, "usage: %s [--netif NAME=TAPDEV[,IP/PREFIX[,GW[,HOSTNAME]]]]... [--exec 'CONSOLE COMMAND']...\n", argv[0]);
+            fprintf(stderr, "usage: %s [--netif NAME=TAPDEV[,IP/PREFIX[,GW[,HOSTNAME]]]]... [--exec 'CONSOLE COMMAND']... [--flash FILE]\n", argv[0]);
             exit(2);
         }
     }
@@ -165,6 +181,19 @@ void board_netifs_init(void)
 
 /* The host board has no default peer: tests and users add peers and
  * routes on the console (or with --exec). */
+const struct flash_part *board_flash_partition(const char *name)
+{
+    if (!flash_ok) {
+        return NULL;
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        if (strcmp(flash_parts[i].name, name) == 0) {
+            return &flash_parts[i];
+        }
+    }
+    return NULL;
+}
+
 const char *const *board_factory_config(void)
 {
     static const char *lines[HOST_MAX_TAPS + 16 + 1];

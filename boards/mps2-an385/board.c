@@ -17,6 +17,8 @@
 #include "ethif.h"
 #include "cmsdk_uart/cmsdk_uart.h"
 #include "lan9118/lan9118.h"
+#include "flash/flash.h"
+#include "flash_semihost.h"
 #include "lwip/netif.h"
 #include "lwip/ip.h"
 #include "lwip/sio.h"
@@ -37,6 +39,12 @@ static lan9118_t eth0_dev;
 static ethif_t eth0;
 static bool eth0_ok;
 static volatile uint32_t ticks_ms;
+/* Flash: a 1 MiB NOR image kept by QEMU's host in "flash.img" in its working
+ * directory (make run starts QEMU in the directory of $(FLASH)). */
+#define FLASH_IMAGE "flash.img"
+static flash_semihost_t flash;
+static bool flash_ok;
+static flash_part_t flash_parts[2];
 static uint32_t rand_state;
 
 void SysTick_Handler(void)
@@ -106,7 +114,27 @@ void board_init(int argc, char **argv)
     cm3_nvic_enable(uart0_cfg.rx_irq);
     cmsdk_uart_init(&uart1, &uart1_cfg);
     cm3_nvic_enable(uart1_cfg.rx_irq);
+    /* Partitions: config = two 4 KiB sectors, message store, 16 KiB spare. */
+    flash_ok = flash_semihost_open(&flash, FLASH_IMAGE, 0, 0) == 0;
+    if (flash_ok) {
+        flash_dev_t *d = flash_semihost_dev(&flash);
+        flash_parts[0] = (flash_part_t){ "config", d, 0, 2u * 4096u };
+        flash_parts[1] = (flash_part_t){ "store", d, 2u * 4096u, 1000u * 1024u };
+    }
     cm3_enable_irq();
+}
+
+const struct flash_part *board_flash_partition(const char *name)
+{
+    if (!flash_ok) {
+        return NULL;
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        if (strcmp(flash_parts[i].name, name) == 0) {
+            return &flash_parts[i];
+        }
+    }
+    return NULL;
 }
 
 void board_netifs_init(void)

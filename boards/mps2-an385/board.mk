@@ -3,7 +3,8 @@ CC          := arm-none-eabi-gcc
 NM          := arm-none-eabi-nm
 ARCH_FLAGS  := -mcpu=cortex-m3 -mthumb
 OPT         := -Os
-BOARD_SRCS  := boards/mps2-an385/startup.c boards/mps2-an385/board.c boards/mps2-an385/semihost.c
+BOARD_SRCS  := boards/mps2-an385/startup.c boards/mps2-an385/board.c boards/mps2-an385/semihost.c \
+               boards/mps2-an385/flash_semihost.c
 DRIVER_SRCS := drivers/cmsdk_uart/cmsdk_uart.c drivers/lan9118/lan9118.c
 BOARD_LDFLAGS := -nostartfiles --specs=nano.specs -Wl,--gc-sections -T boards/mps2-an385/link.ld \
                  -Wl,--no-warn-rwx-segments
@@ -22,6 +23,9 @@ QEMU_NIC     = user,model=lan9118,restrict=on,net=10.0.2.0/24,hostfwd=tcp:127.0.
 # sl0 (UART1): a unix socket when SL0_SOCKET is set (tests/tools/slip_tun.py
 # bridges it to a TUN device), else not connected.
 SL0_SERIAL   = $(if $(SL0_SOCKET),-chardev socket$(comma)id=sl0$(comma)path=$(SL0_SOCKET)$(comma)server=on$(comma)wait=off -serial chardev:sl0,-serial null)
-QEMU_CMD     = $(QEMU) -M mps2-an385 -nographic -serial mon:stdio $(SL0_SERIAL) \
+# The firmware keeps its flash in "flash.img" in QEMU's working directory:
+# run QEMU in the directory of $(FLASH), naming the file there if needed.
+QEMU_CMD     = cd $(dir $(FLASH)) && { [ "$(notdir $(FLASH))" = flash.img ] || ln -sf "$(notdir $(FLASH))" flash.img; } && \
+               $(QEMU) -M mps2-an385 -nographic -serial mon:stdio $(SL0_SERIAL) \
                -semihosting-config enable=on,target=native \
-               -nic "$(QEMU_NIC)" -kernel $(IMAGE)
+               -nic "$(QEMU_NIC)" -kernel $(abspath $(IMAGE))

@@ -1,0 +1,152 @@
+/* flash_semihost.c - NOR flash on a host file through semihosting (see flash_semihost.h). */
+#include "flash_semihost.h"
+
+#include <string.h>
+
+#include "semihost.h"
+
+/* Bounce buffer for read-modify-write and 0xFF fills: static because the
+ * main loop's stack is small, shared because everything is single-threaded. */
+#define FLASH_SEMIHOST_BOUNCE 256u
+static uint8_t bounce[FLASH_SEMIHOST_BOUNCE];
+
+static int sh_read_at(int fh, uint32_t off, void *buf, size_t len)
+{
+    if (semihost_seek(fh, off) != 0) {
+        return FLASH_ERR_IO;
+    }
+    /* A short read means the file shrank under us: an I/O error. */
+    return semihost_read(fh, buf, len) == (int32_t)len ? FLASH_OK : FLASH_ERR_IO;
+}
+
+static int sh_write_at(int fh, uint32_t off, const void *buf, size_t len)
+{
+    if (semihost_seek(fh, off) != 0) {
+        return FLASH_ERR_IO;
+    }
+    return semihost_write(fh, buf, len) == (int32_t)len ? FLASH_OK : FLASH_ERR_IO;
+}
+
+/* Write 0xFF over [off, off+len). */
+static int sh_fill_ff(int fh, uint32_t off, uint32_t len)
+{
+    memset(bounce, 0xFF, sizeof(bounce));
+    if (semihost_seek(fh, off) != 0) {
+        return FLASH_ERR_IO;
+    }
+    while (len != 0) {
+        uint32_t n = len < sizeof(bounce) ? len : (uint32_t)sizeof(bounce);
+        if (semihost_write(fh, bounce, n) != (int32_t)n) {
+            return FLASH_ERR_IO;
+        }
+        len -= n;
+    }
+    return FLASH_OK;
+}
+
+static int sh_read(flash_dev_t *dev, uint32_t off, void *buf, size_t len)
+{
+    flash_semihost_t *f = (flash_semihost_t *)dev;
+
+    return f->fh < 0 ? FLASH_ERR_IO : sh_read_at(f->fh, off, buf, len);
+}
+
+static int sh_program(flash_dev_t *dev, uint32_t off, const void *buf, size_t len)
+{
+    flash_semihost_t *f = (flash_semihost_t *)dev;
+    const uint8_t *src = buf;
+
+    if (f->fh < 0) {
+        return FLASH_ERR_IO;
+    }
+    while (len != 0) {
+        size_t n = len < sizeof(bounce) ? len : sizeof(bounce);
+        if (sh_read_at(f->fh, off, bounce, n) != FLASH_OK) {
+            return FLASH_ERR_IO;
+        }
+        for (size_t i = 0; i < n; i++) {
+            bounce[i] &= src[i];   /* NOR: programming only clears bits */
+        }
+        if (sh_write_at(f->fh, off, bounce, n) != FLASH_OK) {
+            return FLASH_ERR_IO;
+        }
+        src += n;
+        off += (uint32_t)n;
+        len -= n;
+    }
+    return FLASH_OK;
+}
+
+static int sh_erase(flash_dev_t *dev, uint32_t sector)
+{
+    flash_semihost_t *f = (flash_semihost_t *)dev;
+
+    if (f->fh < 0) {
+        return FLASH_ERR_IO;
+    }
+    return sh_fill_ff(f->fh, sector * dev->sector_size, dev->sector_size);
+}
+
+static const flash_ops_t sh_ops = {
+    .read = sh_read,
+    .program = sh_program,
+    .erase = sh_erase,
+};
+
+int flash_semihost_open(flash_semihost_t *f, const char *path, uint32_t size, uint32_t sector_size)
+{
+    if (f == NULL) {
+        return FLASH_ERR_ARG;
+    }
+    f->fh = -1;
+    if (size == 0) {
+        size = FLASH_SEMIHOST_SIZE;
+    }
+    if (sector_size == 0) {
+        sector_size = FLASH_SEMIHOST_SECTOR_SIZE;
+    }
+    if (path == NULL || (sector_size & (sector_size - 1u)) != 0 || size % sector_size != 0) {
+        return FLASH_ERR_ARG;
+    }
+    /* "r+b" keeps what the previous run stored; it fails only when the file
+     * does not exist, and then "w+b" creates it (truncating nothing). */
+    int fh = semihost_open(path, SEMIHOST_MODE_RPB);
+    int32_t have = 0;
+    if (fh < 0) {
+        fh = semihost_open(path, SEMIHOST_MODE_WPB);
+        if (fh < 0) {
+            return FLASH_ERR_IO;
+        }
+    } else {
+        have = semihost_flen(fh);
+        if (have < 0) {
+            (void)semihost_close(fh);
+            return FLASH_ERR_IO;
+        }
+    }
+    if ((uint32_t)have < size && sh_fill_ff(fh, (uint32_t)have, size - (uint32_t)have) != FLASH_OK) {
+        (void)semihost_close(fh);
+        return FLASH_ERR_IO;
+    }
+    memset(&f->dev, 0, sizeof(f->dev));
+    f->dev.ops = &sh_ops;
+    f->dev.name = "semihost";
+    f->dev.size = size;
+    f->dev.sector_size = sector_size;
+    f->dev.prog_size = 1;
+    f->fh = fh;
+    return FLASH_OK;
+}
+
+flash_dev_t *flash_semihost_dev(flash_semihost_t *f)
+{
+    return &f->dev;
+}
+
+void flash_semihost_close(flash_semihost_t *f)
+{
+    if (f != NULL && f->fh >= 0) {
+        (void)semihost_close(f->fh);
+        f->fh = -1;
+    }
+}

@@ -1,0 +1,549 @@
+/* Configuration: the running configuration as console commands, saved to
+ * and restored from flash, plus the console password and the few settings
+ * that live nowhere else (retry schedule, live events).
+ *
+ * The configuration has one form: console command lines.  `show
+ * running-config` prints the lines that recreate the current state; `save`
+ * stores exactly that text in the config partition (two slots, atomic, see
+ * cfgstore.h); boot replays it through the console dispatcher, so a saved
+ * configuration is validated by the same code as a typed one. */
+#include "cfg.h"
+
+#include <string.h>
+
+#include "board.h"
+#include "cfgstore.h"
+#include "con.h"
+#include "evt.h"
+#include "fmt.h"
+#include "nif.h"
+#include "queue.h"
+#include "route.h"
+#include "smtpd.h"
+#include "srv.h"
+#include "flash/flash.h"
+#include "mbedtls/sha256.h"
+#include "lwip/ip4_addr.h"
+
+#define CFG_SALT_LEN 16
+#define CFG_HASH_LEN 32
+#define CFG_HASH_ROUNDS 256   /* ~0.1 s on a 25 MHz Cortex-M3: slows guessing, not the engineer */
+#define CFG_LOCK_MAX_S 60     /* longest lockout after repeated failures */
+
+static char cfg_text[CFGSTORE_MAX + 1];   /* running-config as text (also the save buffer) */
+static size_t cfg_len;
+static bool cfg_overflow;
+static char cfg_startup[CFGSTORE_MAX + 1];
+static size_t cfg_startup_len;
+static bool cfg_have_startup;
+
+static uint32_t retry_min = QUEUE_RETRY_MIN_S, retry_max = QUEUE_RETRY_MAX_S, lifetime = QUEUE_LIFETIME_S;
+static uint8_t live_min_sev = 0xFF;       /* 0xFF = live events off */
+
+static bool pw_set;
+static uint8_t pw_salt[CFG_SALT_LEN], pw_hash[CFG_HASH_LEN];
+static uint32_t pw_fails, pw_locked_until_ms;
+
+/* ------------------------------------------------------------ text builder */
+
+static void cfg_add(const char *fmt, ...) FMT_PRINTF(1, 2);
+static void cfg_add(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = fmt_vsnprintf(cfg_text + cfg_len, sizeof(cfg_text) - cfg_len, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof(cfg_text) - cfg_len) {
+        cfg_overflow = true;
+        cfg_text[cfg_len] = 0;
+        return;
+    }
+    cfg_len += (size_t)n;
+}
+
+static void cfg_hex(char *out, const uint8_t *p, size_t n)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hx[p[i] >> 4];
+        out[2 * i + 1] = hx[p[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+static int cfg_unhex(const char *s, uint8_t *out, size_t n)
+{
+    if (strlen(s) != 2 * n) {
+        return -1;
+    }
+    for (size_t i = 0; i < 2 * n; i++) {
+        char c = s[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0) {
+            return -1;
+        }
+        out[i / 2] = (uint8_t)(i % 2 ? (out[i / 2] | v) : (v << 4));
+    }
+    return 0;
+}
+
+static const char *cfg_ip(uint32_t host_order, char *buf)
+{
+    ip4_addr_t a;
+    ip4_addr_set_u32(&a, lwip_htonl(host_order));
+    return ip4addr_ntoa_r(&a, buf, 16);
+}
+
+static const char *cfg_netif_label(uint8_t i)
+{
+    return i == ROUTE_NETIF_AUTO ? "auto" : nif_name(i);
+}
+
+static void cfg_peer_line(const route_peer_t *p, bool with_failover)
+{
+    char a[16], h[16];
+    cfg_add("peer add %s %s port %u via %s", p->name, cfg_ip(p->addr, a), p->port, cfg_netif_label(p->via));
+    if (p->next_hop != 0) {
+        cfg_add(" nexthop %s", cfg_ip(p->next_hop, h));
+    }
+    if (p->mode == ROUTE_MODE_ENFORCE) {
+        cfg_add(" enforce");
+    }
+    if (with_failover) {
+        for (unsigned k = 0; k < p->n_alts; k++) {
+            const route_peer_t *q = route_peer_get(p->alts[k].peer);
+            cfg_add(" failover %s@%s", q != NULL ? q->name : "?", cfg_netif_label(p->alts[k].netif));
+        }
+    }
+    cfg_add("\n");
+}
+
+/* Build the running configuration into cfg_text.  Deterministic: printing,
+ * replaying on a factory-reset device and printing again gives the same text. */
+static int cfg_build(void)
+{
+    static const char *const relay_name[] = { "subnet", "any", "none" };
+    cfg_len = 0;
+    cfg_overflow = false;
+    cfg_text[0] = 0;
+    for (uint8_t i = 0; i < nif_count(); i++) {
+        nif_settings_t st;
+        char a[16], g[16];
+        nif_get_settings(i, &st);
+        cfg_add("interface %s", nif_name(i));
+        if (!ip4_addr_isany_val(st.addr)) {
+            cfg_add(" address %s/%u", ip4addr_ntoa_r(&st.addr, a, sizeof(a)), st.prefix);
+        } else {
+            cfg_add(" address none");
+        }
+        if (!ip4_addr_isany_val(st.p2p)) {
+            cfg_add(" peer %s", ip4addr_ntoa_r(&st.p2p, g, sizeof(g)));
+        } else if (!ip4_addr_isany_val(st.gw)) {
+            cfg_add(" gateway %s", ip4addr_ntoa_r(&st.gw, g, sizeof(g)));
+        }
+        if (st.hostname[0]) {
+            cfg_add(" hostname %s", st.hostname);
+        }
+        cfg_add(" mtu %u %s\n", st.mtu, st.admin_up ? "up" : "down");
+    }
+    for (uint8_t i = 0; i < nif_count(); i++) {
+        uint16_t port;
+        bool on;
+        srv_get_listener(i, &port, &on);
+        if (on) {
+            cfg_add("listener %s port %u\n", nif_name(i), port);
+        } else {
+            cfg_add("listener %s off\n", nif_name(i));
+        }
+        cfg_add("relay %s %s\n", nif_name(i), relay_name[srv_get_relay(i)]);
+    }
+    /* Peers first without failover lists (which may name later peers), then
+     * again with them: `peer add` on an existing name modifies it. */
+    for (int i = route_peer_next(-1); i >= 0; i = route_peer_next(i)) {
+        cfg_peer_line(route_peer_get((unsigned)i), false);
+    }
+    for (int i = route_peer_next(-1); i >= 0; i = route_peer_next(i)) {
+        const route_peer_t *p = route_peer_get((unsigned)i);
+        if (p->n_alts > 0) {
+            cfg_peer_line(p, true);
+        }
+    }
+    for (int i = route_next(-1); i >= 0; i = route_next(i)) {
+        const route_route_t *r = route_get((unsigned)i);
+        cfg_add("route add %s", r->pattern);
+        for (unsigned k = 0; k < r->n_peers; k++) {
+            const route_peer_t *p = route_peer_get(r->peers[k]);
+            cfg_add(" %s", p != NULL ? p->name : "?");
+        }
+        cfg_add("\n");
+    }
+    smtpd_limits_t l;
+    smtpd_get_limits(&l);
+    cfg_add("limit message-size %lu\nlimit recipients %u\n", (unsigned long)l.max_msg_size, l.max_rcpt);
+    cfg_add("queue retry %lu %lu %lu\n", (unsigned long)retry_min, (unsigned long)retry_max,
+            (unsigned long)lifetime);
+    cfg_add("events live %s\n", live_min_sev == 0xFF ? "off" : evt_sev_name(live_min_sev));
+    if (pw_set) {
+        char salt[2 * CFG_SALT_LEN + 1], hash[2 * CFG_HASH_LEN + 1];
+        cfg_hex(salt, pw_salt, CFG_SALT_LEN);
+        cfg_hex(hash, pw_hash, CFG_HASH_LEN);
+        cfg_add("console password-hash %s %s\n", salt, hash);
+    }
+    return cfg_overflow ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- commands */
+
+static void cfg_print(const char *text, size_t len)
+{
+    /* con_printf cuts long strings: hand the text over line by line. */
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+        con_write(p, n);
+        con_write("\n", 1);
+        p += n + (nl != NULL);
+    }
+}
+
+static bool cfg_dirty(void)
+{
+    return !cfg_have_startup || cfg_len != cfg_startup_len || memcmp(cfg_text, cfg_startup, cfg_len) != 0;
+}
+
+static int cmd_show_running(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    if (cfg_build() < 0) {
+        con_error("configuration larger than %u bytes: cannot print or save it whole", (unsigned)CFGSTORE_MAX);
+        return CON_ERR_FAIL;
+    }
+    con_printf("! running-config, %u bytes%s\n", (unsigned)cfg_len,
+               cfg_dirty() ? ", UNSAVED changes (differs from startup-config)" : ", saved");
+    cfg_print(cfg_text, cfg_len);
+    return 0;
+}
+
+static int cmd_show_startup(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    if (!cfg_have_startup) {
+        con_printf("! no startup-config saved: the device boots with factory defaults\n");
+        return 0;
+    }
+    con_printf("! startup-config, %u bytes\n", (unsigned)cfg_startup_len);
+    cfg_print(cfg_startup, cfg_startup_len);
+    return 0;
+}
+
+static int cmd_save(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    const flash_part_t *part = board_flash_partition("config");
+    if (part == NULL) {
+        con_error("no flash on this device: the configuration cannot be saved");
+        return CON_ERR_FAIL;
+    }
+    if (cfg_build() < 0) {
+        con_error("configuration larger than %u bytes: not saved", (unsigned)CFGSTORE_MAX);
+        return CON_ERR_FAIL;
+    }
+    cfgstore_info_t info;
+    int r = cfgstore_save(part, cfg_text, cfg_len, &info);
+    if (r != CFGSTORE_OK) {
+        con_error("save failed (error %d): the previous startup-config is unchanged", r);
+        return CON_ERR_FAIL;
+    }
+    memcpy(cfg_startup, cfg_text, cfg_len);
+    cfg_startup_len = cfg_len;
+    cfg_have_startup = true;
+    evt_log(EVT_CONFIG_SAVED, (uint8_t)info.slot, info.seq[info.slot]);
+    con_printf("saved %u bytes to slot %d (generation %lu)\n", (unsigned)cfg_len, info.slot,
+               (unsigned long)info.seq[info.slot]);
+    return 0;
+}
+
+static int cmd_factory_reset(int argc, char **argv)
+{
+    if (argc != 1 || strcmp(argv[0], "confirm") != 0) {
+        con_error("this erases the saved configuration; type 'factory-reset confirm' to do it");
+        return CON_ERR_FAIL;
+    }
+    const flash_part_t *part = board_flash_partition("config");
+    if (part != NULL && cfgstore_erase(part) != CFGSTORE_OK) {
+        con_error("erase failed: the saved configuration may still be there");
+        return CON_ERR_FAIL;
+    }
+    cfg_have_startup = false;
+    con_printf("saved configuration erased; 'reboot' starts with factory defaults\n");
+    return 0;
+}
+
+static int cmd_queue_retry(int argc, char **argv)
+{
+    uint32_t v[3];
+    (void)argc;
+    for (int i = 0; i < 3; i++) {
+        uint32_t x = 0;
+        const char *s = argv[i];
+        if (*s == 0) {
+            x = 0xFFFFFFFFu;
+        }
+        for (; *s; s++) {
+            if (*s < '0' || *s > '9' || x > 42949672u) {
+                x = 0xFFFFFFFFu;
+                break;
+            }
+            x = x * 10u + (uint32_t)(*s - '0');
+        }
+        v[i] = x;
+    }
+    if (v[0] < 1 || v[0] > 86400) {
+        con_error("bad first retry '%s' (1-86400 s)", argv[0]);
+        return CON_ERR_FAIL;
+    }
+    if (v[1] < v[0] || v[1] > 86400) {
+        con_error("bad maximum retry '%s' (first retry-86400 s)", argv[1]);
+        return CON_ERR_FAIL;
+    }
+    if (v[2] < v[1] || v[2] > 30u * 86400u) {
+        con_error("bad lifetime '%s' (maximum retry-2592000 s)", argv[2]);
+        return CON_ERR_FAIL;
+    }
+    retry_min = v[0];
+    retry_max = v[1];
+    lifetime = v[2];
+    queue_set_retry(retry_min, retry_max, lifetime);
+    return 0;
+}
+
+static void cfg_live_event(const evt_record_t *r)
+{
+    if (live_min_sev != 0xFF && r->sev >= live_min_sev) {
+        char line[200];
+        evt_format(r, line, sizeof(line));
+        con_async_printf("%s\n", line);
+    }
+}
+
+static int cmd_events_live(int argc, char **argv)
+{
+    (void)argc;
+    if (strcmp(argv[0], "off") == 0) {
+        live_min_sev = 0xFF;
+        return 0;
+    }
+    for (uint8_t s = 0; s < 8; s++) {
+        const char *n = evt_sev_name(s);
+        if (n != NULL && strcmp(n, argv[0]) == 0) {
+            live_min_sev = s;
+            evt_set_listener(cfg_live_event);
+            return 0;
+        }
+    }
+    con_error("bad severity '%s' (off, debug, info, notice, warning, error, critical)", argv[0]);
+    return CON_ERR_FAIL;
+}
+
+static int cmd_listener(int argc, char **argv)
+{
+    int i = nif_find(argv[0]);
+    if (i < 0) {
+        con_error("unknown netif '%s'", argv[0]);
+        return CON_ERR_FAIL;
+    }
+    if (argc == 2 && strcmp(argv[1], "off") == 0) {
+        srv_set_listener((uint8_t)i, SRV_PORT, false);
+        return 0;
+    }
+    uint32_t port = 0;
+    if (argc == 3 && strcmp(argv[1], "port") == 0) {
+        for (const char *s = argv[2]; *s; s++) {
+            port = (*s < '0' || *s > '9' || port > 65535) ? 70000 : port * 10u + (uint32_t)(*s - '0');
+        }
+    }
+    if (port < 1 || port > 65535) {
+        con_error("usage: listener NETIF port 1-65535 | listener NETIF off");
+        return CON_ERR_FAIL;
+    }
+    srv_set_listener((uint8_t)i, (uint16_t)port, true);
+    return 0;
+}
+
+/* ------------------------------------------------------- console password */
+
+static void cfg_pw_hash(const uint8_t *salt, const char *pw, uint8_t *out)
+{
+    mbedtls_sha256_context c;
+    mbedtls_sha256_init(&c);
+    mbedtls_sha256_starts_ret(&c, 0);
+    mbedtls_sha256_update_ret(&c, salt, CFG_SALT_LEN);
+    mbedtls_sha256_update_ret(&c, (const uint8_t *)pw, strlen(pw));
+    mbedtls_sha256_finish_ret(&c, out);
+    for (int i = 1; i < CFG_HASH_ROUNDS; i++) {
+        mbedtls_sha256_starts_ret(&c, 0);
+        mbedtls_sha256_update_ret(&c, salt, CFG_SALT_LEN);
+        mbedtls_sha256_update_ret(&c, out, CFG_HASH_LEN);
+        mbedtls_sha256_finish_ret(&c, out);
+    }
+    mbedtls_sha256_free(&c);
+}
+
+static int cfg_gate(const char *line)
+{
+    uint32_t now = board_now_ms();
+    if ((int32_t)(pw_locked_until_ms - now) > 0) {
+        con_printf("%% locked: try again in %lu s\n", (unsigned long)((pw_locked_until_ms - now) / 1000u + 1u));
+        return 1;
+    }
+    uint8_t h[CFG_HASH_LEN];
+    cfg_pw_hash(pw_salt, line, h);
+    uint8_t diff = 0;
+    for (int i = 0; i < CFG_HASH_LEN; i++) {
+        diff |= (uint8_t)(h[i] ^ pw_hash[i]); /* constant time */
+    }
+    if (diff == 0) {
+        pw_fails = 0;
+        con_set_echo(true);
+        con_set_prompt(NULL);
+        return 0;
+    }
+    pw_fails++;
+    evt_log(EVT_CONSOLE_LOGIN_FAIL, 0, pw_fails);
+    /* 1, 2, 4 ... 60 s: a guessing script slows to a crawl; a typo costs a second. */
+    uint32_t delay = pw_fails >= 7 ? CFG_LOCK_MAX_S : (1u << (pw_fails - 1));
+    pw_locked_until_ms = now + delay * 1000u;
+    con_printf("%% wrong password (locked for %lu s)\n", (unsigned long)delay);
+    return 1;
+}
+
+static void cfg_lock(void)
+{
+    if (pw_set) {
+        con_set_prompt("Password: ");
+        con_set_echo(false);
+        con_set_gate(cfg_gate);
+    }
+}
+
+static int cmd_console_password(int argc, char **argv)
+{
+    (void)argc;
+    if (strcmp(argv[0], "none") == 0) {
+        pw_set = false;
+        con_set_gate(NULL);
+        return 0;
+    }
+    size_t n = strlen(argv[0]);
+    if (n < 8 || n > 64) {
+        con_error("password must be 8-64 characters");
+        return CON_ERR_FAIL;
+    }
+    for (int i = 0; i < CFG_SALT_LEN; i += 4) {
+        uint32_t r = board_rand();
+        memcpy(pw_salt + i, &r, 4);
+    }
+    cfg_pw_hash(pw_salt, argv[0], pw_hash);
+    pw_set = true;
+    memset(argv[0], 0, n); /* do not leave it in the line buffer */
+    con_printf("console password set (stored as a salted hash; 'save' to keep it)\n");
+    return 0;
+}
+
+static int cmd_console_password_hash(int argc, char **argv)
+{
+    (void)argc;
+    uint8_t s[CFG_SALT_LEN], h[CFG_HASH_LEN];
+    if (cfg_unhex(argv[0], s, sizeof(s)) < 0 || cfg_unhex(argv[1], h, sizeof(h)) < 0) {
+        con_error("bad password hash (want SALT HASH as %d and %d hex digits)", 2 * CFG_SALT_LEN, 2 * CFG_HASH_LEN);
+        return CON_ERR_FAIL;
+    }
+    memcpy(pw_salt, s, sizeof(s));
+    memcpy(pw_hash, h, sizeof(h));
+    pw_set = true;
+    return 0;
+}
+
+static int cmd_logout(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    if (!pw_set) {
+        con_error("no console password is set ('console password PASSWORD')");
+        return CON_ERR_FAIL;
+    }
+    cfg_lock();
+    return 0;
+}
+
+static const con_cmd_t cfg_table[] = {
+    { "show running-config", "", "the configuration as the commands that recreate it", cmd_show_running, 0, 0 },
+    { "show startup-config", "", "the configuration saved in flash", cmd_show_startup, 0, 0 },
+    { "save", "", "write the running-config to flash (atomically)", cmd_save, 0, 0 },
+    { "factory-reset", "confirm", "erase the saved configuration", cmd_factory_reset, 0, 1 },
+    { "queue retry", "FIRST MAX LIFETIME", "retry schedule in seconds (first delay doubles up to MAX)",
+      cmd_queue_retry, 3, 3 },
+    { "events live", "off|SEVERITY", "print events of at least SEVERITY as they happen", cmd_events_live, 1, 1 },
+    { "listener", "NETIF port N | NETIF off", "SMTP listener of an interface", cmd_listener, 2, 3 },
+    { "console password", "PASSWORD|none", "require a password on the console", cmd_console_password, 1, 1 },
+    { "console password-hash", "SALT HASH", "set the password from a saved hash (running-config)",
+      cmd_console_password_hash, 2, 2 },
+    { "logout", "", "lock the console (when a password is set)", cmd_logout, 0, 0 },
+    { NULL, NULL, NULL, NULL, 0, 0 },
+};
+
+const con_cmd_t *cfg_commands(void)
+{
+    return cfg_table;
+}
+
+/* ---------------------------------------------------------------- boot */
+
+static void cfg_apply(const char *text, size_t len)
+{
+    static char line[CON_LINE_MAX + 1];
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+        if (n > 0 && n <= CON_LINE_MAX && p[0] != '!') {
+            memcpy(line, p, n);
+            line[n] = 0;
+            con_exec(line);
+        }
+        p += n + (nl != NULL);
+    }
+}
+
+void cfg_boot(const char *const *factory)
+{
+    const flash_part_t *part = board_flash_partition("config");
+    if (part != NULL) {
+        cfgstore_info_t info;
+        uint32_t seq = 0;
+        int r = cfgstore_load(part, cfg_startup, sizeof(cfg_startup) - 1, &cfg_startup_len, &seq, &info);
+        if (r == CFGSTORE_OK) {
+            cfg_startup[cfg_startup_len] = 0;
+            cfg_have_startup = true;
+            evt_log(EVT_CONFIG_LOADED, (uint8_t)info.slot, seq);
+            if (info.any_corrupt) {
+                evt_log(EVT_MTA_INIT_FATAL, EVT_SRC_NONE, EVT_CAUSE_CONFIG_CORRUPT);
+            }
+            cfg_apply(cfg_startup, cfg_startup_len);
+            cfg_lock();
+            return;
+        }
+        if (info.any_corrupt || r == CFGSTORE_ERR_IO) {
+            /* Nothing valid and something was there: say so, then factory defaults. */
+            evt_log(EVT_MTA_INIT_FATAL, EVT_SRC_NONE, EVT_CAUSE_CONFIG_CORRUPT);
+        }
+    }
+    for (; factory != NULL && *factory != NULL; factory++) {
+        con_exec(*factory);
+    }
+    queue_set_retry(retry_min, retry_max, lifetime);
+}
