@@ -9,6 +9,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -25,21 +26,48 @@ def free_port():
 
 
 class Device:
-    def __init__(self, argv, name="device", cwd=ROOT, env=None):
+    """cwd: the device's working directory.  QEMU keeps the board's flash in
+    "flash.img" there, so each test gets a fresh directory (a factory-fresh
+    device) unless it passes one to power-cycle the same device."""
+
+    def __init__(self, argv, name="device", cwd=None, env=None, console_socket=None):
+        if cwd is None:
+            cwd = tempfile.mkdtemp(prefix="dev-")
+        self.cwd = cwd
         self.argv = argv
         self.name = name
         self.buf = b""
         self.mark = 0
         self.lock = threading.Condition()
-        self.proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        self.sock = None
+        if console_socket:
+            # console on a unix socket (QEMU chardev server): stdio unused
+            self.proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    self.sock.connect(console_socket)
+                    break
+                except OSError:
+                    self.sock.close()
+                    if time.monotonic() > deadline or self.proc.poll() is not None:
+                        raise
+                    time.sleep(0.05)
+        else:
+            self.proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
     def _read(self):
         while True:
             try:
-                chunk = os.read(self.proc.stdout.fileno(), 4096)
+                if self.sock is not None:
+                    chunk = self.sock.recv(4096)
+                else:
+                    chunk = os.read(self.proc.stdout.fileno(), 4096)
             except OSError:
                 chunk = b""
             with self.lock:
@@ -74,6 +102,9 @@ class Device:
     def send(self, data):
         if isinstance(data, str):
             data = data.encode()
+        if self.sock is not None:
+            self.sock.sendall(data)
+            return
         self.proc.stdin.write(data)
         self.proc.stdin.flush()
 
@@ -83,6 +114,17 @@ class Device:
         start = self.expect(re.escape(line) + r"\n", timeout).end()
         m = self.expect(re.escape(PROMPT), timeout)
         return self.text[start:m.start()]
+
+    def release_console(self):
+        """Hang up a socket console so another program (the provisioning tool)
+        can connect: QEMU's chardev server takes one client at a time."""
+        if self.sock is not None:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self.sock.close()
+            self.reader.join(5)
 
     def wait_exit(self, timeout=10.0):
         try:
@@ -100,14 +142,19 @@ class Device:
             self.proc.wait(5)
 
 
-def qemu_mps2(smtp_port, smarthost_port, extra=None, image=None, sl0_socket=None, eth0_pcap=None):
+def qemu_mps2(smtp_port, smarthost_port, extra=None, image=None, sl0_socket=None, eth0_pcap=None,
+              console_socket=None):
     """QEMU command line of the mps2-an385 board as `make run` builds it, plus
     optionally sl0 (UART1) on a unix socket and a capture of eth0's traffic."""
     image = image or os.path.join(ROOT, "build", "mps2-an385", "mta.elf")
     user = (f"user,id=n0,restrict=on,net=10.0.2.0/24,"
             f"hostfwd=tcp:127.0.0.1:{smtp_port}-:25,"
             f"guestfwd=tcp:10.0.2.100:25-cmd:socat - TCP:127.0.0.1:{smarthost_port}")
-    argv = ["qemu-system-arm", "-M", "mps2-an385", "-nographic", "-serial", "mon:stdio"]
+    if console_socket:
+        argv = ["qemu-system-arm", "-M", "mps2-an385", "-display", "none", "-monitor", "none",
+                "-chardev", f"socket,id=con,path={console_socket},server=on,wait=off", "-serial", "chardev:con"]
+    else:
+        argv = ["qemu-system-arm", "-M", "mps2-an385", "-nographic", "-serial", "mon:stdio"]
     if sl0_socket:
         argv += ["-chardev", f"socket,id=sl0,path={sl0_socket},server=on,wait=off", "-serial", "chardev:sl0"]
     else:
