@@ -35,6 +35,8 @@ typedef struct dlv_conn {
     char addrbuf[DLV_ADDRBUF];
     char ehlo[ROUTE_EHLO_MAX];
     uint16_t results;           /* recipients with a result */
+    uint16_t msgs;              /* messages sent on this connection */
+    smtpc_job_t job;
     bool nexthop_set;           /* a next-hop override is registered for dst */
     ip4_addr_t dst;
 } dlv_conn_t;
@@ -159,6 +161,34 @@ static void dlv_flush(dlv_conn_t *d)
     }
 }
 
+static unsigned dlv_load_batch(dlv_conn_t *d, const queue_batch_t *b);
+static void dlv_fill_job(dlv_conn_t *d);
+static int dlv_match(void *ctx, const char *rcpt);
+
+/* A finished transaction: send the next message for the same destination on
+ * this connection when there is one (RFC 5321 allows any number of
+ * transactions per session), else QUIT. */
+static void dlv_next_or_quit(dlv_conn_t *d)
+{
+    static queue_batch_t b;
+    static route_decision_t dec;
+    if (d->msgs < DLV_MAX_MSGS_PER_CONN) {
+        n_views = dlv_views(views, NIF_MAX);
+        if (queue_claim_key(mta_uptime_s(), dlv_match, &dec, DLV_KEY(d->peer, d->netif), &b) == QUEUE_OK) {
+            if (dlv_load_batch(d, &b) > 0) {
+                dlv_fill_job(d);
+                if (smtpc_next(d->c, &d->job) == SMTPC_OK) {
+                    d->msgs++;
+                    return;
+                }
+            }
+            /* could not start it: its recipients are deferred by the INFLIGHT sweep */
+            queue_release(b.msgid);
+        }
+    }
+    smtpc_quit(d->c);
+}
+
 static void dlv_step(dlv_conn_t *d)
 {
     if (d->c == NULL) {
@@ -168,7 +198,7 @@ static void dlv_step(dlv_conn_t *d)
         d->greeted = true;
     }
     if (smtpc_idle(d->c)) {
-        smtpc_quit(d->c);
+        dlv_next_or_quit(d);
     }
     dlv_flush(d);
     if (smtpc_done(d->c)) {
@@ -275,18 +305,9 @@ static err_t dlv_connected(void *arg, struct altcp_pcb *pcb, err_t err)
         return ERR_OK; /* dlv_err follows */
     }
     d->connected = true;
-    smtpc_job_t job;
-    memset(&job, 0, sizeof(job));
-    job.ehlo_name = d->ehlo;
-    job.sender = d->batch.sender;
-    job.rcpts = d->rcpts;
-    job.n_rcpts = d->n_rcpts;
-    job.size = d->batch.size;
-    job.body_8bit = true; /* we cannot know without scanning; BODY=8BITMIME is harmless */
-    job.read = dlv_read;
-    job.rcpt_result = dlv_result;
-    job.ctx = d;
-    d->c = smtpc_open(&job, board_now_ms());
+    dlv_fill_job(d);
+    d->msgs = 1;
+    d->c = smtpc_open(&d->job, board_now_ms());
     if (d->c == NULL) {
         dlv_finish(d, true);
         return ERR_ABRT;
@@ -349,6 +370,48 @@ static void dlv_defer_batch(const queue_batch_t *b, const char *why)
     }
 }
 
+static void dlv_fill_job(dlv_conn_t *d)
+{
+    smtpc_job_t *job = &d->job;
+    memset(job, 0, sizeof(*job));
+    job->ehlo_name = d->ehlo;
+    job->sender = d->batch.sender;
+    job->rcpts = d->rcpts;
+    job->n_rcpts = d->n_rcpts;
+    job->size = d->batch.size;
+    job->body_8bit = true; /* we cannot know without scanning; BODY=8BITMIME is harmless */
+    job->read = dlv_read;
+    job->rcpt_result = dlv_result;
+    job->ctx = d;
+}
+
+/* Copy the batch and its recipient addresses (they must stay valid for the
+ * whole transaction).  Returns the number of recipients handed to smtpc;
+ * ones that do not fit in addrbuf stay INFLIGHT and are deferred by
+ * dlv_finish's sweep. */
+static unsigned dlv_load_batch(dlv_conn_t *d, const queue_batch_t *b)
+{
+    d->batch = *b;
+    d->n_rcpts = 0;
+    size_t used = 0;
+    queue_rcpt_info_t ri;
+    for (unsigned i = 0; i < b->nrcpt; i++) {
+        if (queue_get_rcpt(b->msgid, b->rcpt[i], &ri) != QUEUE_OK) {
+            continue;
+        }
+        size_t len = strlen(ri.address) + 1;
+        if (used + len > sizeof(d->addrbuf)) {
+            break;
+        }
+        memcpy(d->addrbuf + used, ri.address, len);
+        d->rcpts[d->n_rcpts].addr = d->addrbuf + used;
+        d->rcpts[d->n_rcpts].user_idx = b->rcpt[i];
+        d->n_rcpts++;
+        used += len;
+    }
+    return d->n_rcpts;
+}
+
 static void dlv_start(dlv_conn_t *d, const queue_batch_t *b)
 {
     memset(d, 0, sizeof(*d));
@@ -362,23 +425,7 @@ static void dlv_start(dlv_conn_t *d, const queue_batch_t *b)
         return;
     }
     memcpy(d->ehlo, dec.ehlo, sizeof(d->ehlo));
-    /* Recipient addresses must stay valid for the whole transaction. */
-    size_t used = 0;
-    queue_rcpt_info_t ri;
-    for (unsigned i = 0; i < b->nrcpt; i++) {
-        if (queue_get_rcpt(b->msgid, b->rcpt[i], &ri) != QUEUE_OK) {
-            continue;
-        }
-        size_t len = strlen(ri.address) + 1;
-        if (used + len > sizeof(d->addrbuf)) {
-            break; /* the rest are deferred by dlv_finish and retried */
-        }
-        memcpy(d->addrbuf + used, ri.address, len);
-        d->rcpts[d->n_rcpts].addr = d->addrbuf + used;
-        d->rcpts[d->n_rcpts].user_idx = b->rcpt[i];
-        d->n_rcpts++;
-        used += len;
-    }
+    dlv_load_batch(d, b);
     d->used = true;
     d->started_ms = board_now_ms();
     const nif_t *f = nif_at(d->netif);

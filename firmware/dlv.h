@@ -14,6 +14,9 @@
 #ifndef DLV_ADDRBUF
 #define DLV_ADDRBUF 4096         /* bytes of recipient addresses per connection (~100 typical addresses) */
 #endif
+#ifndef DLV_MAX_MSGS_PER_CONN
+#define DLV_MAX_MSGS_PER_CONN 50 /* transactions per connection before QUIT: reuse, but let others in */
+#endif
 #ifndef DLV_CONNECT_TIMEOUT_MS
 #define DLV_CONNECT_TIMEOUT_MS 30000 /* ms for the TCP handshake before the attempt is deferred */
 #endif

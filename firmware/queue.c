@@ -667,6 +667,44 @@ int queue_claim(uint32_t now, queue_match_fn match, void *ctx, queue_batch_t *ou
     return QUEUE_ERR_NOTFOUND;
 }
 
+int queue_claim_key(uint32_t now, queue_match_fn match, void *ctx, int key, queue_batch_t *out)
+{
+    if (!Q.ops)
+        return QUEUE_ERR_STATE;
+    if (!match || !out || key < 0)
+        return QUEUE_ERR_ARG;
+    /* Any message will do (a connection being reused does not care about
+     * age order); recipients for other destinations are left alone. */
+    for (uint32_t j = 0; j < QUEUE_MAX_MSGS; j++) {
+        qmsg_t *m = &s_msg[j];
+        if (m->state != SLOT_LIVE || msg_due(m, now) > now)
+            continue;
+        if (Q.ops->info(Q.sctx, m->h, &s_mi) != STORE_OK)
+            continue;
+        out->nrcpt = 0;
+        out->key = key;
+        for (uint16_t i = 0; i < m->nrcpt; i++) {
+            if (bit_get(m, i) || rcpt_load(m, i) != STORE_OK || is_final(s_rc.st.state) ||
+                rcpt_due(&s_rc.st, now) > now)
+                continue;
+            if (match(ctx, s_rc.address) != key)
+                continue;
+            bit_set(m, i, 1);
+            m->n_inflight++;
+            out->rcpt[out->nrcpt++] = i;
+        }
+        if (out->nrcpt > 0) {
+            m->due_dirty = 1;
+            out->msgid = m->msgid;
+            out->size = m->size;
+            out->src_netif = m->src_netif;
+            memcpy(out->sender, s_mi.sender, sizeof out->sender);
+            return QUEUE_OK;
+        }
+    }
+    return QUEUE_ERR_NOTFOUND;
+}
+
 uint32_t queue_next_due(uint32_t now)
 {
     uint32_t best = QUEUE_NEVER;

@@ -184,6 +184,11 @@ typedef struct {
  * queue_release(). */
 int  queue_claim(uint32_t now, queue_match_fn match, void *ctx, queue_batch_t *out);
 
+/* Like queue_claim, but only recipients whose match() key equals `key`, from
+ * any message (for a connection that can carry another message to the same
+ * destination).  Other recipients are untouched.  QUEUE_ERR_NOTFOUND if none. */
+int  queue_claim_key(uint32_t now, queue_match_fn match, void *ctx, int key, queue_batch_t *out);
+
 /* Seconds until the earliest recipient becomes due: 0 if something is due
  * now, QUEUE_NEVER if nothing is scheduled (INFLIGHT recipients don't count). */
 uint32_t queue_next_due(uint32_t now);
