@@ -275,6 +275,31 @@ static void test_store_full_poisons_txn(void **state)
     assert_int_equal(count_ev(QUEUE_EV_ACCEPTED), 0);
 }
 
+/* queue_claim_key: only the asked destination, from any message, and other
+ * recipients are left alone (no "no route" deferral). */
+static void test_claim_key(void **state)
+{
+    (void)state;
+    static const char *const r1[] = { "a@p1", "b@p2", "d@none", NULL };
+    uint32_t id1 = put_msg("s@example.com", r1, body);
+    static const char *const r2[] = { "e@p2", "f@p2", NULL };
+    uint32_t id2 = put_msg("s@example.com", r2, body);
+    static queue_batch_t b;
+    assert_int_equal(queue_claim_key(t_now, match_domain, NULL, 2, &b), QUEUE_OK);
+    assert_int_equal(b.key, 2);
+    assert_true(b.msgid == id1 || b.msgid == id2);
+    uint32_t first = b.msgid;
+    assert_int_equal(queue_claim_key(t_now, match_domain, NULL, 2, &b), QUEUE_OK);
+    assert_true(b.msgid != first && (b.msgid == id1 || b.msgid == id2));
+    assert_int_equal(queue_claim_key(t_now, match_domain, NULL, 2, &b), QUEUE_ERR_NOTFOUND);
+    queue_rcpt_info_t ri;
+    assert_int_equal(queue_get_rcpt(id1, 0, &ri), QUEUE_OK);
+    assert_int_equal(ri.state, QUEUE_RCPT_PENDING); /* the p1 recipient is untouched */
+    assert_int_equal(queue_get_rcpt(id1, 2, &ri), QUEUE_OK);
+    assert_int_equal(ri.state, QUEUE_RCPT_PENDING); /* no-route recipient not deferred here */
+    assert_int_equal(queue_claim_key(t_now, match_domain, NULL, -1, &b), QUEUE_ERR_ARG);
+}
+
 static void test_claim_grouping(void **state)
 {
     (void)state;
@@ -853,6 +878,7 @@ int main(void)
         cmocka_unit_test_setup(test_commit_abort_rules, setup),
         cmocka_unit_test_setup(test_store_full_poisons_txn, setup),
         cmocka_unit_test_setup(test_claim_grouping, setup),
+        cmocka_unit_test_setup(test_claim_key, setup),
         cmocka_unit_test_setup(test_unroutable_message_skipped, setup),
         cmocka_unit_test_setup(test_inflight_not_reclaimed, setup),
         cmocka_unit_test_setup(test_backoff, setup),
