@@ -134,5 +134,12 @@ integration: deps
 
 test: unit integration
 
+# ---------------------------------------------------------------- bench
+# make bench [N= S= C= SWEEP=1] [BOARD=mps2-an385]: see tests/bench/README.md
+include tests/bench/bench.mk
+bench: deps
+	@$(MAKE) --no-print-directory BOARD=$(BENCH_BOARD) all
+	@$(MAKE) --no-print-directory bench-run BENCH_BOARD=$(BENCH_BOARD) BENCH_CMDLINE='$(BENCH_CMDLINE)'
+
 clean:
 	rm -rf build

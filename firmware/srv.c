@@ -9,6 +9,7 @@
 #include "smtpd.h"
 #include "fmt.h"
 #include "clock.h"
+#include "queue.h"
 #include "lwip/altcp.h"
 #include "lwip/altcp_tcp.h"
 #include "lwip/tcp.h"
@@ -36,6 +37,8 @@ static srv_conn_t conns[SMTPD_MAX_SESSIONS];
 static uint32_t last_retry_ms;
 static bool fatal_reported;
 static bool kicked;
+static bool pressure;          /* queue nearly full: stop reading from clients */
+static uint32_t last_pressure_ms;
 
 void srv_kick(void)
 {
@@ -81,6 +84,12 @@ static void srv_flush(srv_conn_t *c)
  * reply buffer is nearly full (pipelining backpressure). */
 static void srv_feed(srv_conn_t *c)
 {
+    /* Inbound flow control: while the queue is nearly full, leave client data
+     * unread so that TCP's window closes and senders slow down, instead of
+     * answering 452 to everyone; delivery frees space meanwhile. */
+    if (pressure) {
+        return;
+    }
     while (c->pending != NULL) {
         struct pbuf *q = c->pending;
         size_t off = c->pending_off;
@@ -383,9 +392,38 @@ void srv_start(void)
     last_retry_ms = board_now_ms();
 }
 
+static void srv_check_pressure(uint32_t now)
+{
+    if (now - last_pressure_ms < SRV_PRESSURE_MS) {
+        return;
+    }
+    last_pressure_ms = now;
+    queue_stats_t st;
+    queue_stats(&st);
+    uint32_t slots_pct = st.messages * 100u / QUEUE_MAX_MSGS;
+    uint32_t free_pct = st.store.total ? (uint32_t)((uint64_t)st.store.free * 100u / st.store.total) : 100u;
+    bool was = pressure;
+    /* Hysteresis: hold above 80 %, release below 60 %. */
+    if (slots_pct >= 80u || free_pct <= 20u) {
+        pressure = true;
+    } else if (slots_pct < 60u && free_pct > 40u) {
+        pressure = false;
+    }
+    if (was && !pressure) {
+        for (unsigned i = 0; i < SMTPD_MAX_SESSIONS; i++) {
+            srv_conn_t *c = &conns[i];
+            if (c->used && c->pending != NULL) {
+                srv_feed(c);
+                srv_check_close(c);
+            }
+        }
+    }
+}
+
 void srv_poll(void)
 {
     uint32_t now = board_now_ms();
+    srv_check_pressure(now);
     if (kicked || now - last_retry_ms >= SRV_RETRY_MS) {
         kicked = false;
         last_retry_ms = now;

@@ -35,6 +35,7 @@ PKGS="
 /usr/bin/gcc:gcc
 /usr/bin/make:make
 /usr/sbin/ip:iproute2
+/usr/bin/gnuplot:gnuplot-nox
 "
 
 die() { echo "deps: $*" >&2; exit 1; }

@@ -41,6 +41,7 @@
 #define MEMP_NUM_RAW_PCB            2   /* console ping */
 #define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)
 #define MEMP_NUM_ALTCP_PCB          MEMP_NUM_TCP_PCB
+#define ARP_QUEUEING                1   /* keep packets sent before ARP resolves (else a SYN-ACK is lost) */
 #define MEMP_NUM_ARP_QUEUE          16
 #define ARP_TABLE_SIZE              16
 
