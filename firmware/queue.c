@@ -52,6 +52,7 @@ static struct {
     uint32_t retry_min, retry_max, lifetime;
     uint32_t max_size;     /* min(QUEUE_MAX_MSG_SIZE, store capacity), fixed per init */
     uint32_t next_msgid;
+    uint8_t  foreign_ids;  /* some live message's ID does not encode its slot */
     uint32_t next_seq;
     uint16_t open_txns;
     uint32_t accepted, delivered, deferred, failed, expired, bounced, dsn_dropped;
@@ -154,6 +155,13 @@ static uint32_t age_of(const qmsg_t *m, uint32_t now)
 static qmsg_t *find_msg(uint32_t msgid)
 {
     if (msgid == 0 || msgid == QUEUE_ALL)
+        return NULL;
+    /* IDs made here encode their slot (alloc_msgid): O(1).  IDs recovered from
+     * a persistent store may not, hence the scan. */
+    qmsg_t *h = &s_msg[msgid % QUEUE_MAX_MSGS];
+    if (h->state == SLOT_LIVE && h->msgid == msgid)
+        return h;
+    if (!Q.foreign_ids)
         return NULL;
     for (uint32_t i = 0; i < QUEUE_MAX_MSGS; i++)
         if (s_msg[i].state == SLOT_LIVE && s_msg[i].msgid == msgid)
@@ -287,10 +295,12 @@ uint32_t queue_max_size(void)
     return Q.max_size;
 }
 
-static uint32_t alloc_msgid(void)
+/* A new ID for slot `slot`: a running counter times QUEUE_MAX_MSGS plus the
+ * slot, so that find_msg() goes straight to the slot. */
+static uint32_t alloc_msgid(uint32_t slot)
 {
     for (;;) {
-        uint32_t id = Q.next_msgid++;
+        uint32_t id = Q.next_msgid++ * (uint32_t)QUEUE_MAX_MSGS + slot;
         if (id != 0 && id != QUEUE_ALL && !find_msg(id))
             return id;
     }
@@ -323,7 +333,7 @@ static int txn_begin(const char *sender, uint32_t size_hint, uint8_t src_netif, 
         m->null_sender = sender[0] == '\0';
         /* The ID is fixed when the transaction opens so that the Received:
          * header written before the body can name the ID the 250 will give. */
-        m->msgid = alloc_msgid();
+        m->msgid = alloc_msgid(i);
         if (!internal)
             Q.open_txns++;
         *out = (queue_txn_t)(((m->gen & 0x7FFFu) << 16) | i);
@@ -559,6 +569,8 @@ int queue_init(const store_ops_t *ops, void *store_ctx, queue_clock_fn clock)
         }
         if (m->msgid > max_id)
             max_id = m->msgid;
+        if (m->msgid % QUEUE_MAX_MSGS != (uint32_t)(m - s_msg))
+            Q.foreign_ids = 1; /* find_msg must scan for this one */
     }
     /* oldest first: order by (arrival, msgid) */
     for (int k = 0; k < n; k++) {
@@ -573,7 +585,7 @@ int queue_init(const store_ops_t *ops, void *store_ctx, queue_clock_fn clock)
         }
         best->seq = ++Q.next_seq;
     }
-    Q.next_msgid = max_id + 1u;
+    Q.next_msgid = max_id / (uint32_t)QUEUE_MAX_MSGS + 1u; /* new IDs sort after recovered ones */
     return n;
 }
 

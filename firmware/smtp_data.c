@@ -21,6 +21,16 @@ size_t smtp_stuff(smtp_stuff_t *s, const uint8_t *in, size_t in_len,
 
     while (i < in_len && o < out_cap) {
         uint8_t c = in[i];
+        if (!s->at_bol && c != '\n') {
+            /* Mid-line: copy up to and including the next LF in one go. */
+            size_t lim = in_len - i < out_cap - o ? in_len - i : out_cap - o;
+            const uint8_t *nl = memchr(in + i, '\n', lim);
+            size_t run = nl != NULL ? (size_t)(nl - (in + i)) : lim;
+            memcpy(out + o, in + i, run);
+            i += run;
+            o += run;
+            continue;
+        }
         if (s->at_bol && c == '.') {
             /* RFC 5321 4.5.2: a line starting with '.' gets one more '.'.
              * Emit both or neither so a retry never loses the stuffing. */
@@ -133,6 +143,70 @@ void smtp_data_init(smtp_data_t *d, uint32_t max_size, smtp_data_sink_fn sink,
     d->state = ST_BOL;
 }
 
+/* emit() for a run of len contiguous input bytes, with the same effect as
+ * len calls: the byte that takes the size over the limit and everything
+ * after it is counted but not sunk. */
+static void emit_run(smtp_data_t *d, const uint8_t *b, size_t len)
+{
+    while (len > 0) {
+        size_t ok = len;
+        if (d->max_size != 0 && !(d->flags & F_TOO_BIG))
+            ok = d->size >= d->max_size ? 0 : (d->max_size - d->size < len ? d->max_size - d->size : len);
+        if (ok == 0 || (d->flags & F_STOP_SINK)) {
+            emit(d, b); /* per byte: sets F_TOO_BIG at the right byte */
+            b++;
+            len--;
+            continue;
+        }
+        d->size = UINT32_MAX - d->size < ok ? UINT32_MAX : d->size + (uint32_t)ok;
+        if (d->span_len != 0 && d->span + d->span_len == b) {
+            d->span_len += ok;
+        } else {
+            flush_span(d);
+            d->span = b;
+            d->span_len = ok;
+        }
+        b += ok;
+        len -= ok;
+    }
+}
+
+static uint16_t sat_add16(uint16_t a, size_t b)
+{
+    return (size_t)(UINT16_MAX - a) < b ? (uint16_t)UINT16_MAX : (uint16_t)(a + b);
+}
+
+/* Text in the middle of a line is the common case: find the next CR or LF
+ * and pass everything before it in one go.  Returns bytes consumed from p
+ * (>= 1), with the same effect as the per-byte ST_TEXT path. */
+static size_t text_run(smtp_data_t *d, const uint8_t *p, size_t n)
+{
+    /* memchr is word-at-a-time in newlib and vectorised in glibc. */
+    const uint8_t *cr = memchr(p, '\r', n);
+    size_t lim = cr != NULL ? (size_t)(cr - p) : n;
+    const uint8_t *lf = memchr(p, '\n', lim);
+    size_t run = lf != NULL ? (size_t)(lf - p) : lim;
+    size_t ok = run;
+    if (!(d->flags & F_LONG_LINE)) {
+        size_t room = d->line_len >= SMTP_DATA_LINE_MAX ? 0 : SMTP_DATA_LINE_MAX - d->line_len;
+        if (ok > room)
+            ok = room;
+    }
+    emit_run(d, p, ok);
+    d->line_len = sat_add16(d->line_len, ok);
+    if (ok < run) {
+        /* RFC 5321 4.5.3.1.6: the byte that makes the line longer than 1000. */
+        if (d->line_len < UINT16_MAX)
+            d->line_len++;
+        set_flag(d, F_LONG_LINE);
+        emit_run(d, p + ok, 1);
+        size_t rest = run - ok - 1;
+        emit_run(d, p + ok + 1, rest);
+        d->line_len = sat_add16(d->line_len, rest);
+    }
+    return run;
+}
+
 size_t smtp_data_push(smtp_data_t *d, const uint8_t *p, size_t n)
 {
     size_t i;
@@ -142,6 +216,11 @@ size_t smtp_data_push(smtp_data_t *d, const uint8_t *p, size_t n)
 
     for (i = 0; i < n && d->state != ST_DONE; i++) {
         const uint8_t c = p[i];
+
+        if (d->state == ST_TEXT && c != '\r' && c != '\n') {
+            i += text_run(d, p + i, n - i) - 1;
+            continue;
+        }
 
         /* RFC 5321 4.5.3.1.6: 1000 octets per line including the CRLF;
          * counted on the wire, i.e. with the stuffing dot. */

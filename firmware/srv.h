@@ -17,7 +17,7 @@
 #define SRV_PORT 25          /* RFC 5321 relay port */
 #endif
 #ifndef SRV_PRESSURE_MS
-#define SRV_PRESSURE_MS 50   /* ms between queue fill checks for inbound flow control */
+#define SRV_PRESSURE_MS 100  /* ms between queue fill checks for inbound flow control */
 #endif
 #ifndef SRV_RETRY_MS
 #define SRV_RETRY_MS 5000    /* ms between attempts to reopen a failed listener */

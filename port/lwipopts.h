@@ -95,7 +95,8 @@
 #define SYS_STATS                   0
 
 /* ---- Checksums in software (neither MAC offloads them) ---- */
-#define LWIP_CHECKSUM_ON_COPY       1
+#define LWIP_CHECKSUM_ON_COPY       1   /* TCP_WRITE_FLAG_COPY sums while copying: one pass */
+#define LWIP_CHKSUM_ALGORITHM       3   /* 32-bit accumulation: best of lwIP's three on a 32-bit core */
 
 /* ---- Hooks: the MTA binds each delivery to the netif its route names ---- */
 #define LWIP_HOOK_FILENAME          "port_hooks.h"
