@@ -80,6 +80,11 @@ void ethif_poll(ethif_t *e)
 {
     struct netif *netif = &e->netif;
     for (int i = 0; i < ETHIF_RX_BUDGET; i++) {
+        /* The main loop polls far more often than frames arrive: ask the
+         * driver before taking a pool buffer. */
+        if (e->drv->rx_ready != NULL && !e->drv->rx_ready(e->dev)) {
+            break;
+        }
         struct pbuf *p = pbuf_alloc(PBUF_RAW, PBUF_POOL_BUFSIZE, PBUF_POOL);
         if (p == NULL) {
             /* No buffer: leave frames in the MAC FIFO until lwIP frees some. */

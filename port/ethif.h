@@ -17,6 +17,8 @@ typedef struct ethif_driver {
     /* next frame into dst (<= cap bytes, no FCS); 0 none, <0 one frame dropped */
     int (*recv)(void *dev, void *dst, size_t cap);
     bool (*link_up)(void *dev);
+    /* optional: a frame is waiting (NULL: always try recv) */
+    bool (*rx_ready)(void *dev);
 } ethif_driver_t;
 
 typedef struct ethif {

@@ -61,7 +61,7 @@ static bool drv_link(void *dev)
 {
     return tap_link_up(dev);
 }
-static const ethif_driver_t tap_driver = { drv_send, drv_recv, drv_link };
+static const ethif_driver_t tap_driver = { drv_send, drv_recv, drv_link, NULL };
 
 static void restore_tty(void)
 {

@@ -103,7 +103,11 @@ static bool eth_link(void *dev)
 {
     return lan9118_link_up(dev);
 }
-static const ethif_driver_t lan9118_driver = { eth_send, eth_recv, eth_link };
+static bool eth_ready(void *dev)
+{
+    return lan9118_rx_ready(dev);
+}
+static const ethif_driver_t lan9118_driver = { eth_send, eth_recv, eth_link, eth_ready };
 
 void board_init(int argc, char **argv)
 {

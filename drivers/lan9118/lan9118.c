@@ -328,6 +328,12 @@ int lan9118_send(lan9118_t *dev, const void *const *parts, const uint16_t *lens,
     return 0;
 }
 
+bool lan9118_rx_ready(lan9118_t *dev)
+{
+    lan9118_regs_t *r = lan9118_regs(dev);
+    return LAN9118_RX_FIFO_INF_RXSUSED(r->rx_fifo_inf) != 0u;
+}
+
 int lan9118_recv(lan9118_t *dev, void *dst, size_t cap)
 {
     lan9118_regs_t *r = lan9118_regs(dev);

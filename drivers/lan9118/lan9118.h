@@ -82,6 +82,9 @@ int lan9118_recv(lan9118_t *dev, void *dst, size_t cap);
 /* Current PHY link state (basic status register through MII).  On a down->up
  * transition it also sets the MAC duplex from the autonegotiation result.
  * Poll it periodically; it takes a few MAC CSR round trips. */
+/* True when at least one received frame waits in the RX FIFO (cheap: one
+ * register read), so callers need no buffer to find out. */
+bool lan9118_rx_ready(lan9118_t *dev);
 bool lan9118_link_up(lan9118_t *dev);
 
 /* Enable the RX status FIFO level interrupt (fires when >= 1 frame waits) and
