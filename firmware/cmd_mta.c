@@ -15,6 +15,7 @@
 #include "route.h"
 #include "smtpd.h"
 #include "srv.h"
+#include "store_flash.h"
 #include "lwip/ip4_addr.h"
 
 static int parse_u32(const char *s, uint32_t *out)
@@ -246,6 +247,45 @@ static int cmd_show_stats(int argc, char **argv)
                (unsigned long)q.delivered, (unsigned long)q.deferred, (unsigned long)q.failed,
                (unsigned long)q.expired, (unsigned long)q.bounced, (unsigned long)q.dsn_dropped, dlv_active());
     con_printf("store:    %lu of %lu bytes used\n", (unsigned long)q.store.used, (unsigned long)q.store.total);
+    return 0;
+}
+
+static int cmd_show_store(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    store_flash_t *fs = mta_flash_store();
+    if (fs == NULL) {
+        queue_stats_t q;
+        queue_stats(&q);
+        con_printf("RAM store (not durable): %lu of %lu bytes used, %lu messages\n", (unsigned long)q.store.used,
+                   (unsigned long)q.store.total, (unsigned long)q.messages);
+        return 0;
+    }
+    store_flash_stats_t st;
+    store_flash_stats(fs, &st);
+    con_printf("flash store: partition %lu bytes, %u sectors of %lu bytes\n", (unsigned long)st.part_size,
+               st.sectors, (unsigned long)st.sector_size);
+    con_printf("  used %lu, live %lu, open %lu, dead %lu, free %lu bytes\n", (unsigned long)st.used,
+               (unsigned long)st.live, (unsigned long)st.open, (unsigned long)st.dead, (unsigned long)st.free);
+    con_printf("  sectors: %u used, %u free, %u awaiting erase\n", st.sectors_used, st.sectors_free,
+               st.sectors_dirty);
+    con_printf("  messages %u (%u open) of %u, recipients %u of %u, largest message %lu bytes\n", st.msgs,
+               st.open_msgs, st.max_msgs, st.rcpts, st.max_rcpts, (unsigned long)st.max_body);
+    con_printf("  erase counts: min %lu, max %lu, avg %lu; since boot: %lu erases, %lu compactions (%lu bytes copied)\n",
+               (unsigned long)st.erase_min, (unsigned long)st.erase_max, (unsigned long)st.erase_avg,
+               (unsigned long)st.erases, (unsigned long)st.compactions, (unsigned long)st.copied);
+    const store_flash_recovery_t *r = &st.recovery;
+    if (r->blank) {
+        con_printf("  last mount: blank store (formatted on first use)\n");
+    } else if (r->clean) {
+        con_printf("  last mount: clean shutdown, %u messages\n", r->recovered);
+    } else {
+        con_printf("  last recovery: %u messages recovered (active %u, deferred %u, bounce %u), %u unsealed and "
+                   "%u damaged dropped, %lu records discarded (%lu torn)\n",
+                   r->recovered, r->queue[0], r->queue[1], r->queue[2], r->unsealed, r->damaged,
+                   (unsigned long)r->discarded, (unsigned long)r->torn);
+    }
     return 0;
 }
 
@@ -533,9 +573,9 @@ static int cmd_limit(int argc, char **argv)
         return CON_ERR_FAIL;
     }
     if (strcmp(argv[0], "message-size") == 0) {
-        if (v < 1024 || v > queue_max_size()) {
+        if (v < 1024 || v > mta_max_message()) {
             con_error("message-size %lu out of range (1024-%lu: the store's capacity)", (unsigned long)v,
-                      (unsigned long)queue_max_size());
+                      (unsigned long)mta_max_message());
             return CON_ERR_FAIL;
         }
         l.max_msg_size = v;
@@ -579,6 +619,7 @@ static const con_cmd_t cmd_mta_table[] = {
     { "queue flush", "[ID]", "retry deferred recipients now", cmd_queue_flush, 0, 1 },
     { "queue delete", "ID", "remove a message (no DSN)", cmd_queue_delete, 1, 1 },
     { "show stats", "", "inbound, queue and outbound counters", cmd_show_stats, 0, 0 },
+    { "show store", "", "message store: space, erase counts, last recovery", cmd_show_store, 0, 0 },
     { "peer add", "NAME IP [port N] [via NETIF|auto] [nexthop IP] [enforce] [failover PEER@NETIF]...",
       "add or change a peer MTA", cmd_peer_add, 2, 14 },
     { "peer del", "NAME", "delete a peer (not while a route uses it)", cmd_peer_del, 1, 1 },

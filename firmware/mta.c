@@ -15,6 +15,8 @@
 #include "smtpd.h"
 #include "srv.h"
 #include "store_ram.h"
+#include "store_flash.h"
+#include "flash/flash.h"
 #include "lwip/init.h"
 #include "lwip/timeouts.h"
 #include "lwip/err.h"
@@ -80,13 +82,57 @@ static void mta_netif_changed(uint8_t idx)
     dlv_kick();
 }
 
+static store_flash_t flash_store;
+static bool flash_store_ok;
+
+uint32_t mta_max_message(void)
+{
+    uint32_t cap = queue_max_size();
+    if (flash_store_ok && store_flash_max_body(&flash_store) < cap) {
+        cap = store_flash_max_body(&flash_store);
+    }
+    return cap;
+}
+
+store_flash_t *mta_flash_store(void)
+{
+    return flash_store_ok ? &flash_store : NULL;
+}
+
+/* The message store: the flash log when the board has a "store" partition,
+ * else the RAM store.  An unclean flash store is recovered here, with the
+ * events field engineers know: 2219, 2206 per queue, 2207. */
+static void mta_store_init(void)
+{
+    const flash_part_t *part = board_flash_partition("store");
+    if (part != NULL) {
+        store_flash_recovery_t rep;
+        if (store_flash_mount(&flash_store, part, &rep) == 0) {
+            if (!rep.clean) {
+                evt_log(EVT_STORE_RECOVERY_START, EVT_SRC_NONE, 0);
+                for (uint8_t q = 0; q < STORE_FLASH_NQUEUES; q++) {
+                    evt_log(EVT_STORE_RECOVERY_QUEUE, q, 0);
+                }
+                evt_log(EVT_STORE_RECOVERY_DONE, EVT_SRC_NONE, evt_pack_recovery(rep.recovered, rep.discarded));
+            }
+            int n = queue_init(&store_flash_ops, &flash_store, mta_uptime_s);
+            if (n >= 0) {
+                flash_store_ok = true;
+                return;
+            }
+        }
+        evt_log(EVT_MTA_INIT_FATAL, EVT_SRC_NONE, EVT_CAUSE_STORE_INIT);
+    }
+    store_ram_init();
+    if (queue_init(&store_ram_ops, NULL, mta_uptime_s) < 0) {
+        evt_log(EVT_MTA_INIT_FATAL, EVT_SRC_NONE, EVT_CAUSE_STORE_INIT);
+    }
+}
+
 static void mta_services_init(void)
 {
     static dsn_env_t dsn_env;
-    store_ram_init();
-    if (queue_init(&store_ram_ops, NULL, mta_uptime_s) != QUEUE_OK) {
-        evt_log(EVT_MTA_INIT_FATAL, EVT_SRC_NONE, EVT_CAUSE_STORE_INIT);
-    }
+    mta_store_init();
     dsn_env.hostname = nif_count() > 0 ? nif_at(0)->hostname : "localhost";
     dsn_env.date = mta_dsn_date;
     queue_set_dsn_env(&dsn_env);
@@ -95,8 +141,9 @@ static void mta_services_init(void)
     /* The SIZE we announce can never exceed what the store can hold. */
     smtpd_limits_t lim;
     smtpd_get_limits(&lim);
-    if (lim.max_msg_size > queue_max_size()) {
-        lim.max_msg_size = queue_max_size();
+    uint32_t cap = mta_max_message();
+    if (lim.max_msg_size > cap) {
+        lim.max_msg_size = cap;
         smtpd_set_limits(&lim);
     }
     route_init(nif_count());
@@ -162,6 +209,10 @@ static void mta_console_flush(void)
 
 void mta_shutdown(bool reboot, int status)
 {
+    /* An orderly stop marks the flash store clean: no recovery at next boot. */
+    if (flash_store_ok) {
+        store_flash_close(&flash_store);
+    }
     mta_console_flush();
     if (reboot) {
         board_reboot();

@@ -18,6 +18,13 @@ void mta_run(int argc, char **argv) __attribute__((noreturn));
  * or power off with `status`. */
 void mta_shutdown(bool reboot, int status) __attribute__((noreturn));
 
+struct store_flash;
+/* The mounted flash message store, or NULL (RAM store in use). */
+struct store_flash *mta_flash_store(void);
+
+/* Largest message the store can take (bytes): the ceiling of `limit message-size`. */
+uint32_t mta_max_message(void);
+
 /* Seconds since boot, for the queue and the retry schedule. */
 uint32_t mta_uptime_s(void);
 

@@ -7,8 +7,11 @@
 #define PBUF_POOL_SIZE 16              /* RX frames buffered (16 x 1.5 KiB) */
 #define MEMP_NUM_TCP_PCB 16
 #define MEMP_NUM_TCP_SEG 48
-#define STORE_RAM_ARENA_SIZE (80u * 1024u) /* RAM message store until the flash store lands */
+/* The flash store holds the queue; the RAM store is only the fallback when
+ * the flash image cannot be opened. */
+#define STORE_RAM_ARENA_SIZE (16u * 1024u)
 #define STORE_RAM_MAX_MSGS 48
-#define QUEUE_MAX_MSGS STORE_RAM_MAX_MSGS
+#define STORE_FLASH_MAX_MSGS 48
+#define QUEUE_MAX_MSGS 48
 #define DLV_ADDRBUF 2048               /* recipient addresses per outbound connection */
 #endif
