@@ -47,8 +47,9 @@ SWEEP_S = (512, 2048, 8192, 65536)
 MPS2_SIZES = (512, 2048, 8192)
 
 DURABILITY = ("Durability: Postfix fsync()s every queue file before it answers 250 (queue on "
-              "{fs}); the device's RAM store is NOT durable -- a power cut loses every message it "
-              "has accepted but not yet relayed (the flash store comes later).")
+              "{fs}); the host board runs here with its RAM store (no --flash), which is NOT durable -- "
+              "a power cut loses every message it has accepted but not yet relayed.  (mps2-an385 queues "
+              "on its flash store, which writes the commit record before the 250.)")
 
 
 def log(msg):
@@ -789,7 +790,7 @@ METHOD_MPS2 = """\
 Method: QEMU mps2-an385 with `-icount shift=0` (guest clock = 1 ns per executed instruction)
 and user networking: smtp-source -> 127.0.0.1 (hostfwd) -> device -> 10.0.2.100:25 (guestfwd,
 socat with TCP_NODELAY) -> smtp-sink on 127.0.0.1.  A fresh QEMU per run.  smtp-source runs in
-batches of {batch} messages (what fits in 80% of the 80 KiB RAM store) and the next batch starts
+batches of {batch} messages (bounded by what fits in 80% of the store) and the next batch starts
 when the sink has the previous one: smtp-source gives up at the first 452, and the device
 accepts far faster than it relays, so one unpaced run stops once the store is full.
 - instructions/msg (executed): QEMU's raw instruction counter (QMP `query-replay` icount),
@@ -888,8 +889,8 @@ def main():
         md += mps2_table(res) + "\n\n"
         md += METHOD_MPS2.format(clk=first["clock_src"], idle=first["idle_ipgs"],
                                  batch="/".join(f"{runs[0]['batch']} (S={sz})" for sz, runs in res.items())) + "\n"
-        md += ("Durability: the device's RAM store is NOT durable -- a power cut loses every accepted, "
-               "not yet relayed message (the flash store comes later).\n\n")
+        md += ("Durability: the device queues on its flash store (a semihosted 1 MiB NOR image): every "
+               "message's commit record is on flash before its 250.\n\n")
     else:
         sys.exit(f"bench: unknown board {a.board}")
 
