@@ -288,19 +288,9 @@ static int cmd_queue_retry(int argc, char **argv)
     uint32_t v[3];
     (void)argc;
     for (int i = 0; i < 3; i++) {
-        uint32_t x = 0;
-        const char *s = argv[i];
-        if (*s == 0) {
-            x = 0xFFFFFFFFu;
+        if (con_parse_u32(argv[i], &v[i]) != CON_OK) {
+            v[i] = 0xFFFFFFFFu; /* out of every range below */
         }
-        for (; *s; s++) {
-            if (*s < '0' || *s > '9' || x > 42949672u) {
-                x = 0xFFFFFFFFu;
-                break;
-            }
-            x = x * 10u + (uint32_t)(*s - '0');
-        }
-        v[i] = x;
     }
     if (v[0] < 1 || v[0] > 86400) {
         con_error("bad first retry '%s' (1-86400 s)", argv[0]);
@@ -361,10 +351,8 @@ static int cmd_listener(int argc, char **argv)
         return 0;
     }
     uint32_t port = 0;
-    if (argc == 3 && strcmp(argv[1], "port") == 0) {
-        for (const char *s = argv[2]; *s; s++) {
-            port = (*s < '0' || *s > '9' || port > 65535) ? 70000 : port * 10u + (uint32_t)(*s - '0');
-        }
+    if (argc == 3 && strcmp(argv[1], "port") == 0 && con_parse_u32(argv[2], &port) != CON_OK) {
+        port = 0;
     }
     if (port < 1 || port > 65535) {
         con_error("usage: listener NETIF port 1-65535 | listener NETIF off");

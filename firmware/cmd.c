@@ -19,27 +19,6 @@
 #include "lwip/stats.h"
 #include "lwip/memp.h"
 
-/* Strict decimal parse: all digits, no sign, fits in u32. */
-static int cmd_parse_u32(const char *s, uint32_t *out)
-{
-    uint32_t v = 0;
-    if (*s == 0) {
-        return -1;
-    }
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9') {
-            return -1;
-        }
-        uint32_t d = (uint32_t)(*s - '0');
-        if (v > (0xFFFFFFFFu - d) / 10u) {
-            return -1;
-        }
-        v = v * 10u + d;
-    }
-    *out = v;
-    return 0;
-}
-
 static int cmd_version(int argc, char **argv)
 {
     (void)argc;
@@ -48,17 +27,6 @@ static int cmd_version(int argc, char **argv)
     con_printf("board: %s\n", board_describe());
     con_printf("uptime: %lu s\n", (unsigned long)mta_uptime_s());
     return 0;
-}
-
-static unsigned cmd_prefix_len(const ip4_addr_t *mask)
-{
-    uint32_t m = lwip_ntohl(ip4_addr_get_u32(mask));
-    unsigned n = 0;
-    while (m & 0x80000000u) {
-        n++;
-        m <<= 1;
-    }
-    return n;
 }
 
 static int cmd_show_netif(int argc, char **argv)
@@ -83,7 +51,7 @@ static int cmd_show_netif(int argc, char **argv)
         } else {
             con_printf("       mac -  mtu %u\n", ni->mtu);
         }
-        con_printf("       addr %s/%u  gw %s  hostname %s\n", ip, cmd_prefix_len(netif_ip4_netmask(ni)), gw,
+        con_printf("       addr %s/%u  gw %s  hostname %s\n", ip, nif_prefix_len(netif_ip4_netmask(ni)), gw,
                    n->hostname[0] ? n->hostname : "-");
 #if MIB2_STATS
         const struct stats_mib2_netif_ctrs *c = &ni->mib2_counters;
@@ -151,7 +119,7 @@ static int cmd_events(int argc, char **argv)
     }
     if (argc == 2) {
         uint32_t v;
-        if (cmd_parse_u32(argv[1], &v) < 0) {
+        if (con_parse_u32(argv[1], &v) < 0) {
             con_error("bad number '%s'", argv[1]);
             return CON_ERR_FAIL;
         }
@@ -212,7 +180,7 @@ static int cmd_events_explain(int argc, char **argv)
     (void)argc;
     uint32_t id;
     const evt_def_t *d = NULL;
-    if (cmd_parse_u32(argv[0], &id) == 0 && id <= 0xFFFF) {
+    if (con_parse_u32(argv[0], &id) == 0 && id <= 0xFFFF) {
         d = evt_catalog_find((uint16_t)id);
     }
     if (d == NULL) {

@@ -86,21 +86,14 @@ static int cmd_interface(int argc, char **argv)
             }
             char tmp[24];
             const char *slash = strchr(v, '/');
-            unsigned prefix = 0;
+            uint32_t prefix = 0;
             if (slash == NULL || (size_t)(slash - v) >= sizeof(tmp) || slash[1] == 0) {
                 con_error("bad address '%s' (want IP/PREFIX)", v);
                 return CON_ERR_FAIL;
             }
             memcpy(tmp, v, (size_t)(slash - v));
             tmp[slash - v] = 0;
-            for (const char *p = slash + 1; *p; p++) {
-                if (*p < '0' || *p > '9' || prefix > 32) {
-                    prefix = 99;
-                    break;
-                }
-                prefix = prefix * 10 + (unsigned)(*p - '0');
-            }
-            if (prefix < 1 || prefix > 32) {
+            if (con_parse_u32(slash + 1, &prefix) != CON_OK || prefix < 1 || prefix > 32) {
                 con_error("bad prefix length in '%s' (1-32)", v);
                 return CON_ERR_FAIL;
             }
@@ -132,15 +125,8 @@ static int cmd_interface(int argc, char **argv)
             }
             strcpy(st.hostname, v);
         } else if (strcmp(k, "mtu") == 0) {
-            unsigned mtu = 0;
-            for (const char *p = v; *p; p++) {
-                if (*p < '0' || *p > '9' || mtu > 100000) {
-                    mtu = 0;
-                    break;
-                }
-                mtu = mtu * 10 + (unsigned)(*p - '0');
-            }
-            if (mtu < 576 || mtu > 1500) {
+            uint32_t mtu = 0;
+            if (con_parse_u32(v, &mtu) != CON_OK || mtu < 576 || mtu > 1500) {
                 con_error("bad mtu '%s' (576-1500)", v);
                 return CON_ERR_FAIL;
             }

@@ -18,22 +18,6 @@
 #include "store_flash.h"
 #include "lwip/ip4_addr.h"
 
-static int parse_u32(const char *s, uint32_t *out)
-{
-    uint32_t v = 0;
-    if (*s == 0) {
-        return -1;
-    }
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > 429496728u) {
-            return -1;
-        }
-        v = v * 10u + (uint32_t)(*s - '0');
-    }
-    *out = v;
-    return 0;
-}
-
 static int parse_msgid(const char *s, uint32_t *out)
 {
     uint32_t v = 0;
@@ -321,7 +305,7 @@ static int cmd_peer_add(int argc, char **argv)
         const char *v = argv[++i];
         uint32_t n;
         if (strcmp(k, "port") == 0) {
-            if (parse_u32(v, &n) < 0 || n == 0 || n > 65535) {
+            if (con_parse_u32(v, &n) < 0 || n == 0 || n > 65535) {
                 con_error("bad port '%s' (1-65535)", v);
                 return CON_ERR_FAIL;
             }
@@ -568,7 +552,7 @@ static int cmd_limit(int argc, char **argv)
     smtpd_limits_t l;
     uint32_t v;
     smtpd_get_limits(&l);
-    if (parse_u32(argv[1], &v) < 0) {
+    if (con_parse_u32(argv[1], &v) < 0) {
         con_error("bad number '%s'", argv[1]);
         return CON_ERR_FAIL;
     }

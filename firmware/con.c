@@ -926,6 +926,26 @@ static void con_byte(uint8_t b)
     }
 }
 
+int con_parse_u32(const char *s, uint32_t *out)
+{
+    uint32_t v = 0;
+    if (s == NULL || *s == 0) {
+        return CON_ERR_FAIL;
+    }
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9') {
+            return CON_ERR_FAIL;
+        }
+        uint32_t d = (uint32_t)(*s - '0');
+        if (v > (0xFFFFFFFFu - d) / 10u) {
+            return CON_ERR_FAIL;
+        }
+        v = v * 10u + d;
+    }
+    *out = v;
+    return CON_OK;
+}
+
 int con_exec(const char *text)
 {
     size_t len = strlen(text);

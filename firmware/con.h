@@ -92,6 +92,9 @@ void con_set_echo(bool on);
  * factory defaults and saved configuration.  Output and error lines go to
  * the console as usual.  Returns CON_OK or CON_ERR_FAIL. */
 int con_exec(const char *line);
+/* Strict decimal argument: digits only, no sign, fits 32 bits.  CON_OK or
+ * CON_ERR_FAIL (the caller prints the error line naming the field). */
+int con_parse_u32(const char *s, uint32_t *out);
 
 /* Prompt string (kept by reference); NULL restores the default "mta> ". */
 void con_set_prompt(const char *prompt);

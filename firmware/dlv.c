@@ -12,6 +12,7 @@
 #include "lwip/altcp.h"
 #include "lwip/altcp_tcp.h"
 #include "lwip/tcp.h"
+#include "tcpio.h"
 #include "nexthop.h"
 
 /* Keys handed to queue_claim: which (peer, netif) a recipient goes to, and
@@ -49,22 +50,6 @@ static unsigned n_views;
 
 static void dlv_finish(dlv_conn_t *d, bool abort);
 
-static struct tcp_pcb *dlv_inner(struct altcp_pcb *a)
-{
-    return (struct tcp_pcb *)a->state; /* altcp_tcp keeps the tcp_pcb in state */
-}
-
-static unsigned dlv_prefix(const ip4_addr_t *mask)
-{
-    uint32_t m = lwip_ntohl(ip4_addr_get_u32(mask));
-    unsigned n = 0;
-    while (m & 0x80000000u) {
-        n++;
-        m <<= 1;
-    }
-    return n;
-}
-
 unsigned dlv_views(route_netif_view_t *out, unsigned max)
 {
     unsigned n = nif_count() < max ? nif_count() : max;
@@ -77,7 +62,7 @@ unsigned dlv_views(route_netif_view_t *out, unsigned max)
         v->up = f->admin_up && netif_is_up(ni) && netif_is_link_up(ni);
         v->addr = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(ni)));
         v->has_addr = v->addr != 0;
-        v->prefix_len = (uint8_t)dlv_prefix(netif_ip4_netmask(ni));
+        v->prefix_len = (uint8_t)nif_prefix_len(netif_ip4_netmask(ni));
         v->gw = lwip_ntohl(ip4_addr_get_u32(netif_ip4_gw(ni)));
         v->p2p_peer = f->p2p_peer;
         v->hostname = f->hostname;
@@ -351,14 +336,7 @@ static void dlv_finish(dlv_conn_t *d, bool abort)
     if (d->pcb != NULL) {
         struct altcp_pcb *pcb = d->pcb;
         d->pcb = NULL;
-        altcp_arg(pcb, NULL);
-        altcp_recv(pcb, NULL);
-        altcp_sent(pcb, NULL);
-        altcp_err(pcb, NULL);
-        altcp_poll(pcb, NULL, 0);
-        if (abort || altcp_close(pcb) != ERR_OK) {
-            altcp_abort(pcb);
-        }
+        tcpio_close(pcb, abort);
     }
     dlv_kick();
 }
@@ -438,7 +416,7 @@ static void dlv_start(dlv_conn_t *d, const queue_batch_t *b)
     d->pcb = pcb;
     /* The connection follows the route: source address and netif are the
      * route's, whatever lwIP's default netif or an address lookup would pick. */
-    tcp_bind_netif(dlv_inner(pcb), f->netif);
+    tcp_bind_netif(tcpio_inner(pcb), f->netif);
     ip_addr_t src, dst;
     ip_addr_set_ip4_u32_val(src, lwip_htonl(dec.src_addr));
     ip_addr_set_ip4_u32_val(dst, lwip_htonl(dec.peer_addr));

@@ -67,11 +67,7 @@ void nif_get_settings(uint8_t idx, nif_settings_t *out)
     }
     out->admin_up = n->admin_up;
     out->addr = *netif_ip4_addr(n->netif);
-    uint32_t m = lwip_ntohl(ip4_addr_get_u32(netif_ip4_netmask(n->netif)));
-    while (m & 0x80000000u) {
-        out->prefix++;
-        m <<= 1;
-    }
+    out->prefix = (uint8_t)nif_prefix_len(netif_ip4_netmask(n->netif));
     out->gw = *netif_ip4_gw(n->netif);
     ip4_addr_set_u32(&out->p2p, lwip_htonl(n->p2p_peer));
     out->mtu = n->netif->mtu;
@@ -103,6 +99,17 @@ void nif_apply_settings(uint8_t idx, const nif_settings_t *st)
     } else {
         netif_set_down(n->netif);
     }
+}
+
+unsigned nif_prefix_len(const ip4_addr_t *mask)
+{
+    uint32_t m = lwip_ntohl(ip4_addr_get_u32(mask));
+    unsigned n = 0;
+    while (m & 0x80000000u) {
+        n++;
+        m <<= 1;
+    }
+    return n;
 }
 
 unsigned nif_count(void)

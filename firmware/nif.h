@@ -46,6 +46,8 @@ void nif_apply_settings(uint8_t idx, const nif_settings_t *st);
 /* Register a netif that the board added.  Returns the index or <0. */
 int nif_register(const char *name, const char *kind, struct netif *netif);
 unsigned nif_count(void);
+/* Prefix length of a netmask (leading one bits). */
+unsigned nif_prefix_len(const ip4_addr_t *mask);
 nif_t *nif_at(uint8_t idx);                 /* NULL if out of range */
 int nif_find(const char *name);             /* index or -1 */
 int nif_index_of(const struct netif *n);    /* index or -1 */

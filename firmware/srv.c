@@ -13,6 +13,7 @@
 #include "lwip/altcp.h"
 #include "lwip/altcp_tcp.h"
 #include "lwip/tcp.h"
+#include "tcpio.h"
 
 typedef struct srv_listener {
     struct altcp_pcb *pcb;
@@ -46,12 +47,6 @@ void srv_kick(void)
 }
 
 static void srv_conn_close(srv_conn_t *c, bool abort);
-
-/* The altcp_tcp layer keeps the lwIP tcp_pcb in `state` (altcp_tcp.c). */
-static struct tcp_pcb *srv_inner(struct altcp_pcb *a)
-{
-    return (struct tcp_pcb *)a->state;
-}
 
 static void srv_flush(srv_conn_t *c)
 {
@@ -205,14 +200,7 @@ static void srv_conn_close(srv_conn_t *c, bool abort)
     if (c->pcb != NULL) {
         struct altcp_pcb *pcb = c->pcb;
         c->pcb = NULL;
-        altcp_arg(pcb, NULL);
-        altcp_recv(pcb, NULL);
-        altcp_sent(pcb, NULL);
-        altcp_err(pcb, NULL);
-        altcp_poll(pcb, NULL, 0);
-        if (abort || altcp_close(pcb) != ERR_OK) {
-            altcp_abort(pcb);
-        }
+        tcpio_close(pcb, abort);
     }
 }
 
@@ -296,7 +284,7 @@ static int srv_open_listener(uint8_t i)
     }
     /* Bound to the netif's address AND to the netif itself: a client is
      * trusted by the interface it arrived on, not only by its address. */
-    tcp_bind_netif(srv_inner(pcb), n->netif);
+    tcp_bind_netif(tcpio_inner(pcb), n->netif);
     err_t e = altcp_bind(pcb, netif_ip_addr4(n->netif), l->port);
     if (e != ERR_OK) {
         altcp_close(pcb);

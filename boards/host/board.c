@@ -183,15 +183,7 @@ void board_netifs_init(void)
  * routes on the console (or with --exec). */
 const struct flash_part *board_flash_partition(const char *name)
 {
-    if (!flash_ok) {
-        return NULL;
-    }
-    for (unsigned i = 0; i < 2; i++) {
-        if (strcmp(flash_parts[i].name, name) == 0) {
-            return &flash_parts[i];
-        }
-    }
-    return NULL;
+    return flash_ok ? flash_part_find(flash_parts, 2, name) : NULL;
 }
 
 const char *const *board_factory_config(void)

@@ -162,4 +162,20 @@ static inline int flash_part_erase_sector(const flash_part_t *part, uint32_t sec
     return flash_erase(part->dev, part->offset / part->dev->sector_size + sector);
 }
 
+/* A partition of a board's table by name, or NULL. */
+static inline const flash_part_t *flash_part_find(const flash_part_t *parts, unsigned n, const char *name)
+{
+    for (unsigned i = 0; i < n; i++) {
+        const char *a = parts[i].name, *b = name;
+        while (*a != 0 && *a == *b) {
+            a++;
+            b++;
+        }
+        if (*a == *b) {
+            return &parts[i];
+        }
+    }
+    return NULL;
+}
+
 #endif /* FLASH_H */
