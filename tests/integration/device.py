@@ -143,13 +143,16 @@ class Device:
 
 
 def qemu_mps2(smtp_port, smarthost_port, extra=None, image=None, sl0_socket=None, eth0_pcap=None,
-              console_socket=None):
+              console_socket=None, more_peers=()):
     """QEMU command line of the mps2-an385 board as `make run` builds it, plus
     optionally sl0 (UART1) on a unix socket and a capture of eth0's traffic."""
     image = image or os.path.join(ROOT, "build", "mps2-an385", "mta.elf")
     user = (f"user,id=n0,restrict=on,net=10.0.2.0/24,"
             f"hostfwd=tcp:127.0.0.1:{smtp_port}-:25,"
             f"guestfwd=tcp:10.0.2.100:25-cmd:socat - TCP:127.0.0.1:{smarthost_port}")
+    # more (guest address, host port) pairs: further peers reachable from the guest
+    for guest_ip, host_port in more_peers:
+        user += f",guestfwd=tcp:{guest_ip}:25-cmd:socat - TCP:127.0.0.1:{host_port}"
     if console_socket:
         argv = ["qemu-system-arm", "-M", "mps2-an385", "-display", "none", "-monitor", "none",
                 "-chardev", f"socket,id=con,path={console_socket},server=on,wait=off", "-serial", "chardev:con"]

@@ -13,10 +13,10 @@ class SmtpSink:
     lines, its own Received: header, then the message with CRLF turned into LF.
     """
 
-    def __init__(self, port, host="127.0.0.1", netns=None, backlog=100):
+    def __init__(self, port, host="127.0.0.1", netns=None, backlog=100, options=()):
         self.dir = tempfile.mkdtemp(prefix="sink-")
         os.chmod(self.dir, 0o777)
-        argv = ["smtp-sink", "-d", os.path.join(self.dir, "%Y%m%d%H%M%S."), "-c"]
+        argv = ["smtp-sink", "-d", os.path.join(self.dir, "%Y%m%d%H%M%S."), "-c"] + list(options)
         if os.geteuid() == 0:
             argv += ["-u", "nobody"]  # smtp-sink refuses to keep root privileges
         argv += [f"{host}:{port}", str(backlog)]
