@@ -87,24 +87,12 @@ static int cfg_unhex(const char *s, uint8_t *out, size_t n)
     return 0;
 }
 
-static const char *cfg_ip(uint32_t host_order, char *buf)
-{
-    ip4_addr_t a;
-    ip4_addr_set_u32(&a, lwip_htonl(host_order));
-    return ip4addr_ntoa_r(&a, buf, 16);
-}
-
-static const char *cfg_netif_label(uint8_t i)
-{
-    return i == ROUTE_NETIF_AUTO ? "auto" : nif_name(i);
-}
-
 static void cfg_peer_line(const route_peer_t *p, bool with_failover)
 {
     char a[16], h[16];
-    cfg_add("peer add %s %s port %u via %s", p->name, cfg_ip(p->addr, a), p->port, cfg_netif_label(p->via));
+    cfg_add("peer add %s %s port %u via %s", p->name, nif_ip4_str(p->addr, a), p->port, nif_name_or_auto(p->via));
     if (p->next_hop != 0) {
-        cfg_add(" nexthop %s", cfg_ip(p->next_hop, h));
+        cfg_add(" nexthop %s", nif_ip4_str(p->next_hop, h));
     }
     if (p->mode == ROUTE_MODE_ENFORCE) {
         cfg_add(" enforce");
@@ -112,7 +100,7 @@ static void cfg_peer_line(const route_peer_t *p, bool with_failover)
     if (with_failover) {
         for (unsigned k = 0; k < p->n_alts; k++) {
             const route_peer_t *q = route_peer_get(p->alts[k].peer);
-            cfg_add(" failover %s@%s", q != NULL ? q->name : "?", cfg_netif_label(p->alts[k].netif));
+            cfg_add(" failover %s@%s", q != NULL ? q->name : "?", nif_name_or_auto(p->alts[k].netif));
         }
     }
     cfg_add("\n");

@@ -213,7 +213,7 @@ static int cmd_ping(int argc, char **argv)
 {
     ip4_addr_t dst;
     struct netif *via = NULL;
-    if (!ip4addr_aton(argv[0], &dst)) {
+    if (nif_parse_ip4(argv[0], &dst) < 0) {
         con_error("bad IPv4 address '%s'", argv[0]);
         return CON_ERR_FAIL;
     }

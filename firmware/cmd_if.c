@@ -10,19 +10,6 @@
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 
-static int if_parse_ip(const char *s, ip4_addr_t *out)
-{
-    unsigned dots = 0;
-    for (const char *p = s; *p; p++) {
-        if (*p == '.') {
-            dots++;
-        } else if (*p < '0' || *p > '9') {
-            return -1;
-        }
-    }
-    return dots == 3 && ip4addr_aton(s, out) ? 0 : -1;
-}
-
 /* A hostname for EHLO: RFC 5321 Domain: letters, digits, '-', '.', labels
  * of 1..63, not starting or ending with '-'. */
 static int if_valid_hostname(const char *h)
@@ -97,7 +84,7 @@ static int cmd_interface(int argc, char **argv)
                 con_error("bad prefix length in '%s' (1-32)", v);
                 return CON_ERR_FAIL;
             }
-            if (if_parse_ip(tmp, &st.addr) < 0 || ip4_addr_isany_val(st.addr) ||
+            if (nif_parse_ip4(tmp, &st.addr) < 0 || ip4_addr_isany_val(st.addr) ||
                 ip4_addr_get_u32(&st.addr) == IPADDR_BROADCAST ||
                 ip4_addr_ismulticast(&st.addr)) {
                 con_error("bad address '%s'", tmp);
@@ -107,14 +94,14 @@ static int cmd_interface(int argc, char **argv)
         } else if (strcmp(k, "gateway") == 0) {
             if (strcmp(v, "none") == 0) {
                 ip4_addr_set_zero(&st.gw);
-            } else if (if_parse_ip(v, &st.gw) < 0) {
+            } else if (nif_parse_ip4(v, &st.gw) < 0) {
                 con_error("bad gateway '%s'", v);
                 return CON_ERR_FAIL;
             }
         } else if (strcmp(k, "peer") == 0) {
             if (strcmp(v, "none") == 0) {
                 ip4_addr_set_zero(&st.p2p);
-            } else if (if_parse_ip(v, &st.p2p) < 0) {
+            } else if (nif_parse_ip4(v, &st.p2p) < 0) {
                 con_error("bad point-to-point peer '%s'", v);
                 return CON_ERR_FAIL;
             }

@@ -16,6 +16,8 @@
 #include "smtpd.h"
 #include "srv.h"
 #include "store_flash.h"
+
+_Static_assert(NIF_NONE == ROUTE_NETIF_AUTO, "nif_name_or_auto() prints the route table's AUTO");
 #include "lwip/ip4_addr.h"
 
 static int parse_msgid(const char *s, uint32_t *out)
@@ -43,26 +45,15 @@ static int parse_msgid(const char *s, uint32_t *out)
     return 0;
 }
 
+/* Console argument IP -> host byte order (the route table's order). */
 static int parse_ip(const char *s, uint32_t *host_order)
 {
     ip4_addr_t a;
-    /* ip4addr_aton accepts shorthand like "10.1"; insist on a dotted quad. */
-    unsigned dots = 0;
-    for (const char *p = s; *p; p++) {
-        dots += *p == '.';
-    }
-    if (dots != 3 || !ip4addr_aton(s, &a)) {
+    if (nif_parse_ip4(s, &a) < 0) {
         return -1;
     }
     *host_order = lwip_ntohl(ip4_addr_get_u32(&a));
     return 0;
-}
-
-static const char *ip_str(uint32_t host_order, char *buf, size_t n)
-{
-    ip4_addr_t a;
-    ip4_addr_set_u32(&a, lwip_htonl(host_order));
-    return ip4addr_ntoa_r(&a, buf, (int)n);
 }
 
 /* ------------------------------------------------------------------ clock */
@@ -382,11 +373,6 @@ static int cmd_peer_del(int argc, char **argv)
     return 0;
 }
 
-static const char *netif_label(uint8_t i)
-{
-    return i == ROUTE_NETIF_AUTO ? "auto" : nif_name(i);
-}
-
 static int cmd_show_peers(int argc, char **argv)
 {
     (void)argc;
@@ -394,13 +380,13 @@ static int cmd_show_peers(int argc, char **argv)
     for (int i = route_peer_next(-1); i >= 0; i = route_peer_next(i)) {
         const route_peer_t *p = route_peer_get((unsigned)i);
         char a[16], nh[16];
-        con_printf("%-16s %s port %u via %s%s%s%s\n", p->name, ip_str(p->addr, a, sizeof(a)), p->port,
-                   netif_label(p->via), p->next_hop ? " nexthop " : "",
-                   p->next_hop ? ip_str(p->next_hop, nh, sizeof(nh)) : "",
+        con_printf("%-16s %s port %u via %s%s%s%s\n", p->name, nif_ip4_str(p->addr, a), p->port,
+                   nif_name_or_auto(p->via), p->next_hop ? " nexthop " : "",
+                   p->next_hop ? nif_ip4_str(p->next_hop, nh) : "",
                    p->mode == ROUTE_MODE_ENFORCE ? " enforce" : "");
         for (unsigned k = 0; k < p->n_alts; k++) {
             const route_peer_t *q = route_peer_get(p->alts[k].peer);
-            con_printf("    failover %u: %s@%s\n", k + 1, q ? q->name : "?", netif_label(p->alts[k].netif));
+            con_printf("    failover %u: %s@%s\n", k + 1, q ? q->name : "?", nif_name_or_auto(p->alts[k].netif));
         }
     }
     return 0;
@@ -481,14 +467,14 @@ static int cmd_route_get(int argc, char **argv)
     }
     if (r == ROUTE_OK) {
         const route_peer_t *p = route_peer_get(d.peer);
-        con_printf("peer:      %s %s port %u\n", p ? p->name : "?", ip_str(d.peer_addr, a, sizeof(a)), d.port);
+        con_printf("peer:      %s %s port %u\n", p ? p->name : "?", nif_ip4_str(d.peer_addr, a), d.port);
         con_printf("netif:     %s%s%s\n", nif_name(d.netif), d.auto_netif ? " (auto: " : "",
                    d.auto_netif ? d.auto_note : "");
         if (d.auto_netif) {
             con_printf("\n");
         }
-        con_printf("source:    %s\nnext hop:  %s\nehlo:      %s\n", ip_str(d.src_addr, b, sizeof(b)),
-                   ip_str(d.next_hop, c, sizeof(c)), d.ehlo);
+        con_printf("source:    %s\nnext hop:  %s\nehlo:      %s\n", nif_ip4_str(d.src_addr, b),
+                   nif_ip4_str(d.next_hop, c), d.ehlo);
     } else {
         con_printf("decision:  %s%s%s\n", route_strerror(r), d.defer[0] ? ": " : "", d.defer);
     }

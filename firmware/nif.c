@@ -101,6 +101,27 @@ void nif_apply_settings(uint8_t idx, const nif_settings_t *st)
     }
 }
 
+int nif_parse_ip4(const char *s, ip4_addr_t *out)
+{
+    /* ip4addr_aton also takes shorthand ("10.1") and hex: insist on a dotted quad. */
+    unsigned dots = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p == '.') {
+            dots++;
+        } else if (*p < '0' || *p > '9') {
+            return -1;
+        }
+    }
+    return dots == 3 && ip4addr_aton(s, out) ? 0 : -1;
+}
+
+const char *nif_ip4_str(uint32_t host_order, char buf[16])
+{
+    ip4_addr_t a;
+    ip4_addr_set_u32(&a, lwip_htonl(host_order));
+    return ip4addr_ntoa_r(&a, buf, 16);
+}
+
 unsigned nif_prefix_len(const ip4_addr_t *mask)
 {
     uint32_t m = lwip_ntohl(ip4_addr_get_u32(mask));
@@ -147,9 +168,7 @@ const char *nif_name(uint8_t idx)
     return idx < n_nifs ? nifs[idx].name : "?";
 }
 
-bool nif_usable(uint8_t idx)
+const char *nif_name_or_auto(uint8_t idx)
 {
-    nif_t *n = nif_at(idx);
-    return n != NULL && n->admin_up && netif_is_up(n->netif) && netif_is_link_up(n->netif) &&
-           !ip4_addr_isany_val(*netif_ip4_addr(n->netif));
+    return idx == NIF_NONE ? "auto" : nif_name(idx);
 }

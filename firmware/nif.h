@@ -46,15 +46,20 @@ void nif_apply_settings(uint8_t idx, const nif_settings_t *st);
 /* Register a netif that the board added.  Returns the index or <0. */
 int nif_register(const char *name, const char *kind, struct netif *netif);
 unsigned nif_count(void);
+/* Console argument: a strict dotted quad (digits and three dots).  0 or -1. */
+int nif_parse_ip4(const char *s, ip4_addr_t *out);
+/* Text of an address held in host byte order (as the route table keeps them). */
+const char *nif_ip4_str(uint32_t host_order, char buf[16]);
 /* Prefix length of a netmask (leading one bits). */
 unsigned nif_prefix_len(const ip4_addr_t *mask);
 nif_t *nif_at(uint8_t idx);                 /* NULL if out of range */
 int nif_find(const char *name);             /* index or -1 */
 int nif_index_of(const struct netif *n);    /* index or -1 */
 const char *nif_name(uint8_t idx);          /* "?" if unknown */
+/* As nif_name, but "auto" for NIF_NONE: how a peer's `via auto` (the route
+ * table's ROUTE_NETIF_AUTO, the same 0xFF) is written on the console. */
+const char *nif_name_or_auto(uint8_t idx);
 /* Called after a link, address or up/down change of netif idx. */
 void nif_set_change_hook(void (*fn)(uint8_t idx));
-/* Up: configured up, link up and an address. */
-bool nif_usable(uint8_t idx);
 
 #endif

@@ -246,13 +246,11 @@ size_t smtp_data_push(smtp_data_t *d, const uint8_t *p, size_t n)
             }
             break;
 
-        case ST_TEXT:
+        case ST_TEXT: /* only CR or LF get here: text_run() took the rest */
             if (c == '\r') {
                 d->state = ST_CR;
-            } else if (c == '\n') {
-                set_flag(d, F_BARE_EOL);
             } else {
-                emit(d, &p[i]);
+                set_flag(d, F_BARE_EOL);
             }
             break;
 

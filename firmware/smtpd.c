@@ -300,6 +300,26 @@ static void do_ehlo(smtpd_session_t *s, const smtp_cmd_t *cmd)
     reply(s, SMTPD_R_EHLO_HELP, NULL);
 }
 
+/* The reply for a MAIL/RCPT path that did not parse: the address, an
+ * ESMTP parameter, or the syntax as a whole. */
+static void path_error(smtpd_session_t *s, int rc, smtpd_reply_id_t bad_addr, smtpd_reply_id_t syntax)
+{
+    switch (rc) {
+    case SMTP_CMD_ERR_ADDR:
+        reply(s, bad_addr, NULL);
+        break;
+    case SMTP_CMD_ERR_PARAM:
+        reply(s, SMTPD_R_PARAM_UNKNOWN, NULL);
+        break;
+    case SMTP_CMD_ERR_PARAM_VALUE:
+        reply(s, SMTPD_R_PARAM_VALUE, NULL);
+        break;
+    default:
+        reply(s, syntax, NULL);
+        break;
+    }
+}
+
 static int check_mail(smtpd_session_t *s, const smtp_cmd_t *cmd)
 {
     int rc;
@@ -310,20 +330,8 @@ static int check_mail(smtpd_session_t *s, const smtp_cmd_t *cmd)
         return -1;
     }
     rc = smtp_cmd_parse_mail(cmd->arg, cmd->arg_len, &s_path);
-    switch (rc) {
-    case SMTP_CMD_OK:
-        break;
-    case SMTP_CMD_ERR_ADDR:
-        reply(s, SMTPD_R_MAIL_BAD_ADDR, NULL);
-        return -1;
-    case SMTP_CMD_ERR_PARAM:
-        reply(s, SMTPD_R_PARAM_UNKNOWN, NULL);
-        return -1;
-    case SMTP_CMD_ERR_PARAM_VALUE:
-        reply(s, SMTPD_R_PARAM_VALUE, NULL);
-        return -1;
-    default:
-        reply(s, SMTPD_R_MAIL_SYNTAX, NULL);
+    if (rc != SMTP_CMD_OK) {
+        path_error(s, rc, SMTPD_R_MAIL_BAD_ADDR, SMTPD_R_MAIL_SYNTAX);
         return -1;
     }
     /* RFC 1870 section 6.1: refuse a declared size over the fixed limit. */
@@ -359,20 +367,8 @@ static int check_rcpt(smtpd_session_t *s, const smtp_cmd_t *cmd)
 {
     int rc = smtp_cmd_parse_rcpt(cmd->arg, cmd->arg_len, &s_path);
 
-    switch (rc) {
-    case SMTP_CMD_OK:
-        break;
-    case SMTP_CMD_ERR_ADDR:
-        reply(s, SMTPD_R_RCPT_BAD_ADDR, NULL);
-        return -1;
-    case SMTP_CMD_ERR_PARAM:
-        reply(s, SMTPD_R_PARAM_UNKNOWN, NULL);
-        return -1;
-    case SMTP_CMD_ERR_PARAM_VALUE:
-        reply(s, SMTPD_R_PARAM_VALUE, NULL);
-        return -1;
-    default:
-        reply(s, SMTPD_R_RCPT_SYNTAX, NULL);
+    if (rc != SMTP_CMD_OK) {
+        path_error(s, rc, SMTPD_R_RCPT_BAD_ADDR, SMTPD_R_RCPT_SYNTAX);
         return -1;
     }
     /* RFC 5321 4.5.3.1.10: 452 for recipients beyond the limit; the client
