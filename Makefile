@@ -32,7 +32,14 @@ LWIP_SRCS   := $(addprefix $(LWIPDIR)/core/,init.c def.c dns.c inet_chksum.c ip.
                $(addprefix $(LWIPDIR)/core/ipv4/,dhcp.c etharp.c icmp.c ip4_frag.c ip4.c ip4_addr.c) \
                $(LWIPDIR)/api/err.c $(LWIPDIR)/netif/ethernet.c
 MBEDTLSDIR := $(DEPS)/mbedtls
-MBEDTLS_SRCS := $(addprefix $(MBEDTLSDIR)/library/,sha256.c platform_util.c)
+# Only the modules port/mbedtls_config.h enables (TLS 1.2, ECDHE, AES-GCM,
+# ChaCha20-Poly1305, X.509, the static buffer allocator).
+MBEDTLS_SRCS := $(addprefix $(MBEDTLSDIR)/library/,sha256.c sha512.c platform_util.c platform.c \
+                  memory_buffer_alloc.c aes.c gcm.c chacha20.c poly1305.c chachapoly.c cipher.c \
+                  cipher_wrap.c md.c bignum.c ecp.c ecp_curves.c ecdh.c ecdsa.c rsa.c rsa_internal.c \
+                  asn1parse.c asn1write.c oid.c pk.c pk_wrap.c pkparse.c pkwrite.c pem.c base64.c \
+                  x509.c x509_crt.c x509_create.c x509write_crt.c ctr_drbg.c entropy.c entropy_poll.c \
+                  constant_time.c ssl_tls.c ssl_msg.c ssl_cli.c ssl_srv.c ssl_ciphersuites.c)
 
 # The board file sets CC, ARCH_FLAGS, BOARD_SRCS, DRIVER_SRCS, BOARD_LDFLAGS,
 # IMAGE and (for QEMU boards) QEMU_CMD.

@@ -33,6 +33,11 @@ uint32_t board_wallclock(void);
 uint64_t board_uptime_us(void);
 /* 32 random bits.  Not cryptographic on boards without a TRNG (see README). */
 uint32_t board_rand(void);
+/* Fill buf with entropy for the TLS random generator (0, or -1 when the
+ * source failed).  The host board reads the OS (getrandom); mps2-an385 has
+ * no TRNG and samples timer jitter, which tls.c mixes with a seed kept in
+ * flash: real hardware must wire a TRNG here (README). */
+int board_entropy(uint8_t *buf, size_t len);
 /* Console bytes received since the last call (interrupt-buffered); never
  * blocks.  BOARD_CONSOLE_EOF when the console has gone for good (host board:
  * stdin closed), which the firmware treats as `poweroff`. */

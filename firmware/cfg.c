@@ -22,12 +22,10 @@
 #include "smtpd.h"
 #include "srv.h"
 #include "flash/flash.h"
-#include "mbedtls/sha256.h"
+#include "pwhash.h"
+#include "cmd_tls.h"
 #include "lwip/ip4_addr.h"
 
-#define CFG_SALT_LEN 16
-#define CFG_HASH_LEN 32
-#define CFG_HASH_ROUNDS 256   /* ~0.1 s on a 25 MHz Cortex-M3: slows guessing, not the engineer */
 #define CFG_LOCK_MAX_S 60     /* longest lockout after repeated failures */
 
 static char cfg_text[CFGSTORE_MAX + 1];   /* running-config as text (also the save buffer) */
@@ -41,7 +39,7 @@ static uint32_t retry_min = QUEUE_RETRY_MIN_S, retry_max = QUEUE_RETRY_MAX_S, li
 static uint8_t live_min_sev = 0xFF;       /* 0xFF = live events off */
 
 static bool pw_set;
-static uint8_t pw_salt[CFG_SALT_LEN], pw_hash[CFG_HASH_LEN];
+static pwhash_t pw;
 static uint32_t pw_fails, pw_locked_until_ms;
 
 /* ------------------------------------------------------------ text builder */
@@ -59,32 +57,6 @@ static void cfg_add(const char *fmt, ...)
         return;
     }
     cfg_len += (size_t)n;
-}
-
-static void cfg_hex(char *out, const uint8_t *p, size_t n)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[p[i] >> 4];
-        out[2 * i + 1] = hx[p[i] & 15];
-    }
-    out[2 * n] = 0;
-}
-
-static int cfg_unhex(const char *s, uint8_t *out, size_t n)
-{
-    if (strlen(s) != 2 * n) {
-        return -1;
-    }
-    for (size_t i = 0; i < 2 * n; i++) {
-        char c = s[i];
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-        if (v < 0) {
-            return -1;
-        }
-        out[i / 2] = (uint8_t)(i % 2 ? (out[i / 2] | v) : (v << 4));
-    }
-    return 0;
 }
 
 static void cfg_peer_line(const route_peer_t *p, bool with_failover)
@@ -156,6 +128,9 @@ static int cfg_build(void)
             cfg_peer_line(p, true);
         }
     }
+    for (int i = route_peer_next(-1); i >= 0; i = route_peer_next(i)) {
+        cmd_tls_peer_config((unsigned)i, route_peer_get((unsigned)i)->name, cfg_add);
+    }
     for (int i = route_next(-1); i >= 0; i = route_next(i)) {
         const route_route_t *r = route_get((unsigned)i);
         cfg_add("route add %s", r->pattern);
@@ -171,28 +146,76 @@ static int cfg_build(void)
     cfg_add("queue retry %lu %lu %lu\n", (unsigned long)retry_min, (unsigned long)retry_max,
             (unsigned long)lifetime);
     cfg_add("events live %s\n", live_min_sev == 0xFF ? "off" : evt_sev_name(live_min_sev));
+    cmd_tls_config(cfg_add);
     if (pw_set) {
-        char salt[2 * CFG_SALT_LEN + 1], hash[2 * CFG_HASH_LEN + 1];
-        cfg_hex(salt, pw_salt, CFG_SALT_LEN);
-        cfg_hex(hash, pw_hash, CFG_HASH_LEN);
-        cfg_add("console password-hash %s %s\n", salt, hash);
+        char t[PWHASH_TEXT_MAX];
+        pwhash_to_text(&pw, t);
+        cfg_add("console password-hash %s\n", t);
     }
     return cfg_overflow ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------- commands */
 
-static void cfg_print(const char *text, size_t len)
+/* Lines that carry secrets, and which of their words are secret (0-based,
+ * from `from` to the end or to `to`). Shown as <hidden> unless the user asks
+ * with `show running-config secrets`; `save` always stores them. */
+static const struct {
+    const char *prefix;
+    uint8_t from, to;
+} cfg_secret_lines[] = {
+    { "console password-hash ", 2, 3 },
+    { "user hash ", 3, 4 },
+    { "peer auth ", 4, 4 },
+};
+
+static void cfg_print_line(const char *p, size_t n, bool reveal)
+{
+    for (size_t k = 0; !reveal && k < sizeof(cfg_secret_lines) / sizeof(cfg_secret_lines[0]); k++) {
+        size_t pl = strlen(cfg_secret_lines[k].prefix);
+        if (n < pl || memcmp(p, cfg_secret_lines[k].prefix, pl) != 0) {
+            continue;
+        }
+        /* Generated lines separate words by single spaces; the secret words
+         * become one "<hidden>". */
+        unsigned w = 0;
+        for (size_t i = 0; i < n; w++) {
+            size_t j = i;
+            while (j < n && p[j] != ' ') {
+                j++;
+            }
+            bool secret = w >= cfg_secret_lines[k].from && w <= cfg_secret_lines[k].to;
+            if (!secret || w == cfg_secret_lines[k].from) {
+                if (w > 0) {
+                    con_write(" ", 1);
+                }
+                con_write(secret ? "<hidden>" : p + i, secret ? 8 : j - i);
+            }
+            i = j + 1;
+        }
+        con_write("\n", 1);
+        return;
+    }
+    con_write(p, n);
+    con_write("\n", 1);
+}
+
+static void cfg_print(const char *text, size_t len, bool reveal)
 {
     /* con_printf cuts long strings: hand the text over line by line. */
     const char *p = text, *end = text + len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
-        con_write(p, n);
-        con_write("\n", 1);
+        cfg_print_line(p, n, reveal);
         p += n + (nl != NULL);
     }
+}
+
+static bool cfg_reveal_arg(int argc, char **argv, bool *reveal)
+{
+    *reveal = argc == 1 && strcmp(argv[0], "secrets") == 0;
+    return argc == 0 || *reveal;
 }
 
 static bool cfg_dirty(void)
@@ -202,28 +225,32 @@ static bool cfg_dirty(void)
 
 static int cmd_show_running(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    bool reveal;
+    if (!cfg_reveal_arg(argc, argv, &reveal)) {
+        return CON_ERR_USAGE;
+    }
     if (cfg_build() < 0) {
         con_error("configuration larger than %u bytes: cannot print or save it whole", (unsigned)CFGSTORE_MAX);
         return CON_ERR_FAIL;
     }
     con_printf("! running-config, %u bytes%s\n", (unsigned)cfg_len,
                cfg_dirty() ? ", UNSAVED changes (differs from startup-config)" : ", saved");
-    cfg_print(cfg_text, cfg_len);
+    cfg_print(cfg_text, cfg_len, reveal);
     return 0;
 }
 
 static int cmd_show_startup(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    bool reveal;
+    if (!cfg_reveal_arg(argc, argv, &reveal)) {
+        return CON_ERR_USAGE;
+    }
     if (!cfg_have_startup) {
         con_printf("! no startup-config saved: the device boots with factory defaults\n");
         return 0;
     }
     con_printf("! startup-config, %u bytes\n", (unsigned)cfg_startup_len);
-    cfg_print(cfg_startup, cfg_startup_len);
+    cfg_print(cfg_startup, cfg_startup_len, reveal);
     return 0;
 }
 
@@ -352,23 +379,6 @@ static int cmd_listener(int argc, char **argv)
 
 /* ------------------------------------------------------- console password */
 
-static void cfg_pw_hash(const uint8_t *salt, const char *pw, uint8_t *out)
-{
-    mbedtls_sha256_context c;
-    mbedtls_sha256_init(&c);
-    mbedtls_sha256_starts_ret(&c, 0);
-    mbedtls_sha256_update_ret(&c, salt, CFG_SALT_LEN);
-    mbedtls_sha256_update_ret(&c, (const uint8_t *)pw, strlen(pw));
-    mbedtls_sha256_finish_ret(&c, out);
-    for (int i = 1; i < CFG_HASH_ROUNDS; i++) {
-        mbedtls_sha256_starts_ret(&c, 0);
-        mbedtls_sha256_update_ret(&c, salt, CFG_SALT_LEN);
-        mbedtls_sha256_update_ret(&c, out, CFG_HASH_LEN);
-        mbedtls_sha256_finish_ret(&c, out);
-    }
-    mbedtls_sha256_free(&c);
-}
-
 static int cfg_gate(const char *line)
 {
     uint32_t now = board_now_ms();
@@ -376,13 +386,7 @@ static int cfg_gate(const char *line)
         con_printf("%% locked: try again in %lu s\n", (unsigned long)((pw_locked_until_ms - now) / 1000u + 1u));
         return 1;
     }
-    uint8_t h[CFG_HASH_LEN];
-    cfg_pw_hash(pw_salt, line, h);
-    uint8_t diff = 0;
-    for (int i = 0; i < CFG_HASH_LEN; i++) {
-        diff |= (uint8_t)(h[i] ^ pw_hash[i]); /* constant time */
-    }
-    if (diff == 0) {
+    if (pwhash_check(&pw, line)) {
         pw_fails = 0;
         con_set_echo(true);
         con_set_prompt(NULL);
@@ -419,11 +423,7 @@ static int cmd_console_password(int argc, char **argv)
         con_error("password must be 8-64 characters");
         return CON_ERR_FAIL;
     }
-    for (int i = 0; i < CFG_SALT_LEN; i += 4) {
-        uint32_t r = board_rand();
-        memcpy(pw_salt + i, &r, 4);
-    }
-    cfg_pw_hash(pw_salt, argv[0], pw_hash);
+    pwhash_make(&pw, argv[0]);
     pw_set = true;
     memset(argv[0], 0, n); /* do not leave it in the line buffer */
     con_printf("console password set (stored as a salted hash; 'save' to keep it)\n");
@@ -433,13 +433,10 @@ static int cmd_console_password(int argc, char **argv)
 static int cmd_console_password_hash(int argc, char **argv)
 {
     (void)argc;
-    uint8_t s[CFG_SALT_LEN], h[CFG_HASH_LEN];
-    if (cfg_unhex(argv[0], s, sizeof(s)) < 0 || cfg_unhex(argv[1], h, sizeof(h)) < 0) {
-        con_error("bad password hash (want SALT HASH as %d and %d hex digits)", 2 * CFG_SALT_LEN, 2 * CFG_HASH_LEN);
+    if (pwhash_from_hex(argv[0], argv[1], &pw) < 0) {
+        con_error("bad password hash (want SALT HASH as %d and %d hex digits)", 2 * PWHASH_SALT_LEN, 2 * PWHASH_LEN);
         return CON_ERR_FAIL;
     }
-    memcpy(pw_salt, s, sizeof(s));
-    memcpy(pw_hash, h, sizeof(h));
     pw_set = true;
     return 0;
 }
@@ -457,8 +454,9 @@ static int cmd_logout(int argc, char **argv)
 }
 
 static const con_cmd_t cfg_table[] = {
-    { "show running-config", "", "the configuration as the commands that recreate it", cmd_show_running, 0, 0 },
-    { "show startup-config", "", "the configuration saved in flash", cmd_show_startup, 0, 0 },
+    { "show running-config", "[secrets]", "the configuration as the commands that recreate it (secrets hidden)",
+      cmd_show_running, 0, 1 },
+    { "show startup-config", "[secrets]", "the configuration saved in flash (secrets hidden)", cmd_show_startup, 0, 1 },
     { "save", "", "write the running-config to flash (atomically)", cmd_save, 0, 0 },
     { "factory-reset", "confirm", "erase the saved configuration", cmd_factory_reset, 0, 1 },
     { "queue retry", "FIRST MAX LIFETIME", "retry schedule in seconds (first delay doubles up to MAX)",

@@ -8,6 +8,7 @@
 
 #include "board.h"
 #include "con.h"
+#include "cmd_tls.h"
 #include "evt.h"
 #include "mta.h"
 #include "nif.h"
@@ -272,10 +273,11 @@ static const con_cmd_t cmd_sys_table[] = {
 
 void cmd_init(void)
 {
-    static const con_cmd_t *tables[4];
+    static const con_cmd_t *tables[5];
     tables[0] = cmd_sys_table;
     tables[1] = cmd_mta_commands();
     tables[2] = cmd_if_commands();
     tables[3] = cfg_commands();
-    con_init(tables, 4);
+    tables[4] = cmd_tls_commands();
+    con_init(tables, 5);
 }

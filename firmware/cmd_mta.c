@@ -13,6 +13,7 @@
 #include "nif.h"
 #include "queue.h"
 #include "route.h"
+#include "peertls.h"
 #include "smtpd.h"
 #include "srv.h"
 #include "store_flash.h"
@@ -370,6 +371,7 @@ static int cmd_peer_del(int argc, char **argv)
         con_error("peer %s: %s", argv[0], why ? why : route_strerror(r));
         return CON_ERR_FAIL;
     }
+    peertls_reset((unsigned)idx); /* a later peer with this index starts clean */
     return 0;
 }
 

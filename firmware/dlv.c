@@ -13,6 +13,10 @@
 #include "lwip/altcp_tcp.h"
 #include "lwip/tcp.h"
 #include "tcpio.h"
+#include "tls.h"
+#include "peertls.h"
+#include "mbedtls/ssl.h"
+#include "mbedtls/x509.h"
 #include "nexthop.h"
 
 /* Keys handed to queue_claim: which (peer, netif) a recipient goes to, and
@@ -40,6 +44,7 @@ typedef struct dlv_conn {
     smtpc_job_t job;
     bool nexthop_set;           /* a next-hop override is registered for dst */
     ip4_addr_t dst;
+    tls_sess_t *tls;            /* reserved when STARTTLS is sent, attached after its 220 */
 } dlv_conn_t;
 
 static dlv_conn_t conns[SMTPC_MAX_CONN];
@@ -49,6 +54,12 @@ static route_netif_view_t views[NIF_MAX];
 static unsigned n_views;
 
 static void dlv_finish(dlv_conn_t *d, bool abort);
+static void dlv_tls_run(dlv_conn_t *d);
+static void dlv_tls_fail(dlv_conn_t *d, int err);
+
+/* Verification flag for a pinned fingerprint that differs (above mbedTLS's
+ * MBEDTLS_X509_BADCERT_* bits, shown in event 1706). */
+#define DLV_TLS_FP_MISMATCH 0x80000000u
 
 unsigned dlv_views(route_netif_view_t *out, unsigned max)
 {
@@ -125,6 +136,24 @@ static void dlv_flush(dlv_conn_t *d)
     const uint8_t *p;
     size_t n;
     bool wrote = false;
+    if (d->pcb == NULL) {
+        return;
+    }
+    if (tls_attached(d->tls)) {
+        if (!tls_established(d->tls)) {
+            return; /* handshaking: nothing of the dialogue goes out in clear */
+        }
+        smtpc_pump(d->c);
+        while ((n = smtpc_output_peek(d->c, &p)) > 0) {
+            int w = tls_write(d->tls, p, n);
+            if (w <= 0) {
+                break;
+            }
+            smtpc_output_consume(d->c, (size_t)w);
+            smtpc_pump(d->c);
+        }
+        return;
+    }
     smtpc_pump(d->c);
     while ((n = smtpc_output_peek(d->c, &p)) > 0) {
         size_t room = altcp_sndbuf(d->pcb);
@@ -187,13 +216,100 @@ static void dlv_step(dlv_conn_t *d)
     }
     dlv_flush(d);
     if (smtpc_done(d->c)) {
-        if (smtpc_state(d->c) == SMTPC_ST_FAILED && !d->greeted) {
+        int e = smtpc_last_error(d->c);
+        if (e == SMTPC_ERR_TLS) {
+            /* TLS required but STARTTLS not offered, refused, or no session
+             * free: logged as the TLS failure it is. */
+            evt_log(EVT_MTA_BIND_FAIL, d->peer,
+                    evt_pack_netif_err(d->netif, -MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE));
+        } else if (e == SMTPC_ERR_AUTH || (smtpc_state(d->c) >= SMTPC_ST_AUTH && e >= 400)) {
+            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, e > 0 ? e : 530));
+        } else if (smtpc_state(d->c) == SMTPC_ST_FAILED && !d->greeted) {
             /* Greeting refused or protocol failure before any transaction. */
-            int e = smtpc_last_error(d->c);
             evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, e));
         }
         dlv_finish(d, false);
     }
+}
+
+static bool dlv_tls_begin(void *ctx)
+{
+    dlv_conn_t *d = ctx;
+    if (d->tls == NULL) {
+        d->tls = tls_reserve();
+    }
+    if (d->tls == NULL) {
+        evt_log(EVT_TLS_SESSIONS_FULL, d->peer, TLS_MAX_SESSIONS);
+        return false;
+    }
+    return true;
+}
+
+/* TLS failed where the dialogue needed it: 9318 with the mbedTLS error, the
+ * recipients deferred (they stay queued), the connection dropped. */
+static void dlv_tls_fail(dlv_conn_t *d, int err)
+{
+    evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, err < 0 ? -err : err));
+    if (d->c != NULL) {
+        smtpc_abort(d->c, err);
+    }
+    dlv_finish(d, true);
+}
+
+/* The peer's certificate against its level: 0 if acceptable. */
+static uint32_t dlv_tls_check(dlv_conn_t *d)
+{
+    const peertls_t *sec = peertls_get(d->peer);
+    if (sec == NULL) {
+        return 0;
+    }
+    if (sec->level == PEERTLS_VERIFY) {
+        return tls_verify_flags(d->tls);
+    }
+    if (sec->level == PEERTLS_FINGERPRINT) {
+        const uint8_t *fp = tls_peer_fingerprint(d->tls);
+        if (fp == NULL || memcmp(fp, sec->fp, sizeof(sec->fp)) != 0) {
+            return DLV_TLS_FP_MISMATCH;
+        }
+    }
+    return 0;
+}
+
+static void dlv_tls_run(dlv_conn_t *d)
+{
+    if (!tls_established(d->tls)) {
+        int r = tls_handshake(d->tls, board_now_ms());
+        if (r == TLS_WANT) {
+            return;
+        }
+        if (r != TLS_OK) {
+            dlv_tls_fail(d, r);
+            return;
+        }
+        uint32_t flags = dlv_tls_check(d);
+        if (flags != 0) {
+            evt_log(EVT_TLS_PEER_UNTRUSTED, d->peer, flags);
+            dlv_tls_fail(d, MBEDTLS_ERR_X509_CERT_VERIFY_FAILED);
+            return;
+        }
+        smtpc_tls_started(d->c, board_now_ms()); /* EHLO again, RFC 3207 4.2 */
+    }
+    const uint8_t *p;
+    size_t n;
+    while (d->c != NULL && (n = tls_peek(d->tls, &p)) > 0) {
+        smtpc_input(d->c, p, n, board_now_ms()); /* replies are taken whole */
+        tls_consume(d->tls, n);
+        dlv_flush(d);
+    }
+    int e = tls_error(d->tls);
+    if (e != 0 && e != TLS_EOF) {
+        dlv_tls_fail(d, e);
+        return;
+    }
+    if (e == TLS_EOF && d->c != NULL && !smtpc_done(d->c)) {
+        smtpc_abort(d->c, 0);
+    }
+    dlv_step(d);
 }
 
 static err_t dlv_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
@@ -216,9 +332,14 @@ static err_t dlv_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t er
         dlv_finish(d, false);
         return ERR_OK;
     }
-    for (struct pbuf *q = p; q != NULL; q = q->next) {
+    if (tls_attached(d->tls)) {
+        tls_input(d->tls, p);
+        dlv_tls_run(d);
+        return ERR_OK;
+    }
+    for (struct pbuf *q = p; q != NULL && !smtpc_starttls_pending(d->c); q = q->next) {
         size_t off = 0;
-        while (off < q->len) {
+        while (off < q->len && !smtpc_starttls_pending(d->c)) {
             size_t used = smtpc_input(d->c, (const uint8_t *)q->payload + off, q->len - off, board_now_ms());
             off += used;
             dlv_flush(d);
@@ -229,8 +350,21 @@ static err_t dlv_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t er
             }
         }
     }
+    /* After the 220 to STARTTLS, whatever else the server sent in clear is
+     * dropped unread (CVE-2011-0411 class): TLS starts on the next bytes. */
     altcp_recved(pcb, p->tot_len);
     pbuf_free(p);
+    if (smtpc_starttls_pending(d->c) && !tls_attached(d->tls)) {
+        const peertls_t *sec = peertls_get(d->peer);
+        int r = tls_attach(d->tls, d->pcb, TLS_CLIENT, d->netif,
+                           sec != NULL && sec->level == PEERTLS_VERIFY ? sec->server_name : NULL);
+        if (r != TLS_OK) {
+            dlv_tls_fail(d, r);
+            return ERR_OK;
+        }
+        dlv_tls_run(d); /* the ClientHello */
+        return ERR_OK;
+    }
     dlv_step(d);
     return ERR_OK;
 }
@@ -241,8 +375,12 @@ static err_t dlv_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
     (void)pcb;
     (void)len;
     if (d != NULL && d->used && d->c != NULL) {
-        dlv_flush(d);
-        dlv_step(d);
+        if (tls_attached(d->tls)) {
+            dlv_tls_run(d);
+        } else {
+            dlv_flush(d);
+            dlv_step(d);
+        }
     }
     return ERR_OK;
 }
@@ -262,7 +400,11 @@ static err_t dlv_poll_cb(void *arg, struct altcp_pcb *pcb)
         return ERR_OK;
     }
     smtpc_tick(d->c, board_now_ms());
-    dlv_step(d);
+    if (tls_attached(d->tls)) {
+        dlv_tls_run(d); /* also enforces the handshake timeout */
+    } else {
+        dlv_step(d);
+    }
     return ERR_OK;
 }
 
@@ -273,6 +415,7 @@ static void dlv_err(void *arg, err_t err)
         return;
     }
     d->pcb = NULL; /* freed by lwIP */
+    tls_detach(d->tls);
     if (!d->greeted) {
         evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, err));
     }
@@ -333,6 +476,10 @@ static void dlv_finish(dlv_conn_t *d, bool abort)
         }
         d->nexthop_set = false;
     }
+    if (d->tls != NULL) {
+        tls_release(d->tls);
+        d->tls = NULL;
+    }
     if (d->pcb != NULL) {
         struct altcp_pcb *pcb = d->pcb;
         d->pcb = NULL;
@@ -361,6 +508,18 @@ static void dlv_fill_job(dlv_conn_t *d)
     job->read = dlv_read;
     job->rcpt_result = dlv_result;
     job->ctx = d;
+    const peertls_t *sec = peertls_get(d->peer);
+    if (sec != NULL) {
+        job->tls = sec->level == PEERTLS_NONE ? SMTPC_TLS_NONE
+                   : sec->level == PEERTLS_MAY ? SMTPC_TLS_MAY
+                                                : SMTPC_TLS_REQUIRE;
+        job->tls_begin = tls_ready() ? dlv_tls_begin : NULL;
+        if (sec->user[0] != '\0') {
+            job->auth_user = sec->user;
+            job->auth_pass = sec->pass;
+            job->auth_plaintext_ok = sec->plaintext_ok;
+        }
+    }
 }
 
 /* Copy the batch and its recipient addresses (they must stay valid for the

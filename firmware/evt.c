@@ -519,6 +519,9 @@ static void out_arg(evt_out_t *o, uint8_t kind, uint32_t arg)
     case EVT_ARG_MSGID:
         out_fmt(o, "%08lX", (unsigned long)arg);
         break;
+    case EVT_ARG_HEX:
+        out_fmt(o, "0x%lX", (unsigned long)arg);
+        break;
     case EVT_ARG_IPV4:
         out_ipv4(o, arg);
         break;

@@ -77,6 +77,7 @@ typedef enum {
     EVT_ARG_BOOT,       /* evt_pack_boot(): reset cause 31..24,
                            version major.minor.patch in 23..16/15..8/7..0 */
     EVT_ARG_EPOCH,      /* Unix time, seconds UTC */
+    EVT_ARG_HEX,        /* flags, rendered as 0x%X */
     EVT_ARG_KIND_COUNT
 } evt_argkind_t;
 

@@ -185,6 +185,13 @@ EVT_DEF(1203, SMTPD_RELAY_DENIED, NOTICE, SMTPD, IPV4,
         "was refused with 5.7.1. If the client is legitimate, add its "
         "network or the domain to the relay configuration.")
 
+/* src netif; arg client IPv4 (host order). */
+EVT_DEF(1204, SMTPD_AUTH_FAIL, WARNING, SMTPD, IPV4,
+        "SMTP AUTH failed on {netif} from {arg}",
+        "A client gave a wrong user name or password. Each failure is "
+        "answered after a delay; repeated failures from one address may be "
+        "a password-guessing attack.")
+
 /* ---- 13xx smtpc (outbound) ---------------------------------------------- */
 
 /* src peer index; arg message id. */
@@ -245,6 +252,61 @@ EVT_DEF(1600, CONSOLE_LOGIN_FAIL, WARNING, CONSOLE, COUNT,
         "console login failed on channel {src} ({arg} consecutive failures)",
         "A wrong console password was given. Repeated failures may be an "
         "attack on the management interface: restrict who can reach it.")
+
+/* ---- 17xx TLS ------------------------------------------------------------ */
+
+/* src -; arg bytes in the session arena. */
+EVT_DEF(1700, TLS_READY, INFO, TLS, COUNT,
+        "TLS ready ({arg} bytes of session memory)",
+        "mbedTLS is initialised: the random generator is seeded (board source "
+        "and the seed in flash, refreshed at this boot) and the certificates "
+        "are loaded. STARTTLS is offered on the listeners whose policy allows it.")
+
+/* src -; arg the mbedTLS error magnitude. */
+EVT_DEF(1701, TLS_INIT_FAIL, ERROR, TLS, ERR,
+        "TLS could not start: {arg}",
+        "The TLS library could not be initialised (usually the random "
+        "generator could not be seeded). STARTTLS is not offered and peers "
+        "that require TLS are deferred. Reboot; if it persists, the board's "
+        "entropy source is broken.")
+
+/* src netif; no arg. */
+EVT_DEF(1702, TLS_CERT_GENERATED, NOTICE, TLS, NONE,
+        "self-signed certificate made for {netif}",
+        "The interface had no certificate, so an ECDSA P-256 certificate for "
+        "its hostname was generated and stored in flash. Clients that verify "
+        "certificates will not trust it: paste a real one with 'tls cert'.")
+
+/* src netif; arg the mbedTLS error magnitude. */
+EVT_DEF(1703, TLS_CERT_ERROR, WARNING, TLS, ERR,
+        "no usable certificate for {netif}: {arg}",
+        "The interface's certificate could not be made or loaded, so STARTTLS "
+        "is not offered there. Check 'show tls' and paste a certificate and "
+        "key with 'tls cert'.")
+
+/* src netif; arg the mbedTLS error magnitude. */
+EVT_DEF(1704, TLS_INBOUND_FAIL, NOTICE, TLS, ERR,
+        "inbound TLS handshake on {netif} failed: {arg}",
+        "A client started STARTTLS but the handshake failed (no common "
+        "suite, the client rejected our certificate, or the connection was "
+        "lost). The connection was closed; nothing was accepted on it.")
+
+/* src netif (inbound) or peer (outbound, EVT_SRC_NONE if unknown); arg TLS_MAX_SESSIONS. */
+EVT_DEF(1705, TLS_SESSIONS_FULL, NOTICE, TLS, COUNT,
+        "no TLS session free (all {arg} in use)",
+        "STARTTLS was answered 454 4.7.0 (inbound), or an outbound connection "
+        "went on without TLS (level may) or was deferred (encrypt, verify, "
+        "fingerprint). The number of concurrent TLS sessions is fixed by the "
+        "board's memory budget; 'show tls' shows the use.")
+
+/* src peer; arg the X.509 verification flags (mbedTLS MBEDTLS_X509_BADCERT_*). */
+EVT_DEF(1706, TLS_PEER_UNTRUSTED, WARNING, TLS, HEX,
+        "certificate of peer {peer} not accepted (flags {arg})",
+        "The peer's level is verify or fingerprint and its certificate did not "
+        "pass: flag 0x08 not trusted by a configured CA ('tls ca add'), 0x04 "
+        "name mismatch with the configured hostname, 0x01 expired, 0x200 not "
+        "yet valid, 0x80000000 pinned fingerprint differs. A 9318 follows; mail stays "
+        "queued.")
 
 /* ---- cause codes for EVT_MTA_INIT_FATAL (9266) -------------------------- */
 

@@ -5,6 +5,9 @@
 #include "con.h"
 #include "evt.h"
 #include "nif.h"
+#include "tls.h"
+#include "peertls.h"
+#include "users.h"
 #include "cmd.h"
 #include "clock.h"
 #include "cfg.h"
@@ -30,6 +33,9 @@ static const char *mta_err_text(int32_t err)
 {
     if (err < 0 && err >= -16) {
         return lwip_strerr((err_t)err);
+    }
+    if (err > 0 && (err < 200 || err > 599)) {
+        return tls_error_text(-err); /* mbedTLS error magnitude */
     }
     return NULL;
 }
@@ -147,8 +153,15 @@ static void mta_services_init(void)
         smtpd_set_limits(&lim);
     }
     route_init(nif_count());
+    peertls_init();
+    users_init();
     srv_init();
+    (void)tls_init(); /* logs 1700 or 1701; without TLS the MTA runs in plaintext */
     cfg_boot(board_factory_config());
+    /* After the configuration: certificates are made for the hostnames it sets. */
+    if (tls_ready()) {
+        (void)tls_ensure_certs();
+    }
     srv_start();
     dlv_init();
 }

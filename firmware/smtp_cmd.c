@@ -53,6 +53,12 @@ static bool is_hex(char c)
     return is_digit(c) || (lower(c) >= 'a' && lower(c) <= 'f');
 }
 
+/* HEXDIG as RFC 3461 xtext spells it: upper case only */
+static bool is_upper_hex(char c)
+{
+    return is_digit(c) || (c >= 'A' && c <= 'F');
+}
+
 /* atext, RFC 5322 3.2.3 */
 static bool is_atext(char c)
 {
@@ -432,6 +438,26 @@ static bool parse_size(const char *v, size_t len, uint32_t *out)
     return true;
 }
 
+/* xtext (RFC 3461 4): "!".."~" except "+" and "=", or "+" and two upper-case
+ * hex digits. Empty is not valid as an AUTH= value. */
+static bool valid_xtext(const char *v, size_t len)
+{
+    size_t i;
+
+    if (len == 0)
+        return false;
+    for (i = 0; i < len; i++) {
+        if (v[i] == '+') {
+            if (i + 2 >= len || !is_upper_hex(v[i + 1]) || !is_upper_hex(v[i + 2]))
+                return false;
+            i += 2;
+        } else if (v[i] < '!' || v[i] > '~' || v[i] == '=') {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Mail-parameters = esmtp-param *(SP esmtp-param);
  * esmtp-param = esmtp-keyword ["=" esmtp-value]. */
 static int parse_params(const char *s, size_t len, size_t pos, bool is_mail,
@@ -495,6 +521,12 @@ static int parse_params(const char *s, size_t len, size_t pos, bool is_mail,
                 out->body = SMTP_CMD_BODY_8BITMIME;
             else
                 return SMTP_CMD_ERR_PARAM_VALUE;
+        } else if (is_mail && ieq(s + kw, kwlen, "AUTH")) {
+            /* RFC 4954 5: a server may treat every client as insufficiently
+             * trusted, i.e. parse and discard a valid AUTH= value. */
+            if (out->has_auth || !has_val || !valid_xtext(s + val, vlen))
+                return SMTP_CMD_ERR_PARAM_VALUE;
+            out->has_auth = true;
         } else {
             /* RFC 5321 4.1.1.11: unrecognised parameter -> 555 */
             return SMTP_CMD_ERR_PARAM;
@@ -546,6 +578,49 @@ int smtp_cmd_parse_helo(const char *arg, size_t len, char *out, size_t cap)
     }
     memcpy(out, arg, n);
     out[n] = '\0';
+    return SMTP_CMD_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* AUTH (RFC 4954 4)                                                   */
+/* ------------------------------------------------------------------ */
+
+int smtp_cmd_parse_auth(const char *arg, size_t len, smtp_cmd_auth_t *out)
+{
+    size_t i = 0, mlen, r;
+
+    out->mech = SMTP_CMD_MECH_UNKNOWN;
+    out->resp = arg;
+    out->resp_len = 0;
+
+    /* sasl-mech = 1*20 (ALPHA / DIGIT / "-" / "_") (RFC 4422 3.1) */
+    while (i < len && arg[i] != ' ' && arg[i] != '\t') {
+        if (!is_letdig(arg[i]) && arg[i] != '-' && arg[i] != '_')
+            return SMTP_CMD_ERR_SYNTAX;
+        i++;
+    }
+    mlen = i;
+    if (mlen == 0 || mlen > SMTP_CMD_MECH_MAX)
+        return SMTP_CMD_ERR_SYNTAX;
+
+    /* [SP initial-response]: one more word, extra blanks tolerated like
+     * everywhere else (smtp_cmd_parse already trimmed the end). */
+    while (i < len && (arg[i] == ' ' || arg[i] == '\t'))
+        i++;
+    r = i;
+    while (i < len && arg[i] != ' ' && arg[i] != '\t')
+        i++;
+    if (i != len)
+        return SMTP_CMD_ERR_SYNTAX;
+
+    if (ieq(arg, mlen, "PLAIN"))
+        out->mech = SMTP_CMD_MECH_PLAIN;
+    else if (ieq(arg, mlen, "LOGIN"))
+        out->mech = SMTP_CMD_MECH_LOGIN;
+    else
+        return SMTP_CMD_ERR_MECH;
+    out->resp = arg + r;
+    out->resp_len = len - r;
     return SMTP_CMD_OK;
 }
 

@@ -1,6 +1,7 @@
 /*
  * smtp_cmd -- SMTP command line and address parsing (RFC 5321 4.1,
- * RFC 1870 SIZE, RFC 6152 8BITMIME). Pure: no I/O, no heap, no state.
+ * RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 4954 AUTH). Pure: no I/O, no heap,
+ * no state.
  *
  * Lines are given WITHOUT the CRLF and need not be NUL-terminated; the
  * parsers never read past len. Results that point into the line stay valid
@@ -29,7 +30,11 @@
 #define SMTP_CMD_ERR_SYNTAX      (-2) /* malformed arguments -> 501 5.5.4 */
 #define SMTP_CMD_ERR_ADDR        (-3) /* bad or too long mailbox -> 501 5.1.7 / 5.1.3 */
 #define SMTP_CMD_ERR_PARAM       (-4) /* unknown ESMTP parameter -> 555 5.5.4 */
-#define SMTP_CMD_ERR_PARAM_VALUE (-5) /* bad/duplicate SIZE= or BODY= -> 501 5.5.4 */
+#define SMTP_CMD_ERR_PARAM_VALUE (-5) /* bad/duplicate SIZE=, BODY= or AUTH= -> 501 5.5.4 */
+#define SMTP_CMD_ERR_MECH        (-6) /* unknown SASL mechanism -> 504 5.5.4 */
+
+/* Longest SASL mechanism name (RFC 4422 3.1). */
+#define SMTP_CMD_MECH_MAX 20u
 
 typedef enum {
     SMTP_CMD_UNKNOWN = 0,
@@ -72,7 +77,26 @@ typedef struct {
     bool has_size;        /* SIZE= given (MAIL only) */
     uint32_t size;        /* SIZE= value, saturated at UINT32_MAX */
     smtp_cmd_body_t body; /* BODY= (MAIL only) */
+    bool has_auth;        /* AUTH= given (MAIL only, RFC 4954 5); its value
+                           * is checked but not kept: every client is
+                           * treated as "insufficiently trusted" */
 } smtp_cmd_path_t;
+
+/* SASL mechanisms the server knows (RFC 4954). */
+typedef enum {
+    SMTP_CMD_MECH_UNKNOWN = 0,
+    SMTP_CMD_MECH_PLAIN, /* RFC 4616 */
+    SMTP_CMD_MECH_LOGIN  /* draft-murchison-sasl-login */
+} smtp_cmd_mech_t;
+
+/* A parsed AUTH argument: "mechanism [SP initial-response]". */
+typedef struct {
+    smtp_cmd_mech_t mech;
+    const char *resp;    /* initial response, points into arg, NOT
+                          * NUL-terminated; never NULL */
+    size_t resp_len;     /* 0 = none; "=" (an empty response, RFC 4954 4)
+                          * is kept as the 1-octet text "=" */
+} smtp_cmd_auth_t;
 
 /* Split one command line into verb and argument. The verb is matched
  * case-insensitively and must be followed by a space or the end of the line.
@@ -86,7 +110,8 @@ const char *smtp_cmd_verb_name(smtp_cmd_verb_t verb);
 /* Parse the argument of MAIL: "FROM:<reverse-path> [SP params]".
  * Accepts an optional space after the colon, the null path "<>", and ignores
  * a source route ("<@a,@b:user@dom>"). Params: SIZE=<digits>, BODY=7BIT |
- * 8BITMIME (keywords/values case-insensitive). Returns SMTP_CMD_OK,
+ * 8BITMIME, AUTH=<xtext> | AUTH=<> (keywords/values case-insensitive; the
+ * caller refuses AUTH= when it did not offer AUTH). Returns SMTP_CMD_OK,
  * SMTP_CMD_ERR_SYNTAX (no "FROM:"), SMTP_CMD_ERR_ADDR (path syntax/length,
  * missing "<>"), SMTP_CMD_ERR_PARAM (other keyword) or
  * SMTP_CMD_ERR_PARAM_VALUE. *out is undefined on error. */
@@ -106,6 +131,15 @@ int smtp_cmd_parse_rcpt(const char *arg, size_t len, smtp_cmd_path_t *out);
  * SMTP_CMD_HELO_MAX + 1 always suffices). Returns SMTP_CMD_OK or
  * SMTP_CMD_ERR_SYNTAX (missing, too long for cap, or bad characters). */
 int smtp_cmd_parse_helo(const char *arg, size_t len, char *out, size_t cap);
+
+/* Parse the argument of AUTH (RFC 4954 4): a mechanism name (1..
+ * SMTP_CMD_MECH_MAX of A-Z a-z 0-9 '-' '_', matched case-insensitively --
+ * SASL names are upper case, some clients send lower case), optionally
+ * blanks and one initial-response word. The response is NOT decoded here.
+ * Returns SMTP_CMD_OK, SMTP_CMD_ERR_SYNTAX (no mechanism, bad characters in
+ * it, or a third word) or SMTP_CMD_ERR_MECH (well-formed but neither PLAIN
+ * nor LOGIN). *out is always filled (mech UNKNOWN on error). */
+int smtp_cmd_parse_auth(const char *arg, size_t len, smtp_cmd_auth_t *out);
 
 /* True if addr is "postmaster" or "postmaster@<domain>" (case-insensitive;
  * domain may be NULL to accept only the bare form). RFC 5321 4.5.1. */

@@ -8,7 +8,7 @@
  *     CODE  RFC 5321 4.2 reply code
  *     ENH   RFC 3463 enhanced status code (RFC 2034), or "" where RFC 2034
  *           section 3 excludes it: the 220 greeting, every reply to HELO /
- *           EHLO, and 3xx intermediate replies (354) which have no class 3
+ *           EHLO, and 3xx intermediate replies (354, 334) which have no class 3
  *           enhanced codes.
  *     text  reply text. At most one conversion, "%s", filled by the engine
  *           (hostname, number as text). Texts never contain CR/LF or any
@@ -36,6 +36,24 @@
  *   - too many errors (max_errors 4xx/5xx replies): the error reply, then
  *     421 4.7.0, then the connection is closed.
  *   - timeouts: 421 4.4.2 (RFC 3463 "bad connection").
+ *   - STARTTLS (RFC 3207): only after HELO/EHLO (503 5.5.1 "Send HELO/EHLO
+ *     first" before -- RFC 3207 does not forbid it, but the EHLO reply is
+ *     how a client learns that STARTTLS exists) and outside a transaction
+ *     (503 5.5.1); with an argument 501 5.5.4; when TLS is already active
+ *     503 5.5.1; when not offered at all 502 5.5.1 as before.
+ *   - AUTH (RFC 4954) when not offered: 502 5.5.1, like any known but
+ *     unoffered command. Before HELO/EHLO 503 5.5.1; during a transaction or
+ *     once authenticated 503 5.5.1 (RFC 4954 4); before TLS 538 5.7.11, or
+ *     530 5.7.0 "Must issue a STARTTLS command first" when TLS is required;
+ *     missing mechanism or a third word 501 5.5.4; unknown mechanism
+ *     504 5.5.4; "*" 501 5.0.0; undecodable response 501 5.5.2 (also for a
+ *     LOGIN user/password that is empty or holds a NUL, and for credentials
+ *     over the sasl.h size limits); wrong credentials 535 5.7.8, sent only
+ *     after SMTPD_AUTH_FAIL_DELAY_MS. 334 challenges carry no enhanced code
+ *     (3xx, RFC 2034 section 3). No reply ever echoes a user name or
+ *     password.
+ *   - MAIL ... AUTH=: accepted and ignored once AUTH is offered (RFC 4954 5
+ *     allows treating every client as insufficiently trusted), else 555.
  */
 
 /* ---- connection ------------------------------------------------------ */
@@ -52,6 +70,8 @@ SMTP_REPLIES_DEF(EHLO_PIPELINING, 250, "",      "PIPELINING")
 SMTP_REPLIES_DEF(EHLO_SIZE,       250, "",      "SIZE %s")
 SMTP_REPLIES_DEF(EHLO_8BITMIME,   250, "",      "8BITMIME")
 SMTP_REPLIES_DEF(EHLO_ENHANCED,   250, "",      "ENHANCEDSTATUSCODES")
+SMTP_REPLIES_DEF(EHLO_STARTTLS,   250, "",      "STARTTLS")
+SMTP_REPLIES_DEF(EHLO_AUTH,       250, "",      "AUTH PLAIN LOGIN")
 SMTP_REPLIES_DEF(EHLO_HELP,       250, "",      "HELP")
 SMTP_REPLIES_DEF(HELO_SYNTAX,     501, "",      "Syntax: EHLO hostname")
 
@@ -79,6 +99,27 @@ SMTP_REPLIES_DEF(QUEUED,          250, "2.0.0", "Ok: queued as %s")
 SMTP_REPLIES_DEF(DATA_BARE_EOL,   554, "5.6.0", "Message rejected: bare CR or LF in data")
 SMTP_REPLIES_DEF(DATA_LONG_LINE,  500, "5.6.0", "Message rejected: line longer than 1000 octets")
 SMTP_REPLIES_DEF(MSG_TOO_BIG,     552, "5.3.4", "Message size exceeds fixed maximum message size")
+
+/* ---- STARTTLS (RFC 3207) ---------------------------------------------- */
+SMTP_REPLIES_DEF(TLS_GO,          220, "2.0.0", "Ready to start TLS")
+SMTP_REPLIES_DEF(TLS_UNAVAILABLE, 454, "4.7.0", "TLS not available due to temporary reason")
+SMTP_REPLIES_DEF(TLS_ACTIVE,      503, "5.5.1", "TLS already active")
+SMTP_REPLIES_DEF(TLS_REQUIRED,    530, "5.7.0", "Must issue a STARTTLS command first")
+SMTP_REPLIES_DEF(IN_TRANSACTION,  503, "5.5.1", "Not allowed during a mail transaction")
+
+/* ---- AUTH (RFC 4954) --------------------------------------------------- */
+SMTP_REPLIES_DEF(AUTH_PLAIN_GO,   334, "",      "")              /* empty challenge: "334 " */
+SMTP_REPLIES_DEF(AUTH_USERNAME,   334, "",      "VXNlcm5hbWU6")  /* base64 "Username:" */
+SMTP_REPLIES_DEF(AUTH_PASSWORD,   334, "",      "UGFzc3dvcmQ6")  /* base64 "Password:" */
+SMTP_REPLIES_DEF(AUTH_OK,         235, "2.7.0", "Authentication successful")
+SMTP_REPLIES_DEF(AUTH_FAILED,     535, "5.7.8", "Authentication credentials invalid")
+SMTP_REPLIES_DEF(AUTH_CANCELLED,  501, "5.0.0", "Authentication cancelled")
+SMTP_REPLIES_DEF(AUTH_DECODE,     501, "5.5.2", "Cannot decode response")
+SMTP_REPLIES_DEF(AUTH_SYNTAX,     501, "5.5.4", "Syntax: AUTH mechanism [initial-response]")
+SMTP_REPLIES_DEF(AUTH_MECH,       504, "5.5.4", "Unrecognized authentication type")
+SMTP_REPLIES_DEF(AUTH_ALREADY,    503, "5.5.1", "Already authenticated")
+SMTP_REPLIES_DEF(AUTH_NEED_TLS,   538, "5.7.11", "Encryption required for requested authentication mechanism")
+SMTP_REPLIES_DEF(AUTH_REQUIRED,   530, "5.7.0", "Authentication required")
 
 /* ---- queue / local problems ------------------------------------------- */
 SMTP_REPLIES_DEF(QUEUE_FULL,      452, "4.3.1", "Insufficient system storage")

@@ -9,6 +9,14 @@
  * emitted when nothing is outstanding (tx_seq == rx_seq); with it, the
  * whole sequence is emitted as buffer space allows (RFC 2920 3.1) and the
  * replies are matched in order (RFC 2920 3.2).
+ *
+ * Session steps (once per connection, between the EHLO reply and the first
+ * transaction; smtpc_session_next decides what comes next): STARTTLS, the
+ * glue's handshake (TLSWAIT), EHLO again, AUTH. Each is a single command
+ * sent only when nothing is outstanding and followed by nothing until its
+ * reply, so none is ever pipelined. Credentials are base64-encoded on the
+ * stack straight into the output buffer at the moment the line is emitted;
+ * the stack copy is wiped at once and the output buffer when it drains.
  */
 #include "smtpc.h"
 
@@ -16,11 +24,15 @@
 #include <string.h>
 
 #include "fmt.h"
+#include "sasl.h"
 #include "smtp_data.h"
 
 #if SMTPC_OUTBUF < 600
 #error "SMTPC_OUTBUF must hold a full command line (512) plus slack"
 #endif
+
+/* base64 of the longest PLAIN message: NUL user(64) NUL password(128) */
+#define SMTPC_AUTH_B64 (((SASL_USER_MAX - 1 + SASL_PASS_MAX - 1 + 2 + 2) / 3) * 4 + 1)
 
 /* Recipient state within the current job. */
 enum {
@@ -31,7 +43,10 @@ enum {
 };
 
 /* Single commands outside the MAIL/RCPT/DATA sequence. */
-enum { CMD_NONE = 0, CMD_EHLO, CMD_HELO, CMD_RSET, CMD_QUIT, CMD_DOT };
+enum {
+    CMD_NONE = 0, CMD_EHLO, CMD_HELO, CMD_RSET, CMD_QUIT, CMD_DOT,
+    CMD_STARTTLS, CMD_AUTH_PLAIN, CMD_AUTH_LOGIN, CMD_AUTH_USER, CMD_AUTH_PASS
+};
 
 struct smtpc {
     bool used;
@@ -51,8 +66,22 @@ struct smtpc {
     smtp_reply_t last;
     uint32_t ext;
     uint32_t peer_size;
+    uint8_t auth_mechs;  /* SMTP_AUTH_* of the last EHLO */
     int last_err;
+    const char *err_text; /* static reason for last_err, NULL = strerror */
     int abort_err;
+    /* session parameters, from the job given to smtpc_open */
+    uint8_t tls_mode;    /* SMTPC_TLS_* */
+    bool (*tls_begin)(void *ctx);
+    void *sess_ctx;
+    const char *auth_user, *auth_pass; /* NULL once AUTH is over */
+    bool auth_plaintext_ok;
+    /* session progress */
+    bool tls_tried;      /* STARTTLS decided (sent, refused or skipped) */
+    bool tls_active;
+    bool authed;
+    bool auth_login;     /* AUTH LOGIN rather than PLAIN */
+    bool out_secret;     /* the output buffer held credentials: wipe it */
     uint32_t now;
     uint32_t deadline;
     bool timer_on;
@@ -74,6 +103,14 @@ static const struct {
     [SMTPC_ST_GREETING] = {"GREETING", SMTPC_TO_GREETING_MS},
     [SMTPC_ST_EHLO] = {"EHLO", SMTPC_TO_MAIL_MS},
     [SMTPC_ST_HELO] = {"HELO", SMTPC_TO_MAIL_MS},
+    /* STARTTLS and AUTH have no RFC 5321 timer of their own; they are
+     * commands like EHLO. TLSWAIT bounds the glue's handshake the same way
+     * so that a peer stalling it cannot hold the connection forever. */
+    [SMTPC_ST_STARTTLS] = {"STARTTLS", SMTPC_TO_MAIL_MS},
+    [SMTPC_ST_TLSWAIT] = {"TLSWAIT", SMTPC_TO_MAIL_MS},
+    [SMTPC_ST_AUTH] = {"AUTH", SMTPC_TO_MAIL_MS},
+    [SMTPC_ST_AUTH_USER] = {"AUTH_USER", SMTPC_TO_MAIL_MS},
+    [SMTPC_ST_AUTH_PASS] = {"AUTH_PASS", SMTPC_TO_MAIL_MS},
     [SMTPC_ST_IDLE] = {"IDLE", 0},
     [SMTPC_ST_MAIL] = {"MAIL", SMTPC_TO_MAIL_MS},
     [SMTPC_ST_RCPT] = {"RCPT", SMTPC_TO_RCPT_MS},
@@ -132,6 +169,23 @@ static unsigned smtpc_seq_next(const smtpc_t *c, unsigned s)
     return s;
 }
 
+/* Drop the references to the credentials: they are needed only while
+ * AUTH runs, and the caller's buffers may go away after the first job. */
+static void smtpc_forget_auth(smtpc_t *c)
+{
+    c->auth_user = NULL;
+    c->auth_pass = NULL;
+}
+
+/* Zero out[from..to) if it may hold credentials (consumed bytes stay in
+ * the buffer after the offsets move). */
+static void smtpc_wipe_out(smtpc_t *c, size_t from, size_t to)
+{
+    if (c->out_secret && to > from) {
+        sasl_wipe(&c->out[from], to - from);
+    }
+}
+
 static void smtpc_result(smtpc_t *c, unsigned i, int code, const char *enh,
                          const char *text)
 {
@@ -166,9 +220,12 @@ static void smtpc_fail(smtpc_t *c, int err, int code, const char *enh,
     smtpc_resolve(c, -1, code, enh, text);
     c->have_job = false;
     c->last_err = err;
+    c->err_text = NULL;
+    smtpc_forget_auth(c);
     smtpc_enter_state(c, SMTPC_ST_FAILED);
 }
 
+/* what: a static string (kept as smtpc_error_text). */
 static void smtpc_fail_local(smtpc_t *c, int err, const char *what)
 {
     char text[64];
@@ -176,6 +233,7 @@ static void smtpc_fail_local(smtpc_t *c, int err, const char *what)
     fmt_snprintf(text, sizeof(text), "%s in state %s", what,
                  smtpc_states[c->state].name);
     smtpc_fail(c, err, 0, "", text);
+    c->err_text = what;
 }
 
 /* The job is finished (all recipients resolved): back to IDLE. */
@@ -252,6 +310,18 @@ static void smtpc_enter_state(smtpc_t *c, smtpc_state_t s)
     case SMTPC_ST_HELO:
         c->pend = CMD_HELO;
         break;
+    case SMTPC_ST_STARTTLS:
+        c->pend = CMD_STARTTLS;
+        break;
+    case SMTPC_ST_AUTH:
+        c->pend = c->auth_login ? CMD_AUTH_LOGIN : CMD_AUTH_PLAIN;
+        break;
+    case SMTPC_ST_AUTH_USER:
+        c->pend = CMD_AUTH_USER;
+        break;
+    case SMTPC_ST_AUTH_PASS:
+        c->pend = CMD_AUTH_PASS;
+        break;
     case SMTPC_ST_IDLE:
         if (c->have_job && !c->txn) {
             smtpc_start_txn(c);
@@ -277,6 +347,8 @@ static void smtpc_enter_state(smtpc_t *c, smtpc_state_t s)
     case SMTPC_ST_FAILED:
         /* the connection is to be closed: nothing more goes out */
         c->pend = CMD_NONE;
+        smtpc_wipe_out(c, 0, c->out_len);
+        c->out_secret = false;
         c->out_off = 0;
         c->out_len = 0;
         break;
@@ -296,18 +368,85 @@ static smtpc_state_t smtpc_seq_state(const smtpc_t *c, unsigned s)
 
 /* ------------------------------------------------------------ replies */
 
-/* Session-level refusal (greeting, EHLO+HELO): not about the recipients,
- * so they defer (code 0) with the server's words; RFC 5321 3.1 asks for a
- * QUIT after a 554 greeting, and it is polite after any refusal. */
-static void smtpc_refused(smtpc_t *c, const smtp_reply_t *r, const char *what)
+/* The session cannot carry mail: not about the recipients, so they defer
+ * (code 0) with the reason (and the server's words when a reply caused
+ * it); RFC 5321 3.1 asks for a QUIT after a 554 greeting, and it is polite
+ * after any refusal -- QUIT carries nothing secret even in plaintext.
+ * why: a static string (kept as smtpc_error_text). */
+static void smtpc_session_fail(smtpc_t *c, int err, const char *why,
+                               const smtp_reply_t *r)
 {
-    char text[SMTP_REPLY_TEXT_MAX + 32];
+    char text[SMTP_REPLY_TEXT_MAX + 48];
 
-    fmt_snprintf(text, sizeof(text), "%s refused: %d %s", what, r->code, r->text);
-    smtpc_resolve(c, -1, 0, r->enh, text);
+    if (r != NULL) {
+        fmt_snprintf(text, sizeof(text), "%s: %d %s", why, r->code, r->text);
+    } else {
+        fmt_snprintf(text, sizeof(text), "%s", why);
+    }
+    smtpc_resolve(c, -1, 0, (r != NULL) ? r->enh : "", text);
     c->have_job = false;
-    c->last_err = r->code;
+    c->last_err = err;
+    c->err_text = why;
+    smtpc_forget_auth(c);
     smtpc_enter_state(c, SMTPC_ST_QUIT);
+}
+
+/* Session-level refusal (greeting, EHLO+HELO, AUTH): the reply code is the
+ * error. */
+static void smtpc_refused(smtpc_t *c, const smtp_reply_t *r, const char *why)
+{
+    smtpc_session_fail(c, r->code, why, r);
+}
+
+/*
+ * After the EHLO/HELO reply (and after each session step): the next
+ * session step, or IDLE (which starts the job). Order matters: STARTTLS
+ * first so that AUTH can go over TLS; the AUTH-needs-TLS check before the
+ * mechanism choice so that credentials never leave in plaintext unless
+ * explicitly allowed.
+ */
+static void smtpc_session_next(smtpc_t *c)
+{
+    bool want_auth = c->auth_user != NULL && c->auth_user[0] != '\0' && !c->authed;
+
+    if (!c->tls_active && !c->tls_tried && c->tls_mode != SMTPC_TLS_NONE) {
+        if ((c->ext & SMTP_EXT_STARTTLS) != 0u) {
+            c->tls_tried = true;
+            if (c->tls_begin != NULL && c->tls_begin(c->sess_ctx)) {
+                smtpc_enter_state(c, SMTPC_ST_STARTTLS);
+                return;
+            }
+            if (c->tls_mode == SMTPC_TLS_REQUIRE) {
+                smtpc_session_fail(c, SMTPC_ERR_TLS, "no TLS session available", NULL);
+                return;
+            }
+        } else if (c->tls_mode == SMTPC_TLS_REQUIRE) {
+            smtpc_session_fail(c, SMTPC_ERR_TLS, "STARTTLS not offered by peer", NULL);
+            return;
+        }
+    }
+    if (want_auth) {
+        if (!c->tls_active && !c->auth_plaintext_ok) {
+            smtpc_session_fail(c, SMTPC_ERR_AUTH, "AUTH needs TLS", NULL);
+            return;
+        }
+        if ((c->ext & SMTP_EXT_AUTH) == 0u) {
+            smtpc_session_fail(c, SMTPC_ERR_AUTH, "AUTH not offered by peer", NULL);
+            return;
+        }
+        /* PLAIN first: one round trip (initial response, RFC 4954 4) */
+        if ((c->auth_mechs & SMTP_AUTH_PLAIN) != 0u) {
+            c->auth_login = false;
+        } else if ((c->auth_mechs & SMTP_AUTH_LOGIN) != 0u) {
+            c->auth_login = true;
+        } else {
+            smtpc_session_fail(c, SMTPC_ERR_AUTH, "no common AUTH mechanism", NULL);
+            return;
+        }
+        smtpc_enter_state(c, SMTPC_ST_AUTH);
+        return;
+    }
+    smtpc_enter_state(c, SMTPC_ST_IDLE);
 }
 
 static void smtpc_txn_reply(smtpc_t *c, const smtp_reply_t *r)
@@ -379,6 +518,49 @@ static void smtpc_txn_reply(smtpc_t *c, const smtp_reply_t *r)
     }
 }
 
+static void smtpc_starttls_reply(smtpc_t *c, const smtp_reply_t *r)
+{
+    if (r->code == 220) {
+        if (c->out_off != c->out_len) {
+            /* STARTTLS was not even fully handed to TCP: no sane server
+             * answers that, and those bytes must not go into TLS */
+            smtpc_fail_local(c, SMTPC_ERR_PROTO, "early STARTTLS reply");
+            return;
+        }
+        smtpc_enter_state(c, SMTPC_ST_TLSWAIT);
+    } else if (c->tls_mode == SMTPC_TLS_REQUIRE) {
+        smtpc_session_fail(c, SMTPC_ERR_TLS, "STARTTLS refused", r);
+    } else {
+        /* MAY: opportunistic TLS only, carry on in plaintext */
+        smtpc_session_next(c);
+    }
+}
+
+/* RFC 4954 4: 235 success, 334 continue, anything else ends the exchange. */
+static void smtpc_auth_reply(smtpc_t *c, const smtp_reply_t *r)
+{
+    if (r->code == 235) {
+        c->authed = true;
+        smtpc_forget_auth(c);
+        smtpc_session_next(c);
+    } else if (r->code == 334) {
+        /* LOGIN asks for the user, then the password; PLAIN sent its
+         * initial response and must not be asked again. The prompt text
+         * is not checked: servers word it differently. */
+        if (c->auth_login && c->state == SMTPC_ST_AUTH) {
+            smtpc_enter_state(c, SMTPC_ST_AUTH_USER);
+        } else if (c->auth_login && c->state == SMTPC_ST_AUTH_USER) {
+            smtpc_enter_state(c, SMTPC_ST_AUTH_PASS);
+        } else {
+            smtpc_fail_local(c, SMTPC_ERR_PROTO, "unexpected 334 reply");
+        }
+    } else {
+        /* 535 bad credentials, 454/4xx temporary, 5xx: nothing can be sent
+         * on this connection; the recipients defer */
+        smtpc_refused(c, r, "AUTH refused");
+    }
+}
+
 static void smtpc_on_reply(smtpc_t *c, const smtp_reply_t *r)
 {
     int cls = r->code / 100;
@@ -399,29 +581,39 @@ static void smtpc_on_reply(smtpc_t *c, const smtp_reply_t *r)
         if (r->code == 220) {
             smtpc_enter_state(c, SMTPC_ST_EHLO);
         } else {
-            smtpc_refused(c, r, "greeting");
+            smtpc_refused(c, r, "greeting refused");
         }
         break;
     case SMTPC_ST_EHLO:
         if (cls == 2) {
             c->ext = r->ext;
             c->peer_size = r->size_max;
-            smtpc_enter_state(c, SMTPC_ST_IDLE);
+            c->auth_mechs = r->auth;
+            smtpc_session_next(c);
         } else if (cls == 5) {
             /* RFC 5321 3.2: a server without EHLO answers 5xx; use HELO */
             smtpc_enter_state(c, SMTPC_ST_HELO);
         } else {
-            smtpc_refused(c, r, "EHLO");
+            smtpc_refused(c, r, "EHLO refused");
         }
         break;
     case SMTPC_ST_HELO:
         if (cls == 2) {
             c->ext = 0;
             c->peer_size = 0;
-            smtpc_enter_state(c, SMTPC_ST_IDLE);
+            c->auth_mechs = 0;
+            smtpc_session_next(c); /* no STARTTLS/AUTH: REQUIRE/AUTH fail */
         } else {
-            smtpc_refused(c, r, "HELO");
+            smtpc_refused(c, r, "HELO refused");
         }
+        break;
+    case SMTPC_ST_STARTTLS:
+        smtpc_starttls_reply(c, r);
+        break;
+    case SMTPC_ST_AUTH:
+    case SMTPC_ST_AUTH_USER:
+    case SMTPC_ST_AUTH_PASS:
+        smtpc_auth_reply(c, r);
         break;
     case SMTPC_ST_MAIL:
     case SMTPC_ST_RCPT:
@@ -490,6 +682,52 @@ static bool smtpc_put(smtpc_t *c, const char *fmt, ...)
     return true;
 }
 
+/* A line carrying credentials: base64 on the stack, into the output
+ * buffer, stack copy wiped. Lengths were checked by smtpc_job_check, so an
+ * encoding error cannot happen; it is treated as a local failure anyway. */
+static bool smtpc_put_secret(smtpc_t *c)
+{
+    char b64[SMTPC_AUTH_B64];
+    const char *prefix = "";
+    int n = SASL_ERR_FORMAT;
+    bool ok = false;
+
+    if (c->auth_user != NULL && c->auth_pass != NULL) {
+        switch (c->pend) {
+        case CMD_AUTH_PLAIN:
+            prefix = "AUTH PLAIN ";
+            n = sasl_plain_encode(c->auth_user, c->auth_pass, b64, sizeof(b64));
+            break;
+        case CMD_AUTH_USER:
+            n = sasl_b64_encode(c->auth_user, strlen(c->auth_user), b64, sizeof(b64));
+            break;
+        default:
+            n = sasl_b64_encode(c->auth_pass, strlen(c->auth_pass), b64, sizeof(b64));
+            break;
+        }
+    }
+    if (n > 0) {
+        ok = smtpc_put(c, "%s%s\r\n", prefix, b64);
+        if (ok) {
+            c->out_secret = true;
+        } else {
+            /* no room: the formatter still wrote a truncated line past
+             * out_len; retried on the next pump */
+            sasl_wipe(&c->out[c->out_len], smtpc_room(c));
+        }
+    }
+    sasl_wipe(b64, sizeof(b64));
+    if (n <= 0) {
+        c->pend = CMD_NONE;
+        smtpc_fail_local(c, SMTPC_ERR_AUTH, "credentials not encodable");
+        return false;
+    }
+    if (ok && (c->pend == CMD_AUTH_PLAIN || c->pend == CMD_AUTH_PASS)) {
+        smtpc_forget_auth(c); /* the last credential line is out */
+    }
+    return ok;
+}
+
 static bool smtpc_put_pending(smtpc_t *c)
 {
     bool ok = true;
@@ -510,6 +748,17 @@ static bool smtpc_put_pending(smtpc_t *c)
         break;
     case CMD_DOT:
         ok = smtpc_put(c, ".\r\n");
+        break;
+    case CMD_STARTTLS:
+        ok = smtpc_put(c, "STARTTLS\r\n");
+        break;
+    case CMD_AUTH_LOGIN:
+        ok = smtpc_put(c, "AUTH LOGIN\r\n");
+        break;
+    case CMD_AUTH_PLAIN:
+    case CMD_AUTH_USER:
+    case CMD_AUTH_PASS:
+        ok = smtpc_put_secret(c);
         break;
     default:
         break;
@@ -603,9 +852,11 @@ void smtpc_pump(smtpc_t *c)
     }
     /* keep free space contiguous at the end */
     if (c->out_off != 0u) {
+        size_t old = c->out_len;
         memmove(c->out, &c->out[c->out_off], c->out_len - c->out_off);
         c->out_len -= c->out_off;
         c->out_off = 0;
+        smtpc_wipe_out(c, c->out_len, old); /* the stale tail */
     }
     if (c->pend != CMD_NONE && !smtpc_put_pending(c)) {
         return;
@@ -648,6 +899,9 @@ void smtpc_output_consume(smtpc_t *c, size_t n)
     }
     c->out_off += n;
     if (c->out_off == c->out_len) {
+        /* drained: credentials sent are not kept in memory */
+        smtpc_wipe_out(c, 0, c->out_len);
+        c->out_secret = false;
         c->out_off = 0;
         c->out_len = 0;
     }
@@ -671,6 +925,18 @@ int smtpc_job_check(const smtpc_job_t *job)
     n = strnlen(job->ehlo_name, 256);
     if (n == 0u || n > 255u || !smtpc_chars_ok(job->ehlo_name, n, false)) {
         return SMTPC_ERR_INVAL;
+    }
+    if (job->tls > SMTPC_TLS_REQUIRE) {
+        return SMTPC_ERR_INVAL;
+    }
+    /* what sasl can encode (RFC 4616 allows NUL-free UTF-8 of any length,
+     * but the engine's line buffer and sasl.h bound it) */
+    if (job->auth_user != NULL && job->auth_user[0] != '\0') {
+        if (job->auth_pass == NULL || job->auth_pass[0] == '\0' ||
+            strnlen(job->auth_user, SASL_USER_MAX) >= SASL_USER_MAX ||
+            strnlen(job->auth_pass, SASL_PASS_MAX) >= SASL_PASS_MAX) {
+            return SMTPC_ERR_INVAL;
+        }
     }
     return SMTPC_OK;
 }
@@ -696,6 +962,14 @@ smtpc_t *smtpc_open(const smtpc_job_t *job, uint32_t now_ms)
     c->now = now_ms;
     smtp_reply_init(&c->rp);
     smtpc_set_job(c, job);
+    c->tls_mode = job->tls;
+    c->tls_begin = job->tls_begin;
+    c->sess_ctx = job->ctx;
+    if (job->auth_user != NULL && job->auth_user[0] != '\0') {
+        c->auth_user = job->auth_user;
+        c->auth_pass = job->auth_pass;
+    }
+    c->auth_plaintext_ok = job->auth_plaintext_ok;
     smtpc_enter_state(c, SMTPC_ST_GREETING);
     return c;
 }
@@ -710,6 +984,14 @@ size_t smtpc_input(smtpc_t *c, const uint8_t *p, size_t n, uint32_t now_ms)
     c->now = now_ms;
     while (off < n && c->state != SMTPC_ST_DONE && c->state != SMTPC_ST_FAILED) {
         int st;
+        if (c->state == SMTPC_ST_TLSWAIT) {
+            /* RFC 3207 4.2 / CVE-2011-0411: whatever follows the 220 before
+             * the handshake is plaintext anyone on the path may have
+             * injected; it is never parsed, whether it came in the same
+             * segment as the 220 or later. Consumed so the glue moves on. */
+            off = n;
+            break;
+        }
         off += smtp_reply_feed(&c->rp, p + off, n - off, &st);
         if (st < 0) {
             smtpc_fail_local(c, SMTPC_ERR_PROTO, smtp_reply_strerror(st));
@@ -779,6 +1061,37 @@ int smtpc_quit(smtpc_t *c)
     return SMTPC_OK;
 }
 
+bool smtpc_starttls_pending(const smtpc_t *c)
+{
+    return c != NULL && c->used && c->state == SMTPC_ST_TLSWAIT;
+}
+
+void smtpc_tls_started(smtpc_t *c, uint32_t now_ms)
+{
+    if (!smtpc_starttls_pending(c)) {
+        return;
+    }
+    c->now = now_ms;
+    c->tls_active = true;
+    /* RFC 3207 4.2: discard all knowledge obtained from the server before
+     * TLS (it was unauthenticated) and ask again over the secure channel */
+    c->ext = 0;
+    c->peer_size = 0;
+    c->auth_mechs = 0;
+    smtp_reply_init(&c->rp);
+    smtpc_enter_state(c, SMTPC_ST_EHLO);
+}
+
+bool smtpc_tls_active(const smtpc_t *c)
+{
+    return c != NULL && c->used && c->tls_active;
+}
+
+bool smtpc_authenticated(const smtpc_t *c)
+{
+    return c != NULL && c->used && c->authed;
+}
+
 smtpc_state_t smtpc_state(const smtpc_t *c)
 {
     return c->state;
@@ -808,12 +1121,19 @@ void smtpc_close(smtpc_t *c)
     if (c->have_job) {
         smtpc_fail_local(c, SMTPC_ERR_CLOSED, "connection closed");
     }
+    smtpc_wipe_out(c, 0, c->out_len);
+    smtpc_forget_auth(c);
     c->used = false;
 }
 
 int smtpc_last_error(const smtpc_t *c)
 {
     return c->last_err;
+}
+
+const char *smtpc_error_text(const smtpc_t *c)
+{
+    return (c->err_text != NULL) ? c->err_text : smtpc_strerror(c->last_err);
 }
 
 int smtpc_abort_err(const smtpc_t *c)
@@ -829,6 +1149,11 @@ const smtp_reply_t *smtpc_last_reply(const smtpc_t *c)
 uint32_t smtpc_ext(const smtpc_t *c)
 {
     return c->ext;
+}
+
+uint8_t smtpc_auth_mechs(const smtpc_t *c)
+{
+    return c->auth_mechs;
 }
 
 uint32_t smtpc_peer_size(const smtpc_t *c)
@@ -847,6 +1172,8 @@ const char *smtpc_strerror(int err)
     case SMTPC_ERR_READ: return "body read error";
     case SMTPC_ERR_ABORT: return "connection lost";
     case SMTPC_ERR_CLOSED: return "closed";
+    case SMTPC_ERR_TLS: return "TLS required but not established";
+    case SMTPC_ERR_AUTH: return "AUTH not possible";
     default: return (err > 0) ? "refused by server" : "unknown error";
     }
 }

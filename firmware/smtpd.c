@@ -12,6 +12,7 @@
 
 #include "fmt.h"
 #include "queue.h"
+#include "sasl.h"
 #include "smtp_cmd.h"
 #include "smtp_data.h"
 
@@ -40,11 +41,13 @@ static const smtpd_reply_t k_replies[SMTPD_R_COUNT] = {
 #include "smtp_replies.h"
 };
 
-/* Most output one command can produce: the EHLO reply (6 lines, hostname in
- * the first), or an error reply with hostname followed by the 421 4.7.0
- * (hostname again). Texts are < 100 chars; 200 covers codes, keywords and
- * CRLFs. Input is only processed while this much output room is free, so a
- * reply never has to be dropped (RFC 2920 backpressure instead). */
+/* Most output one command can produce: the EHLO reply (at most 8 lines,
+ * hostname in the first: <= 191 octets), or an error reply with hostname
+ * followed by the 421 4.7.0 (hostname again). Texts are < 100 chars; 200
+ * covers codes, keywords and CRLFs. Input is only processed while this much
+ * output room is free, so a reply never has to be dropped (RFC 2920
+ * backpressure instead). A held 535 (AUTH_FAIL) is released into the room
+ * its AUTH line was granted: nothing is queued while it is held. */
 #define REPLY_RESERVE (200u + 2u * SMTPD_HOSTNAME_MAX)
 _Static_assert(SMTPD_OUTBUF >= REPLY_RESERVE, "SMTPD_OUTBUF too small for one reply");
 _Static_assert(SMTPD_LINE_MAX >= 512, "RFC 5321 4.5.3.1.4: lines of 512 octets must be accepted");
@@ -64,6 +67,10 @@ struct smtpd_session {
     uint32_t last_ms;       /* last input (or state entry for CLOSING) */
     bool force_close;       /* closing grace expired */
     bool esmtp;             /* EHLO (not HELO) was used: Received "with ESMTP" */
+    bool tls;               /* smtpd_tls_started was called */
+    bool authed;            /* AUTH succeeded: auth_user is valid, may relay */
+    uint8_t auth_step;      /* SMTPD_AUTH_STEP_*: what the AUTH state waits for */
+    uint32_t hold_ms;       /* when the AUTH failed (AUTH_FAIL state) */
     bool txn_open;
     queue_txn_t txn;
     uint16_t rcpts;         /* recipients accepted in this transaction */
@@ -74,6 +81,7 @@ struct smtpd_session {
     smtpd_session_stats_t st;
     smtp_data_t data;
     char helo[SMTP_CMD_HELO_MAX + 1];
+    char auth_user[SASL_USER_MAX]; /* AUTH identity; during LOGIN the name given so far */
     char line[SMTPD_LINE_MAX];
     uint8_t out[SMTPD_OUTBUF];
 };
@@ -92,7 +100,17 @@ static smtpd_limits_t s_limits;
 static smtpd_trace_fn s_trace;
 static char s_scratch[RECEIVED_MAX];
 static smtp_cmd_path_t s_path;      /* parsed MAIL/RCPT argument, check -> proceed */
+static smtp_cmd_auth_t s_auth;      /* parsed AUTH argument, check -> proceed */
+static uint32_t s_now_ms;           /* now_ms of the running smtpd_input/smtpd_tick */
 static char s_busy[64];
+
+/* What a session in the AUTH state waits for. */
+enum {
+    SMTPD_AUTH_STEP_NONE = 0,
+    SMTPD_AUTH_STEP_PLAIN,      /* the PLAIN message after "334 " */
+    SMTPD_AUTH_STEP_LOGIN_USER, /* the user name after "334 VXNlcm5hbWU6" */
+    SMTPD_AUTH_STEP_LOGIN_PASS  /* the password after "334 UGFzc3dvcmQ6" */
+};
 
 static const char *const k_state_names[SMTPD_ST_COUNT] = {
 #define SMTPD_STATE_NAME_(name) #name,
@@ -257,6 +275,20 @@ static int check_noarg(smtpd_session_t *s, const smtp_cmd_t *cmd)
     return 0;
 }
 
+/* RFC 3207 4: not offered again once TLS is active (and never without a
+ * glue able to start it). */
+static bool starttls_offered(const smtpd_session_t *s)
+{
+    return s->conn.tls_policy != SMTPD_TLS_OFF && !s->tls && s->conn.tls_begin != NULL;
+}
+
+/* PLAIN and LOGIN send the password in clear: only ever inside TLS
+ * (RFC 4954 4, RFC 4616 6). */
+static bool auth_offered(const smtpd_session_t *s)
+{
+    return s->conn.auth_policy != SMTPD_AUTH_OFF && s->tls;
+}
+
 static char s_helo_arg[SMTP_CMD_HELO_MAX + 1];
 
 static int check_helo(smtpd_session_t *s, const smtp_cmd_t *cmd)
@@ -297,6 +329,10 @@ static void do_ehlo(smtpd_session_t *s, const smtp_cmd_t *cmd)
     reply_more(s, SMTPD_R_EHLO_SIZE, size);       /* RFC 1870 */
     reply_more(s, SMTPD_R_EHLO_8BITMIME, NULL);   /* RFC 6152 */
     reply_more(s, SMTPD_R_EHLO_ENHANCED, NULL);   /* RFC 2034 */
+    if (starttls_offered(s))
+        reply_more(s, SMTPD_R_EHLO_STARTTLS, NULL); /* RFC 3207 */
+    if (auth_offered(s))
+        reply_more(s, SMTPD_R_EHLO_AUTH, NULL);     /* RFC 4954 */
     reply(s, SMTPD_R_EHLO_HELP, NULL);
 }
 
@@ -329,7 +365,20 @@ static int check_mail(smtpd_session_t *s, const smtp_cmd_t *cmd)
         reply(s, SMTPD_R_MAIL_NESTED, NULL);
         return -1;
     }
+    /* RFC 3207 4 / RFC 4954 6: the policy comes before the syntax, so a
+     * client learns what it must do first. */
+    if (s->conn.tls_policy == SMTPD_TLS_REQUIRED && !s->tls) {
+        reply(s, SMTPD_R_TLS_REQUIRED, NULL);
+        return -1;
+    }
+    if (s->conn.auth_policy == SMTPD_AUTH_REQUIRED && !s->authed) {
+        reply(s, SMTPD_R_AUTH_REQUIRED, NULL);
+        return -1;
+    }
     rc = smtp_cmd_parse_mail(cmd->arg, cmd->arg_len, &s_path);
+    /* AUTH= (RFC 4954 5) only exists where AUTH was offered. */
+    if (rc == SMTP_CMD_OK && s_path.has_auth && !auth_offered(s))
+        rc = SMTP_CMD_ERR_PARAM;
     if (rc != SMTP_CMD_OK) {
         path_error(s, rc, SMTPD_R_MAIL_BAD_ADDR, SMTPD_R_MAIL_SYNTAX);
         return -1;
@@ -377,9 +426,10 @@ static int check_rcpt(smtpd_session_t *s, const smtp_cmd_t *cmd)
         reply(s, SMTPD_R_TOO_MANY_RCPT, NULL);
         return -1;
     }
-    /* Never an open relay: the caller decided per interface/subnet.
-     * Postmaster must always be accepted (RFC 5321 4.5.1). */
-    if (!s->conn.relay_allowed &&
+    /* Never an open relay: the caller decided per interface/subnet, or the
+     * client authenticated. Postmaster must always be accepted (RFC 5321
+     * 4.5.1). */
+    if (!s->conn.relay_allowed && !s->authed &&
         !smtp_cmd_is_postmaster(s_path.addr, s->conn.hostname)) {
         s_stats.rej_relay++;
         reply(s, SMTPD_R_RELAY_DENIED, NULL);
@@ -437,8 +487,23 @@ static int data_sink(void *ctx, const uint8_t *p, size_t n)
     return 0;
 }
 
-/* Build the RFC 5321 4.4 trace header. TCP-info is an address-literal;
- * "with ESMTP"/"SMTP" per RFC 3848. */
+/* The "with" protocol of the trace header (RFC 3848): S for TLS, A for
+ * AUTH. Both are ESMTP extensions, so either makes it ESMTP even if the
+ * client (re)greeted with HELO. */
+static const char *received_with(const smtpd_session_t *s)
+{
+    if (s->tls && s->authed)
+        return "ESMTPSA";
+    if (s->tls)
+        return "ESMTPS";
+    if (s->authed)
+        return "ESMTPA";
+    return s->esmtp ? "ESMTP" : "SMTP";
+}
+
+/* Build the RFC 5321 4.4 trace header. TCP-info is an address-literal.
+ * The AUTH identity is deliberately not recorded (it is not ours to
+ * publish to every recipient). */
 static size_t build_received(const smtpd_session_t *s)
 {
     char date[DATE_MAX];
@@ -456,7 +521,7 @@ static size_t build_received(const smtpd_session_t *s)
                      "\t%s\r\n",
                      s->helo, strchr(ip, ':') ? "IPv6:" : "", ip,
                      s->conn.hostname, s->conn.netif_name, s->conn.local_ip,
-                     s->esmtp ? "ESMTP" : "SMTP", (unsigned long)queue_txn_msgid(s->txn),
+                     received_with(s), (unsigned long)queue_txn_msgid(s->txn),
                      date);
     SMTPD_ASSERT(n > 0 && (size_t)n < sizeof(s_scratch));
     return (size_t)n;
@@ -579,8 +644,210 @@ static void do_help(smtpd_session_t *s, const smtp_cmd_t *cmd)
 
 static void do_not_impl(smtpd_session_t *s, const smtp_cmd_t *cmd)
 {
-    (void)cmd; /* known but not offered (EXPN, STARTTLS, AUTH, BDAT) */
+    (void)cmd; /* known but not offered (EXPN, BDAT) */
     reply(s, SMTPD_R_NOT_IMPL, NULL);
+}
+
+/* ---- STARTTLS (RFC 3207) -------------------------------------------------- */
+
+static int check_starttls(smtpd_session_t *s, const smtp_cmd_t *cmd)
+{
+    smtpd_reply_id_t id;
+
+    if (s->conn.tls_policy == SMTPD_TLS_OFF)
+        id = SMTPD_R_NOT_IMPL;      /* as before STARTTLS existed */
+    else if (s->tls)
+        id = SMTPD_R_TLS_ACTIVE;    /* RFC 3207 4.2: no second negotiation */
+    else if (cmd->arg_len != 0)
+        id = SMTPD_R_SYNTAX;        /* RFC 3207 4: "STARTTLS" CRLF */
+    else if (s->state == SMTPD_ST_CONNECTED)
+        id = SMTPD_R_NEED_HELO;     /* our choice: EHLO is where it is offered */
+    else if (s->state != SMTPD_ST_HELO)
+        id = SMTPD_R_IN_TRANSACTION; /* nothing of a transaction crosses into TLS */
+    else
+        return 0;
+    reply(s, id, NULL);
+    return -1;
+}
+
+static void do_starttls(smtpd_session_t *s, const smtp_cmd_t *cmd)
+{
+    (void)cmd;
+    if (s->conn.tls_begin == NULL || !s->conn.tls_begin(s->conn.ctx)) {
+        reply(s, SMTPD_R_TLS_UNAVAILABLE, NULL); /* RFC 3207 4 */
+        return;
+    }
+    s_stats.starttls++;
+    reply(s, SMTPD_R_TLS_GO, NULL);
+    /* From here every plaintext byte is dropped unread (CVE-2011-0411);
+     * the handshake timeout counts from now, not from discarded input. */
+    s->last_ms = s_now_ms;
+    enter_state(s, SMTPD_ST_STARTTLS);
+}
+
+/* ---- AUTH (RFC 4954) ------------------------------------------------------ */
+
+/* The AUTH exchange ended without success: back to where AUTH started
+ * (only HELO allows it), forgetting the half-given identity. */
+static void auth_end(smtpd_session_t *s)
+{
+    s->auth_step = SMTPD_AUTH_STEP_NONE;
+    sasl_wipe(s->auth_user, sizeof(s->auth_user));
+    enter_state(s, SMTPD_ST_HELO);
+}
+
+static void auth_decode_error(smtpd_session_t *s)
+{
+    reply(s, SMTPD_R_AUTH_DECODE, NULL); /* RFC 4954 4: 501, exchange over */
+    auth_end(s);
+}
+
+/* Decode a LOGIN response (base64 of the bare user name or password) into
+ * out[cap] NUL-terminated. It must be 1..cap-1 octets without NUL: it goes
+ * to auth_check as a C string, and PLAIN (sasl.h) has the same rule.
+ * Returns false (out wiped) otherwise. */
+static bool login_decode(const char *b64, size_t n, char *out, size_t cap)
+{
+    int r = sasl_b64_decode(b64, n, (uint8_t *)out, cap - 1u);
+
+    if (r <= 0 || memchr(out, '\0', (size_t)r) != NULL) {
+        sasl_wipe(out, cap);
+        return false;
+    }
+    out[r] = '\0';
+    return true;
+}
+
+/* Credentials complete: ask the glue, forget the password at once. */
+static void auth_verify(smtpd_session_t *s, char *pass, size_t pass_cap)
+{
+    bool ok = s->conn.auth_check != NULL &&
+              s->conn.auth_check(s->conn.ctx, s->auth_user, pass);
+
+    sasl_wipe(pass, pass_cap);
+    s->auth_step = SMTPD_AUTH_STEP_NONE;
+    if (ok) {
+        s->authed = true;
+        s_stats.auth_ok++;
+        reply(s, SMTPD_R_AUTH_OK, NULL);
+        enter_state(s, SMTPD_ST_HELO);
+        return;
+    }
+    /* The 535 waits SMTPD_AUTH_FAIL_DELAY_MS and no input is read meanwhile,
+     * so a pipelining client cannot try passwords faster than that. */
+    s_stats.auth_fail++;
+    sasl_wipe(s->auth_user, sizeof(s->auth_user));
+    s->hold_ms = s_now_ms;
+    enter_state(s, SMTPD_ST_AUTH_FAIL);
+}
+
+/* The held 535 is due (smtpd_input or smtpd_tick). */
+static void auth_fail_release(smtpd_session_t *s)
+{
+    reply(s, SMTPD_R_AUTH_FAILED, NULL);
+    enter_state(s, SMTPD_ST_HELO);
+    check_error_limit(s);
+}
+
+static void auth_plain(smtpd_session_t *s, const char *b64, size_t n)
+{
+    char pass[SASL_PASS_MAX];
+
+    if (sasl_plain_decode(b64, n, s->auth_user, sizeof(s->auth_user), pass,
+                          sizeof(pass)) != SASL_OK) {
+        sasl_wipe(pass, sizeof(pass));
+        auth_decode_error(s);
+        return;
+    }
+    auth_verify(s, pass, sizeof(pass));
+}
+
+static void auth_login_user(smtpd_session_t *s, const char *b64, size_t n)
+{
+    if (!login_decode(b64, n, s->auth_user, sizeof(s->auth_user))) {
+        auth_decode_error(s);
+        return;
+    }
+    s->auth_step = SMTPD_AUTH_STEP_LOGIN_PASS;
+    reply(s, SMTPD_R_AUTH_PASSWORD, NULL);
+    enter_state(s, SMTPD_ST_AUTH);
+}
+
+static void auth_login_pass(smtpd_session_t *s, const char *b64, size_t n)
+{
+    char pass[SASL_PASS_MAX];
+
+    if (!login_decode(b64, n, pass, sizeof(pass))) {
+        auth_decode_error(s);
+        return;
+    }
+    auth_verify(s, pass, sizeof(pass));
+}
+
+/* A line in the AUTH state is a SASL response, never a command. */
+static void auth_response(smtpd_session_t *s, const char *line, size_t len)
+{
+    if (len == 1 && line[0] == '*') {
+        reply(s, SMTPD_R_AUTH_CANCELLED, NULL); /* RFC 4954 4 */
+        auth_end(s);
+        return;
+    }
+    switch (s->auth_step) {
+    case SMTPD_AUTH_STEP_PLAIN:
+        auth_plain(s, line, len);
+        break;
+    case SMTPD_AUTH_STEP_LOGIN_USER:
+        auth_login_user(s, line, len);
+        break;
+    default: /* SMTPD_AUTH_STEP_LOGIN_PASS */
+        auth_login_pass(s, line, len);
+        break;
+    }
+}
+
+static int check_auth(smtpd_session_t *s, const smtp_cmd_t *cmd)
+{
+    smtpd_reply_id_t id;
+    int rc;
+
+    if (s->conn.auth_policy == SMTPD_AUTH_OFF)
+        id = SMTPD_R_NOT_IMPL;       /* as before AUTH existed */
+    else if (s->state == SMTPD_ST_CONNECTED)
+        id = SMTPD_R_NEED_HELO;
+    else if (s->state != SMTPD_ST_HELO)
+        id = SMTPD_R_IN_TRANSACTION; /* RFC 4954 4 */
+    else if (s->authed)
+        id = SMTPD_R_AUTH_ALREADY;   /* RFC 4954 4 */
+    else if (!s->tls)
+        id = s->conn.tls_policy == SMTPD_TLS_REQUIRED ? SMTPD_R_TLS_REQUIRED
+                                                       : SMTPD_R_AUTH_NEED_TLS;
+    else if ((rc = smtp_cmd_parse_auth(cmd->arg, cmd->arg_len, &s_auth)) == SMTP_CMD_OK)
+        return 0;
+    else
+        id = rc == SMTP_CMD_ERR_MECH ? SMTPD_R_AUTH_MECH : SMTPD_R_AUTH_SYNTAX;
+    reply(s, id, NULL);
+    return -1;
+}
+
+static void do_auth(smtpd_session_t *s, const smtp_cmd_t *cmd)
+{
+    (void)cmd;
+    if (s_auth.resp_len != 0) {
+        /* RFC 4954 4 initial response; for LOGIN it is the user name. */
+        if (s_auth.mech == SMTP_CMD_MECH_PLAIN)
+            auth_plain(s, s_auth.resp, s_auth.resp_len);
+        else
+            auth_login_user(s, s_auth.resp, s_auth.resp_len);
+        return;
+    }
+    if (s_auth.mech == SMTP_CMD_MECH_PLAIN) {
+        s->auth_step = SMTPD_AUTH_STEP_PLAIN;
+        reply(s, SMTPD_R_AUTH_PLAIN_GO, NULL);
+    } else {
+        s->auth_step = SMTPD_AUTH_STEP_LOGIN_USER;
+        reply(s, SMTPD_R_AUTH_USERNAME, NULL);
+    }
+    enter_state(s, SMTPD_ST_AUTH);
 }
 
 static const smtpd_cmd_entry_t k_cmds[] = {
@@ -595,8 +862,10 @@ static const smtpd_cmd_entry_t k_cmds[] = {
     { SMTP_CMD_VRFY,     ST_COMMAND, SMTPD_R_NEED_HELO, check_vrfy, do_vrfy },
     { SMTP_CMD_HELP,     ST_COMMAND, SMTPD_R_NEED_HELO, NULL, do_help },
     { SMTP_CMD_EXPN,     ST_COMMAND, SMTPD_R_NEED_HELO, NULL, do_not_impl },
-    { SMTP_CMD_STARTTLS, ST_COMMAND, SMTPD_R_NEED_HELO, NULL, do_not_impl },
-    { SMTP_CMD_AUTH,     ST_COMMAND, SMTPD_R_NEED_HELO, NULL, do_not_impl },
+    /* Allowed in every command state so that check() can put the policy
+     * (502 when not offered) before the sequence errors. */
+    { SMTP_CMD_STARTTLS, ST_COMMAND, SMTPD_R_NEED_HELO, check_starttls, do_starttls },
+    { SMTP_CMD_AUTH,     ST_COMMAND, SMTPD_R_NEED_HELO, check_auth, do_auth },
     { SMTP_CMD_BDAT,     ST_COMMAND, SMTPD_R_NEED_HELO, NULL, do_not_impl },
 };
 
@@ -636,21 +905,31 @@ static void dispatch(smtpd_session_t *s, const char *line, size_t len)
 static void line_end(smtpd_session_t *s)
 {
     size_t len = s->line_len;
+    smtpd_reply_id_t bad = SMTPD_R_COUNT;
 
     s->line_len = 0;
     if (len + 1u > SMTPD_LINE_MAX) {
         /* RFC 5321 4.5.3.1.4: over 512 octets incl. CRLF; its start was
          * already dropped, so nothing of it may run. */
-        reply(s, SMTPD_R_LINE_TOO_LONG, NULL);
-        return;
+        bad = SMTPD_R_LINE_TOO_LONG;
+    } else if (len == 0 || s->line[len - 1] != '\r' ||
+               memchr(s->line, '\r', len - 1) != NULL) {
+        /* Lines end in CRLF (RFC 5321 2.3.8); a bare LF or CR is refused
+         * rather than guessed at. */
+        bad = SMTPD_R_BARE_EOL_CMD;
     }
-    /* Lines end in CRLF (RFC 5321 2.3.8); a bare LF or CR is refused rather
-     * than guessed at. */
-    if (len == 0 || s->line[len - 1] != '\r' || memchr(s->line, '\r', len - 1) != NULL) {
-        reply(s, SMTPD_R_BARE_EOL_CMD, NULL);
-        return;
+    if (bad != SMTPD_R_COUNT) {
+        reply(s, bad, NULL);
+        if (s->state == SMTPD_ST_AUTH)
+            auth_end(s); /* a broken response ends the exchange too */
+    } else if (s->state == SMTPD_ST_AUTH) {
+        auth_response(s, s->line, len - 1);
+    } else {
+        dispatch(s, s->line, len - 1);
     }
-    dispatch(s, s->line, len - 1);
+    /* AUTH lines carry credentials (base64 is no protection): no line
+     * outlives its processing. Only the stored part needs it. */
+    sasl_wipe(s->line, len < SMTPD_LINE_MAX ? len : SMTPD_LINE_MAX);
 }
 
 /* ---- module API --------------------------------------------------------- */
@@ -737,6 +1016,14 @@ smtpd_session_t *smtpd_open(const smtpd_conn_t *conn, uint32_t now_ms)
     s->conn.netif = conn->netif;
     s->conn.relay_allowed = conn->relay_allowed;
     s->conn.date = conn->date;
+    /* An unknown policy value fails safe: as strict as it gets. */
+    s->conn.tls_policy = conn->tls_policy <= SMTPD_TLS_REQUIRED ? conn->tls_policy
+                                                                 : SMTPD_TLS_REQUIRED;
+    s->conn.auth_policy = conn->auth_policy <= SMTPD_AUTH_REQUIRED ? conn->auth_policy
+                                                                    : SMTPD_AUTH_REQUIRED;
+    s->conn.tls_begin = conn->tls_begin;
+    s->conn.auth_check = conn->auth_check;
+    s->conn.ctx = conn->ctx;
     /* The caller's arrays may lack a NUL; take at most size-1 chars. */
     memcpy(s->conn.netif_name, conn->netif_name, sizeof(s->conn.netif_name) - 1);
     memcpy(s->conn.local_ip, conn->local_ip, sizeof(s->conn.local_ip) - 1);
@@ -761,10 +1048,22 @@ size_t smtpd_input(smtpd_session_t *s, const uint8_t *p, size_t n, uint32_t now_
     size_t used = 0;
 
     SMTPD_ASSERT(s != NULL && s->state != SMTPD_ST_FREE);
+    s_now_ms = now_ms;
     while (used < n) {
-        if (s->state == SMTPD_ST_CLOSING) {
-            used = n; /* after QUIT/421 nothing more is executed */
+        if (s->state == SMTPD_ST_CLOSING || s->state == SMTPD_ST_STARTTLS) {
+            /* After QUIT/421 nothing more is executed. After the 220 to
+             * STARTTLS, bytes are plaintext the client sent before the
+             * handshake -- possibly injected by a man in the middle
+             * (CVE-2011-0411): never executed, never answered. */
+            used = n;
             break;
+        }
+        if (s->state == SMTPD_ST_AUTH_FAIL) {
+            /* Leave the input with the glue until the delay is over. */
+            if (now_ms - s->hold_ms < SMTPD_AUTH_FAIL_DELAY_MS)
+                break;
+            auth_fail_release(s);
+            continue;
         }
         /* RFC 2920 3.2: the server may stop reading while its replies are
          * not taken; never drop or reorder them. */
@@ -796,7 +1095,9 @@ size_t smtpd_input(smtpd_session_t *s, const uint8_t *p, size_t n, uint32_t now_
         }
     }
     if (used > 0) {
-        s->last_ms = now_ms;
+        /* Discarded plaintext must not keep a stalled handshake alive. */
+        if (s->state != SMTPD_ST_STARTTLS)
+            s->last_ms = now_ms;
         s->st.bytes_in += (uint32_t)used;
     }
     return used;
@@ -821,8 +1122,24 @@ void smtpd_tick(smtpd_session_t *s, uint32_t now_ms)
 {
     uint32_t idle = now_ms - s->last_ms;
 
+    s_now_ms = now_ms;
     switch (s->state) {
     case SMTPD_ST_FREE:
+        break;
+    case SMTPD_ST_AUTH_FAIL:
+        if (now_ms - s->hold_ms >= SMTPD_AUTH_FAIL_DELAY_MS)
+            auth_fail_release(s);
+        break;
+    case SMTPD_ST_STARTTLS:
+        /* The handshake never completed. A 421 in clear text would only
+         * garble it, so close silently; what was not sent is moot. */
+        if (idle >= s_limits.cmd_timeout_ms) {
+            s_stats.timeouts++;
+            s->out_len = 0;
+            s->force_close = true;
+            enter_state(s, SMTPD_ST_CLOSING);
+            s->last_ms = now_ms;
+        }
         break;
     case SMTPD_ST_CLOSING:
         if (idle >= SMTPD_CLOSE_GRACE_MS)
@@ -869,4 +1186,41 @@ smtpd_state_t smtpd_state(const smtpd_session_t *s)
 void smtpd_session_stats(const smtpd_session_t *s, smtpd_session_stats_t *out)
 {
     *out = s->st;
+}
+
+bool smtpd_starttls_pending(const smtpd_session_t *s)
+{
+    return s->state == SMTPD_ST_STARTTLS;
+}
+
+void smtpd_tls_started(smtpd_session_t *s, uint32_t now_ms)
+{
+    SMTPD_ASSERT(s != NULL && s->state == SMTPD_ST_STARTTLS);
+    if (s == NULL || s->state != SMTPD_ST_STARTTLS)
+        return;
+    /* RFC 3207 4.2: discard all knowledge obtained from the client. There
+     * is no transaction (STARTTLS is refused inside one) and no AUTH
+     * (only offered inside TLS); clear everything anyway. */
+    txn_abort(s);
+    s->helo[0] = '\0';
+    s->esmtp = false;
+    s->authed = false;
+    s->auth_step = SMTPD_AUTH_STEP_NONE;
+    sasl_wipe(s->auth_user, sizeof(s->auth_user));
+    s->line_len = 0;
+    s->out_len = 0;
+    s->tls = true;
+    s->last_ms = now_ms;
+    /* No new greeting: the client speaks first, with EHLO. */
+    enter_state(s, SMTPD_ST_CONNECTED);
+}
+
+bool smtpd_tls_active(const smtpd_session_t *s)
+{
+    return s->tls;
+}
+
+const char *smtpd_auth_user(const smtpd_session_t *s)
+{
+    return s->authed ? s->auth_user : "";
 }

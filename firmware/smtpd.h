@@ -1,16 +1,23 @@
 /*
  * smtpd -- inbound SMTP server protocol engine (RFC 5321), pure: no I/O, no
  * lwIP, no heap. Extensions: PIPELINING (RFC 2920), SIZE (RFC 1870),
- * 8BITMIME (RFC 6152), ENHANCEDSTATUSCODES (RFC 2034/3463). Every reply
- * text comes from smtp_replies.h.
+ * 8BITMIME (RFC 6152), ENHANCEDSTATUSCODES (RFC 2034/3463), STARTTLS
+ * (RFC 3207, the protocol only: the glue runs TLS), AUTH PLAIN/LOGIN
+ * (RFC 4954, RFC 4616). Every reply text comes from smtp_replies.h.
  *
  * The glue (TCP side) does:
  *   s = smtpd_open(&conn, now);       NULL: send smtpd_busy_reply(), close
  *   on receive:  n = smtpd_input(s, p, len, now); keep p+n..len for later
- *                (backpressure: the output buffer is nearly full)
+ *                (backpressure: the output buffer is nearly full, or a
+ *                failed AUTH is being delayed)
  *   whenever:    len = smtpd_output_peek(s, &q); send q[0..k);
  *                smtpd_output_consume(s, k); then retry held input
  *   periodically: smtpd_tick(s, now)
+ *   if smtpd_starttls_pending(s): once the output is flushed, drop any
+ *                input still held, run the TLS handshake; from then on feed
+ *                and send through TLS; when it completed call
+ *                smtpd_tls_started(s, now); if it failed close TCP and call
+ *                smtpd_close(s)
  *   if smtpd_should_close(s): close TCP, smtpd_close(s)
  *   on TCP error/peer close: smtpd_close(s)
  * Messages go to the queue (queue.h): a transaction is opened at MAIL (so
@@ -18,6 +25,22 @@
  * header appended at DATA, the body appended as it arrives, committed at the
  * final dot; 250 only after the commit succeeded. Every begin ends in exactly
  * one commit or abort.
+ *
+ * STARTTLS (CVE-2011-0411): once the 220 to STARTTLS is queued, every
+ * further plaintext byte -- the rest of that input and all later input
+ * until smtpd_tls_started -- is consumed and discarded, never executed or
+ * answered. After the handshake the session starts over at CONNECTED
+ * without a new greeting (RFC 3207 4.2): the client must EHLO again.
+ * STARTTLS is accepted only after HELO/EHLO (RFC 3207 does not demand it,
+ * but EHLO is where it is offered: 503 5.5.1 before) and outside a
+ * transaction (503 5.5.1).
+ *
+ * AUTH: credentials go to conn.auth_check and nowhere else; the engine keeps
+ * only the user name (smtpd_auth_user), wipes decoded passwords and every
+ * command line after use, and never echoes either in a reply. A failed AUTH
+ * is answered 535 only after SMTPD_AUTH_FAIL_DELAY_MS, during which no input
+ * is read (slows down password guessing; each failure also counts toward
+ * max_errors).
  *
  * Single-threaded (NO_SYS=1): all functions from the lwIP main loop only.
  * Times are milliseconds, compared by subtraction (wrap-safe).
@@ -52,11 +75,31 @@
 #ifndef SMTPD_CLOSE_GRACE_MS
 #define SMTPD_CLOSE_GRACE_MS 30000u /* ms to flush the last reply before closing anyway */
 #endif
+#ifndef SMTPD_AUTH_FAIL_DELAY_MS
+#define SMTPD_AUTH_FAIL_DELAY_MS 2000u /* ms a 535 (failed AUTH) is held back */
+#endif
 
 /* ---- errors ----------------------------------------------------------- */
 
 #define SMTPD_OK       0
 #define SMTPD_ERR_ARG (-1) /* invalid argument (e.g. limits below RFC minimums) */
+
+/* ---- policies (smtpd_conn_t.tls_policy / auth_policy) ------------------ */
+
+/* STARTTLS. Zero (a zero-initialised conn) is OFF. */
+#define SMTPD_TLS_OFF      0 /* never offered; STARTTLS -> 502 5.5.1 */
+#define SMTPD_TLS_OFFER    1 /* advertised in EHLO while not in TLS (and tls_begin set) */
+#define SMTPD_TLS_REQUIRED 2 /* advertised; MAIL and AUTH before TLS -> 530 5.7.0 */
+
+/* SMTP AUTH. Zero is OFF. AUTH is only ever offered inside TLS: PLAIN and
+ * LOGIN send the password in clear. REQUIRED is only usable together with
+ * a tls_policy other than OFF. */
+#define SMTPD_AUTH_OFF      0 /* not advertised; AUTH -> 502 5.5.1 */
+#define SMTPD_AUTH_OFFER    1 /* "AUTH PLAIN LOGIN" in EHLO once TLS is active;
+                               * AUTH before TLS -> 538 5.7.11 (530 5.7.0 if
+                               * TLS is required) */
+#define SMTPD_AUTH_REQUIRED 2 /* as OFFER, and MAIL before a successful AUTH
+                               * -> 530 5.7.0 */
 
 /* ---- types ------------------------------------------------------------ */
 
@@ -74,8 +117,21 @@ typedef struct {
     char local_ip[SMTPD_IP_TEXT_MAX];       /* address the client connected to */
     char remote_ip[SMTPD_IP_TEXT_MAX];      /* client address */
     char hostname[SMTPD_HOSTNAME_MAX];      /* identity of THAT netif ("" -> [local_ip]) */
-    bool relay_allowed;                     /* caller's policy: may this client relay? */
+    bool relay_allowed;                     /* caller's policy: may this client relay?
+                                             * (an authenticated client always may) */
     smtpd_date_fn date;                     /* for Received:; NULL -> epoch date */
+    uint8_t tls_policy;                     /* SMTPD_TLS_*; unknown values act as REQUIRED */
+    uint8_t auth_policy;                    /* SMTPD_AUTH_*; unknown values act as REQUIRED */
+    /* Called when a STARTTLS command is acceptable. true: the glue has
+     * reserved a TLS session; the engine queues 220 2.0.0 and waits for the
+     * handshake (smtpd_starttls_pending). false or NULL: 454 4.7.0, the
+     * session goes on in plaintext. STARTTLS is only advertised if set. */
+    bool (*tls_begin)(void *ctx);
+    /* Verifies AUTH credentials (NUL-terminated, user <= 64 and password
+     * <= 128 octets, neither empty). The password buffer is wiped when it
+     * returns; keep no pointer to either. NULL: every AUTH fails. */
+    bool (*auth_check)(void *ctx, const char *user, const char *pass);
+    void *ctx;                              /* passed to tls_begin and auth_check */
 } smtpd_conn_t;
 
 /* Global limits (all sessions). */
@@ -89,12 +145,16 @@ typedef struct {
 
 /* States, in the order of a normal session. */
 #define SMTPD_STATE_LIST(X) \
-    X(FREE)      /* pool slot unused */                        \
-    X(CONNECTED) /* greeting sent, waiting for HELO/EHLO */    \
-    X(HELO)      /* HELO/EHLO done, no transaction */          \
-    X(MAIL)      /* MAIL accepted, no recipient yet */         \
-    X(RCPT)      /* at least one recipient accepted */         \
-    X(DATA)      /* 354 sent, receiving the message */         \
+    X(FREE)      /* pool slot unused */                                  \
+    X(CONNECTED) /* greeting sent (or TLS started), waiting for HELO/EHLO */ \
+    X(HELO)      /* HELO/EHLO done, no transaction */                    \
+    X(STARTTLS)  /* 220 to STARTTLS queued, waiting for the handshake;   \
+                    input is discarded (CVE-2011-0411) */                \
+    X(AUTH)      /* 334 sent, waiting for a SASL response line */        \
+    X(AUTH_FAIL) /* AUTH failed; 535 held back, input not read */        \
+    X(MAIL)      /* MAIL accepted, no recipient yet */                   \
+    X(RCPT)      /* at least one recipient accepted */                   \
+    X(DATA)      /* 354 sent, receiving the message */                   \
     X(CLOSING)   /* last reply queued; input is discarded */
 #define SMTPD_STATE_ENUM_(name) SMTPD_ST_##name,
 typedef enum { SMTPD_STATE_LIST(SMTPD_STATE_ENUM_) SMTPD_ST_COUNT } smtpd_state_t;
@@ -116,6 +176,9 @@ typedef struct {
     uint32_t errors;          /* all 4xx/5xx replies except 421 */
     uint32_t timeouts;        /* sessions ended by timeout (421 4.4.2) */
     uint32_t error_limit;     /* sessions ended by too many errors (421 4.7.0) */
+    uint32_t starttls;        /* TLS handshakes begun (220 2.0.0 to STARTTLS) */
+    uint32_t auth_ok;         /* successful AUTH (235 2.7.0) */
+    uint32_t auth_fail;       /* AUTH with wrong credentials (535 5.7.8) */
 } smtpd_stats_t;
 
 typedef struct {
@@ -158,8 +221,10 @@ smtpd_session_t *smtpd_open(const smtpd_conn_t *conn, uint32_t now_ms);
 
 /* Feed received bytes. Returns how many were consumed (< n when the output
  * buffer lacks room for the replies: feed the rest after output was
- * consumed). Replies are appended to the output buffer in command order.
- * After QUIT / a 421 all input is consumed and discarded. */
+ * consumed; or while a failed AUTH is held: feed it again after smtpd_tick).
+ * Replies are appended to the output buffer in command order.
+ * After QUIT / a 421, and after the 220 to STARTTLS, all input is consumed
+ * and discarded. now_ms also times the AUTH failure delay. */
 size_t smtpd_input(smtpd_session_t *s, const uint8_t *p, size_t n,
                    uint32_t now_ms);
 
@@ -171,7 +236,10 @@ void smtpd_output_consume(smtpd_session_t *s, size_t n);
 
 /* Timeouts: no input for cmd_timeout_ms (data_timeout_ms while in DATA)
  * -> 421 4.4.2, transaction aborted, closing. A closing session whose output
- * is not taken within SMTPD_CLOSE_GRACE_MS is closed anyway. */
+ * is not taken within SMTPD_CLOSE_GRACE_MS is closed anyway. A handshake not
+ * completed within cmd_timeout_ms of the STARTTLS closes at once, without
+ * a reply (the peer expects TLS, not text; unsent output is dropped).
+ * Releases a held 535 once SMTPD_AUTH_FAIL_DELAY_MS have passed. */
 void smtpd_tick(smtpd_session_t *s, uint32_t now_ms);
 
 /* True when the glue should close the TCP connection (after QUIT, timeout
@@ -184,5 +252,27 @@ void smtpd_close(smtpd_session_t *s);
 
 smtpd_state_t smtpd_state(const smtpd_session_t *s);
 void smtpd_session_stats(const smtpd_session_t *s, smtpd_session_stats_t *out);
+
+/* ---- STARTTLS / AUTH ---------------------------------------------------- */
+
+/* True from the moment the 220 2.0.0 to STARTTLS was queued until
+ * smtpd_tls_started: flush the output, drop any held input, run the
+ * handshake (state STARTTLS). */
+bool smtpd_starttls_pending(const smtpd_session_t *s);
+
+/* The TLS handshake completed. RFC 3207 4.2: everything learnt from the
+ * client is forgotten (HELO/EHLO name, AUTH, a partial command line); the
+ * session is at CONNECTED again, no new greeting is sent, and TLS is
+ * active (Received: "with ESMTPS"). Output not yet taken (there should be
+ * none) belonged to the plaintext phase and is dropped. Only valid while
+ * smtpd_starttls_pending (asserted; otherwise nothing happens). */
+void smtpd_tls_started(smtpd_session_t *s, uint32_t now_ms);
+
+/* True once smtpd_tls_started was called for this session. */
+bool smtpd_tls_active(const smtpd_session_t *s);
+
+/* User name of a successful AUTH; "" when not authenticated. Points into
+ * the session: valid until smtpd_close. */
+const char *smtpd_auth_user(const smtpd_session_t *s);
 
 #endif /* SMTPD_H */

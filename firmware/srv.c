@@ -14,6 +14,8 @@
 #include "lwip/altcp_tcp.h"
 #include "lwip/tcp.h"
 #include "tcpio.h"
+#include "tls.h"
+#include "users.h"
 
 typedef struct srv_listener {
     struct altcp_pcb *pcb;
@@ -23,6 +25,8 @@ typedef struct srv_listener {
     srv_relay_t relay;
     uint16_t port;            /* TCP port, SRV_PORT by default */
     bool enabled;             /* `listener NETIF off` disables it */
+    uint8_t tls_policy;       /* SRV_POLICY_*: STARTTLS */
+    uint8_t auth_policy;      /* SRV_POLICY_*: SMTP AUTH */
 } srv_listener_t;
 
 typedef struct srv_conn {
@@ -31,6 +35,9 @@ typedef struct srv_conn {
     struct pbuf *pending;     /* received data the engine has not consumed yet */
     uint16_t pending_off;
     bool used;
+    uint8_t nif;
+    ip4_addr_t remote;
+    tls_sess_t *tls;          /* reserved at STARTTLS; attached once the 220 is out */
 } srv_conn_t;
 
 static srv_listener_t listeners[NIF_MAX];
@@ -53,6 +60,19 @@ static void srv_flush(srv_conn_t *c)
     const uint8_t *p;
     size_t n;
     bool wrote = false;
+    if (tls_established(c->tls)) {
+        while ((n = smtpd_output_peek(c->s, &p)) > 0) {
+            int w = tls_write(c->tls, p, n);
+            if (w <= 0) {
+                break;
+            }
+            smtpd_output_consume(c->s, (size_t)w);
+        }
+        return;
+    }
+    if (tls_attached(c->tls)) {
+        return; /* handshaking: nothing of the engine goes out in clear */
+    }
     while ((n = smtpd_output_peek(c->s, &p)) > 0) {
         size_t room = altcp_sndbuf(c->pcb);
         if (room == 0) {
@@ -113,9 +133,119 @@ static void srv_feed(srv_conn_t *c)
 static void srv_check_close(srv_conn_t *c)
 {
     const uint8_t *p;
-    if (smtpd_should_close(c->s) && smtpd_output_peek(c->s, &p) == 0) {
+    if (c->used && smtpd_should_close(c->s) && smtpd_output_peek(c->s, &p) == 0) {
         srv_conn_close(c, false);
     }
+}
+
+/* Decrypted input to the engine, engine output back through TLS. */
+static void srv_tls_feed(srv_conn_t *c)
+{
+    if (pressure) {
+        return;
+    }
+    const uint8_t *p;
+    size_t n;
+    while ((n = tls_peek(c->tls, &p)) > 0) {
+        size_t used = smtpd_input(c->s, p, n, board_now_ms());
+        tls_consume(c->tls, used);
+        srv_flush(c);
+        if (used < n) {
+            break;
+        }
+    }
+}
+
+/* Drive a TLS connection: handshake, then data.  Closes on TLS errors and
+ * on the client's close_notify. */
+static void srv_tls_run(srv_conn_t *c)
+{
+    if (!tls_established(c->tls)) {
+        int r = tls_handshake(c->tls, board_now_ms());
+        if (r == TLS_WANT) {
+            return;
+        }
+        if (r != TLS_OK) {
+            evt_log(EVT_TLS_INBOUND_FAIL, c->nif, (uint32_t)(r < 0 ? -r : r));
+            srv_conn_close(c, true);
+            return;
+        }
+        /* RFC 3207 4.2: the session starts over; the client must EHLO. */
+        smtpd_tls_started(c->s, board_now_ms());
+    }
+    srv_flush(c);
+    srv_tls_feed(c);
+    int e = tls_error(c->tls);
+    if (e != 0) {
+        srv_conn_close(c, e != TLS_EOF);
+        return;
+    }
+    srv_check_close(c);
+}
+
+/* After STARTTLS was answered 220: once that reply is out, everything the
+ * client sent with it is dropped (the engine already discarded it; this
+ * drops what the engine was not offered yet, e.g. under flow control) and
+ * the handshake starts on whatever arrives next. */
+static void srv_maybe_start_tls(srv_conn_t *c)
+{
+    const uint8_t *p;
+    if (!c->used || c->tls == NULL || tls_attached(c->tls) || !smtpd_starttls_pending(c->s) ||
+        smtpd_output_peek(c->s, &p) != 0) {
+        return;
+    }
+    if (c->pending != NULL) {
+        size_t left = c->pending->tot_len - c->pending_off;
+        pbuf_free(c->pending);
+        c->pending = NULL;
+        c->pending_off = 0;
+        altcp_recved(c->pcb, (u16_t)left);
+    }
+    int r = tls_attach(c->tls, c->pcb, TLS_SERVER, c->nif, NULL);
+    if (r != TLS_OK) {
+        evt_log(EVT_TLS_INBOUND_FAIL, c->nif, (uint32_t)(r < 0 ? -r : r));
+        srv_conn_close(c, true);
+    }
+}
+
+static bool srv_tls_begin(void *ctx)
+{
+    srv_conn_t *c = ctx;
+    if (c->tls == NULL) {
+        c->tls = tls_reserve();
+    }
+    if (c->tls == NULL) {
+        evt_log(EVT_TLS_SESSIONS_FULL, c->nif, TLS_MAX_SESSIONS);
+        return false;
+    }
+    return true;
+}
+
+static bool srv_auth_check(void *ctx, const char *user, const char *pass)
+{
+    srv_conn_t *c = ctx;
+    bool ok = users_check(user, pass);
+    if (!ok) {
+        evt_log(EVT_SMTPD_AUTH_FAIL, c->nif, lwip_ntohl(ip4_addr_get_u32(&c->remote)));
+    }
+    return ok;
+}
+
+/* One step of a connection after any event: TLS or plaintext. */
+static void srv_step(srv_conn_t *c)
+{
+    if (tls_attached(c->tls)) {
+        srv_tls_run(c);
+        return;
+    }
+    srv_flush(c);
+    srv_feed(c);
+    srv_maybe_start_tls(c);
+    if (c->used && tls_attached(c->tls)) {
+        srv_tls_run(c); /* ciphertext may already be waiting */
+        return;
+    }
+    srv_check_close(c);
 }
 
 static err_t srv_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
@@ -136,14 +266,18 @@ static err_t srv_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t er
         srv_conn_close(c, false);
         return ERR_OK;
     }
+    if (tls_attached(c->tls)) {
+        tls_input(c->tls, p);
+        srv_tls_run(c);
+        return ERR_OK;
+    }
     if (c->pending == NULL) {
         c->pending = p;
         c->pending_off = 0;
     } else {
         pbuf_cat(c->pending, p);
     }
-    srv_feed(c);
-    srv_check_close(c);
+    srv_step(c);
     return ERR_OK;
 }
 
@@ -153,9 +287,7 @@ static err_t srv_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
     (void)pcb;
     (void)len;
     if (c != NULL && c->used) {
-        srv_flush(c);
-        srv_feed(c);
-        srv_check_close(c);
+        srv_step(c);
     }
     return ERR_OK;
 }
@@ -165,10 +297,12 @@ static err_t srv_poll_cb(void *arg, struct altcp_pcb *pcb)
     srv_conn_t *c = arg;
     (void)pcb;
     if (c != NULL && c->used) {
-        smtpd_tick(c->s, board_now_ms());
-        srv_flush(c);
-        srv_feed(c);
-        srv_check_close(c);
+        /* The engine's timeouts do not run during a handshake, which has its
+         * own (TLS_HANDSHAKE_TIMEOUT_MS, checked by tls_handshake). */
+        if (!tls_attached(c->tls) || tls_established(c->tls)) {
+            smtpd_tick(c->s, board_now_ms());
+        }
+        srv_step(c);
     }
     return ERR_OK;
 }
@@ -179,6 +313,7 @@ static void srv_err(void *arg, err_t err)
     (void)err;
     if (c != NULL && c->used) {
         c->pcb = NULL; /* already freed by lwIP */
+        tls_detach(c->tls);
         srv_conn_close(c, false);
     }
 }
@@ -196,6 +331,10 @@ static void srv_conn_close(srv_conn_t *c, bool abort)
     if (c->pending != NULL) {
         pbuf_free(c->pending);
         c->pending = NULL;
+    }
+    if (c->tls != NULL) {
+        tls_release(c->tls); /* close_notify first when the session is up */
+        c->tls = NULL;
     }
     if (c->pcb != NULL) {
         struct altcp_pcb *pcb = c->pcb;
@@ -234,6 +373,11 @@ static err_t srv_accept(void *arg, struct altcp_pcb *pcb, err_t err)
     fmt_snprintf(sc.hostname, sizeof(sc.hostname), "%s", n->hostname);
     sc.relay_allowed = srv_relay_allowed(nif, ip_2_ip4(rip));
     sc.date = srv_date;
+    sc.tls_policy = listeners[nif].tls_policy;
+    sc.auth_policy = listeners[nif].auth_policy;
+    sc.tls_begin = srv_tls_begin;
+    sc.auth_check = srv_auth_check;
+    sc.ctx = c;
     smtpd_session_t *s = c != NULL ? smtpd_open(&sc, board_now_ms()) : NULL;
     if (s == NULL) {
         /* Over the session limit: RFC 5321 4.3.2 lets a server answer 421 at
@@ -252,6 +396,8 @@ static err_t srv_accept(void *arg, struct altcp_pcb *pcb, err_t err)
     c->used = true;
     c->pcb = pcb;
     c->s = s;
+    c->nif = nif;
+    c->remote = *ip_2_ip4(rip);
     altcp_arg(pcb, c);
     altcp_recv(pcb, srv_recv);
     altcp_sent(pcb, srv_sent);
@@ -370,6 +516,8 @@ void srv_init(void)
         listeners[i].relay = SRV_RELAY_SUBNET;
         listeners[i].port = SRV_PORT;
         listeners[i].enabled = true;
+        listeners[i].tls_policy = SRV_POLICY_OFFER;
+        listeners[i].auth_policy = SRV_POLICY_OFF;
     }
 }
 
@@ -400,9 +548,8 @@ static void srv_check_pressure(uint32_t now)
     if (was && !pressure) {
         for (unsigned i = 0; i < SMTPD_MAX_SESSIONS; i++) {
             srv_conn_t *c = &conns[i];
-            if (c->used && c->pending != NULL) {
-                srv_feed(c);
-                srv_check_close(c);
+            if (c->used) {
+                srv_step(c);
             }
         }
     }
@@ -446,6 +593,30 @@ void srv_get_listener(uint8_t nif, uint16_t *port, bool *enabled)
 {
     *port = nif < NIF_MAX ? listeners[nif].port : 0;
     *enabled = nif < NIF_MAX && listeners[nif].enabled;
+}
+
+void srv_set_tls_policy(uint8_t nif, uint8_t policy)
+{
+    if (nif < NIF_MAX && policy <= SRV_POLICY_REQUIRED) {
+        listeners[nif].tls_policy = policy;
+    }
+}
+
+uint8_t srv_get_tls_policy(uint8_t nif)
+{
+    return nif < NIF_MAX ? listeners[nif].tls_policy : SRV_POLICY_OFF;
+}
+
+void srv_set_auth_policy(uint8_t nif, uint8_t policy)
+{
+    if (nif < NIF_MAX && policy <= SRV_POLICY_REQUIRED) {
+        listeners[nif].auth_policy = policy;
+    }
+}
+
+uint8_t srv_get_auth_policy(uint8_t nif)
+{
+    return nif < NIF_MAX ? listeners[nif].auth_policy : SRV_POLICY_OFF;
 }
 
 srv_relay_t srv_get_relay(uint8_t nif)

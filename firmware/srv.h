@@ -30,7 +30,14 @@ typedef enum {
     SRV_RELAY_NONE,          /* nobody: relay denied (5.7.1) */
 } srv_relay_t;
 
-/* Defaults (relay: own subnet; listener: port 25, on), before the configuration. */
+/* Inbound STARTTLS and AUTH policy of a listener (same values as
+ * SMTPD_TLS_* / SMTPD_AUTH_*): off, offer, required. */
+#define SRV_POLICY_OFF 0
+#define SRV_POLICY_OFFER 1
+#define SRV_POLICY_REQUIRED 2
+
+/* Defaults (relay: own subnet; listener: port 25, on; STARTTLS offered;
+ * AUTH off), before the configuration. */
 void srv_init(void);
 /* Open the listeners (after the configuration is applied). */
 void srv_start(void);
@@ -43,6 +50,10 @@ void srv_set_relay(uint8_t nif, srv_relay_t policy);
 void srv_set_listener(uint8_t nif, uint16_t port, bool enabled);
 void srv_get_listener(uint8_t nif, uint16_t *port, bool *enabled);
 srv_relay_t srv_get_relay(uint8_t nif);
+void srv_set_tls_policy(uint8_t nif, uint8_t policy);
+uint8_t srv_get_tls_policy(uint8_t nif);
+void srv_set_auth_policy(uint8_t nif, uint8_t policy);
+uint8_t srv_get_auth_policy(uint8_t nif);
 /* Listener state of a netif, for the console. */
 bool srv_listening(uint8_t nif, int *last_err);
 /* Decide relay permission for a client that arrived on `nif` from `remote`. */

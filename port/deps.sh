@@ -36,6 +36,8 @@ PKGS="
 /usr/bin/make:make
 /usr/sbin/ip:iproute2
 /usr/bin/gnuplot:gnuplot-nox
+/usr/lib/python3/dist-packages/aiosmtpd/__init__.py:python3-aiosmtpd
+/usr/bin/openssl:openssl
 "
 
 die() { echo "deps: $*" >&2; exit 1; }

@@ -45,7 +45,7 @@ static int tio_saved;
 static char **saved_argv;
 static flash_file_t flash;
 static bool flash_ok;
-static flash_part_t flash_parts[2];
+static flash_part_t flash_parts[4];
 static const char *exec_lines[16];
 static unsigned n_exec;
 
@@ -133,6 +133,8 @@ void board_init(int argc, char **argv)
             flash_dev_t *d = flash_file_dev(&flash);
             flash_parts[0] = (flash_part_t){ "config", d, 0, 2u * 4096u };
             flash_parts[1] = (flash_part_t){ "store", d, 2u * 4096u, 1000u * 1024u };
+            flash_parts[2] = (flash_part_t){ "tls", d, 1008u * 1024u, 2u * 4096u };
+            flash_parts[3] = (flash_part_t){ "tlsca", d, 1016u * 1024u, 2u * 4096u };
             flash_ok = true;
         } else if (strcmp(argv[i], "--exec") == 0 && i + 1 < argc && n_exec + 1 < 16) {
             exec_lines[n_exec++] = argv[++i];
@@ -183,7 +185,7 @@ void board_netifs_init(void)
  * routes on the console (or with --exec). */
 const struct flash_part *board_flash_partition(const char *name)
 {
-    return flash_ok ? flash_part_find(flash_parts, 2, name) : NULL;
+    return flash_ok ? flash_part_find(flash_parts, 4, name) : NULL;
 }
 
 const char *const *board_factory_config(void)
@@ -236,6 +238,19 @@ uint32_t board_rand(void)
         r = (uint32_t)rand();
     }
     return r;
+}
+
+int board_entropy(uint8_t *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = getrandom(buf, len, 0);
+        if (n <= 0) {
+            return -1;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
 }
 
 size_t board_console_read(uint8_t *buf, size_t max)

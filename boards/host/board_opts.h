@@ -14,4 +14,5 @@
 #define STORE_RAM_ARENA_SIZE (8u * 1024u * 1024u) /* RAM store: a host has memory to spare (max 16 MiB - 1 chunk) */
 #define STORE_RAM_MAX_MSGS 2048          /* queued messages */
 #define QUEUE_MAX_MSGS STORE_RAM_MAX_MSGS
+#define TLS_MAX_SESSIONS 16              /* concurrent TLS sessions */
 #endif

@@ -44,7 +44,7 @@ static volatile uint32_t ticks_ms;
 #define FLASH_IMAGE "flash.img"
 static flash_semihost_t flash;
 static bool flash_ok;
-static flash_part_t flash_parts[2];
+static flash_part_t flash_parts[4];
 static uint32_t rand_state;
 
 void SysTick_Handler(void)
@@ -118,19 +118,23 @@ void board_init(int argc, char **argv)
     cm3_nvic_enable(uart0_cfg.rx_irq);
     cmsdk_uart_init(&uart1, &uart1_cfg);
     cm3_nvic_enable(uart1_cfg.rx_irq);
-    /* Partitions: config = two 4 KiB sectors, message store, 16 KiB spare. */
+    /* Partitions: config = two 4 KiB sectors, message store, TLS (2 x 8 KiB). */
     flash_ok = flash_semihost_open(&flash, FLASH_IMAGE, 0, 0) == 0;
     if (flash_ok) {
         flash_dev_t *d = flash_semihost_dev(&flash);
         flash_parts[0] = (flash_part_t){ "config", d, 0, 2u * 4096u };
         flash_parts[1] = (flash_part_t){ "store", d, 2u * 4096u, 1000u * 1024u };
+        /* TLS: seed, certificates and keys; CA certificates (two sectors
+         * each: cfgstore's atomic slots). */
+        flash_parts[2] = (flash_part_t){ "tls", d, 1008u * 1024u, 2u * 4096u };
+        flash_parts[3] = (flash_part_t){ "tlsca", d, 1016u * 1024u, 2u * 4096u };
     }
     cm3_enable_irq();
 }
 
 const struct flash_part *board_flash_partition(const char *name)
 {
-    return flash_ok ? flash_part_find(flash_parts, 2, name) : NULL;
+    return flash_ok ? flash_part_find(flash_parts, 4, name) : NULL;
 }
 
 void board_netifs_init(void)
@@ -211,6 +215,29 @@ uint32_t board_rand(void)
     rand_state ^= rand_state >> 17;
     rand_state ^= rand_state << 5;
     return rand_state ^ CM3_SYST_CVR;
+}
+
+/* No TRNG: timer jitter.  Each output byte folds the low bits of SysTick's
+ * current value sampled around busy loops whose length depends on the
+ * previous samples; under QEMU the timer follows the host clock, so the
+ * samples carry the host's scheduling noise.  This is weak entropy: it is
+ * mixed with the seed in flash (tls.c), and a product must use a TRNG. */
+int board_entropy(uint8_t *buf, size_t len)
+{
+    uint32_t acc = (uint32_t)board_uptime_us();
+    for (size_t i = 0; i < len; i++) {
+        uint8_t b = 0;
+        for (unsigned k = 0; k < 8; k++) {
+            volatile uint32_t spin = 16u + (acc & 63u);
+            while (spin-- > 0) {
+            }
+            uint32_t v = CM3_SYST_CVR;
+            acc = (acc << 5) ^ (acc >> 27) ^ v;
+            b = (uint8_t)((b << 1) ^ (v & 1u) ^ ((v >> 3) & 1u));
+        }
+        buf[i] = (uint8_t)(b ^ acc);
+    }
+    return 0;
 }
 
 size_t board_console_read(uint8_t *buf, size_t max)

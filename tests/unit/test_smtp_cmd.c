@@ -103,6 +103,7 @@ static void test_verb_names(void **state)
     (void)state;
     assert_string_equal(smtp_cmd_verb_name(SMTP_CMD_MAIL), "MAIL");
     assert_string_equal(smtp_cmd_verb_name(SMTP_CMD_STARTTLS), "STARTTLS");
+    assert_string_equal(smtp_cmd_verb_name(SMTP_CMD_AUTH), "AUTH");
     assert_string_equal(smtp_cmd_verb_name(SMTP_CMD_UNKNOWN), "?");
     assert_string_equal(smtp_cmd_verb_name((smtp_cmd_verb_t)99), "?");
 }
@@ -300,12 +301,113 @@ static void test_mail_params(void **state)
     /* unknown parameters -> 555 */
     mail("FROM:<a@b.example> RET=HDRS", SMTP_CMD_ERR_PARAM);
     mail("FROM:<a@b.example> SMTPUTF8", SMTP_CMD_ERR_PARAM);
-    mail("FROM:<a@b.example> AUTH=<>", SMTP_CMD_ERR_PARAM);
     mail("FROM:<a@b.example> X-FOO=bar", SMTP_CMD_ERR_PARAM);
     /* malformed parameter syntax */
     mail("FROM:<a@b.example> =x", SMTP_CMD_ERR_SYNTAX);
     mail("FROM:<a@b.example> -X=1", SMTP_CMD_ERR_SYNTAX);
     mail("FROM:<a@b.example> SIZE=1=2", SMTP_CMD_ERR_SYNTAX);
+}
+
+/* RFC 4954 5: AUTH=<> / AUTH=xtext is parsed and flagged, never kept */
+static void test_mail_auth_param(void **state)
+{
+    smtp_cmd_path_t p;
+    (void)state;
+
+    p = mail("FROM:<a@b.example>", SMTP_CMD_OK);
+    assert_false(p.has_auth);
+    p = mail("FROM:<a@b.example> AUTH=<>", SMTP_CMD_OK);
+    assert_true(p.has_auth);
+    assert_string_equal(p.addr, "a@b.example");
+    p = mail("FROM:<a@b.example> auth=e+3Dmc2@example.com SIZE=10", SMTP_CMD_OK);
+    assert_true(p.has_auth);
+    assert_int_equal(p.size, 10);
+    p = mail("FROM:<> AUTH=x+2B+20y", SMTP_CMD_OK);
+    assert_true(p.has_auth);
+    mail("FROM:<a@b.example> AUTH", SMTP_CMD_ERR_PARAM_VALUE);
+    mail("FROM:<a@b.example> AUTH=<> AUTH=<>", SMTP_CMD_ERR_PARAM_VALUE);
+    mail("FROM:<a@b.example> AUTH=a+3d", SMTP_CMD_ERR_PARAM_VALUE);  /* lower-case hex */
+    mail("FROM:<a@b.example> AUTH=a+3", SMTP_CMD_ERR_PARAM_VALUE);   /* short hexchar */
+    mail("FROM:<a@b.example> AUTH=a+", SMTP_CMD_ERR_PARAM_VALUE);
+    mail("FROM:<a@b.example> AUTH=a+XY", SMTP_CMD_ERR_PARAM_VALUE);
+    mail("FROM:<a@b.example> AUTH=a=b", SMTP_CMD_ERR_SYNTAX);        /* not an esmtp-value */
+    /* not a RCPT parameter */
+    rcpt("TO:<user@example.com> AUTH=<>", SMTP_CMD_ERR_PARAM);
+}
+
+/* ------------------------------------------------------------------ */
+/* AUTH                                                                */
+/* ------------------------------------------------------------------ */
+
+static smtp_cmd_auth_t auth(const char *arg, int want_rc)
+{
+    smtp_cmd_auth_t a;
+    int rc = smtp_cmd_parse_auth(arg, strlen(arg), &a);
+    if (rc != want_rc)
+        fail_msg("AUTH %s: rc %d, want %d", arg, rc, want_rc);
+    assert_non_null(a.resp);
+    if (rc != SMTP_CMD_OK)
+        assert_int_equal(a.mech, SMTP_CMD_MECH_UNKNOWN);
+    return a;
+}
+
+static void expect_auth(const char *arg, smtp_cmd_mech_t mech, const char *resp)
+{
+    smtp_cmd_auth_t a = auth(arg, SMTP_CMD_OK);
+    assert_int_equal(a.mech, mech);
+    assert_int_equal(a.resp_len, strlen(resp));
+    assert_memory_equal(a.resp, resp, a.resp_len);
+}
+
+static void test_auth(void **state)
+{
+    smtp_cmd_auth_t a;
+    smtp_cmd_t c;
+    (void)state;
+
+    expect_auth("PLAIN", SMTP_CMD_MECH_PLAIN, "");
+    expect_auth("plain", SMTP_CMD_MECH_PLAIN, "");
+    expect_auth("LOGIN", SMTP_CMD_MECH_LOGIN, "");
+    expect_auth("Login", SMTP_CMD_MECH_LOGIN, "");
+    expect_auth("PLAIN AGFsaWNlAHNlY3JldA==", SMTP_CMD_MECH_PLAIN, "AGFsaWNlAHNlY3JldA==");
+    expect_auth("PLAIN  \tAGE=", SMTP_CMD_MECH_PLAIN, "AGE=");
+    expect_auth("PLAIN =", SMTP_CMD_MECH_PLAIN, "=");            /* empty response */
+    expect_auth("LOGIN dXNlcg==", SMTP_CMD_MECH_LOGIN, "dXNlcg==");
+    /* the response is not checked here: sasl decodes it */
+    expect_auth("PLAIN !!!", SMTP_CMD_MECH_PLAIN, "!!!");
+
+    auth("", SMTP_CMD_ERR_SYNTAX);
+    auth("PLAIN a b", SMTP_CMD_ERR_SYNTAX);
+    auth("PL@IN", SMTP_CMD_ERR_SYNTAX);
+    auth("PLAIN\x01", SMTP_CMD_ERR_SYNTAX);
+    auth("ABCDEFGHIJKLMNOPQRSTU", SMTP_CMD_ERR_SYNTAX);           /* 21 chars */
+    auth("ABCDEFGHIJKLMNOPQRST", SMTP_CMD_ERR_MECH);              /* 20 chars */
+    auth("CRAM-MD5", SMTP_CMD_ERR_MECH);
+    auth("SCRAM-SHA-256 biwsbj1", SMTP_CMD_ERR_MECH);
+    auth("XOAUTH_2", SMTP_CMD_ERR_MECH);
+    auth("PLAINX", SMTP_CMD_ERR_MECH);
+    auth("PLAI", SMTP_CMD_ERR_MECH);
+
+    /* never reads past len */
+    assert_int_equal(smtp_cmd_parse_auth("LOGINX", 5, &a), SMTP_CMD_OK);
+    assert_int_equal(a.mech, SMTP_CMD_MECH_LOGIN);
+    assert_int_equal(a.resp_len, 0);
+    assert_int_equal(smtp_cmd_parse_auth("PLAIN AB==junk", 10, &a), SMTP_CMD_OK);
+    assert_int_equal(a.resp_len, 4);
+
+    /* together with the line parser */
+    assert_int_equal(smtp_cmd_parse("auth login  dXNlcg==  ", 22, &c), SMTP_CMD_OK);
+    assert_int_equal(c.verb, SMTP_CMD_AUTH);
+    a = auth("login  dXNlcg==", SMTP_CMD_OK);
+    assert_int_equal(smtp_cmd_parse_auth(c.arg, c.arg_len, &a), SMTP_CMD_OK);
+    assert_int_equal(a.mech, SMTP_CMD_MECH_LOGIN);
+    assert_int_equal(a.resp_len, 8);
+    assert_memory_equal(a.resp, "dXNlcg==", 8);
+    /* STARTTLS takes no argument; the verb parser only splits */
+    assert_int_equal(smtp_cmd_parse("starttls", 8, &c), SMTP_CMD_OK);
+    assert_int_equal(c.verb, SMTP_CMD_STARTTLS);
+    assert_int_equal(c.arg_len, 0);
+    assert_int_equal(smtp_cmd_parse("STARTTLSX", 9, &c), SMTP_CMD_ERR_UNKNOWN);
 }
 
 static void test_rcpt(void **state)
@@ -399,6 +501,8 @@ int main(void)
         cmocka_unit_test(test_bad_addresses),
         cmocka_unit_test(test_length_limits),
         cmocka_unit_test(test_mail_params),
+        cmocka_unit_test(test_mail_auth_param),
+        cmocka_unit_test(test_auth),
         cmocka_unit_test(test_rcpt),
         cmocka_unit_test(test_mailbox_domain_helpers),
         cmocka_unit_test(test_helo),

@@ -261,6 +261,64 @@ static void test_split_every_byte(void **state)
     assert_int_equal(got, 2);
 }
 
+/* STARTTLS (RFC 3207) and AUTH (RFC 4954) keywords as smtpc uses them. */
+static void test_starttls_and_auth(void **state)
+{
+    (void)state;
+    const smtp_reply_t *r = parse_all("250-mx\r\n250-starttls\r\n250 auth login plain\r\n");
+    assert_int_equal(r->ext, SMTP_EXT_STARTTLS | SMTP_EXT_AUTH);
+    assert_int_equal(r->auth, SMTP_AUTH_PLAIN | SMTP_AUTH_LOGIN);
+
+    /* the pre-RFC 4954 "AUTH=" form, with more mechanisms after a space */
+    r = parse_all("250-mx\r\n250 AUTH=PLAIN LOGIN\r\n");
+    assert_int_equal(r->ext, SMTP_EXT_AUTH);
+    assert_int_equal(r->auth, SMTP_AUTH_PLAIN | SMTP_AUTH_LOGIN);
+    r = parse_all("250-mx\r\n250 AUTH=LOGIN\r\n");
+    assert_int_equal(r->auth, SMTP_AUTH_LOGIN);
+
+    /* both forms on one reply merge */
+    r = parse_all("250-mx\r\n250-AUTH=LOGIN\r\n250 AUTH PLAIN\r\n");
+    assert_int_equal(r->auth, SMTP_AUTH_PLAIN | SMTP_AUTH_LOGIN);
+
+    /* AUTH with nothing we can use */
+    r = parse_all("250-mx\r\n250 AUTH CRAM-MD5 XOAUTH2 GSSAPI\r\n");
+    assert_int_equal(r->ext, SMTP_EXT_AUTH);
+    assert_int_equal(r->auth, SMTP_AUTH_CRAM_MD5 | SMTP_AUTH_XOAUTH2 | SMTP_AUTH_OTHER);
+    r = parse_all("250-mx\r\n250 AUTH\r\n");
+    assert_int_equal(r->ext, SMTP_EXT_AUTH);
+    assert_int_equal(r->auth, 0);
+
+    /* whole tokens only: look-alikes are not the keyword or mechanism */
+    r = parse_all("250-mx\r\n250-STARTTLSX\r\n250-AUTHX PLAIN\r\n250-AUTH=\r\n"
+                  "250 XSTARTTLS\r\n");
+    assert_int_equal(r->ext, 0);
+    assert_int_equal(r->auth, 0);
+    r = parse_all("250-mx\r\n250 AUTH PLAINX LOGINS\r\n");
+    assert_int_equal(r->auth, SMTP_AUTH_OTHER);
+
+    /* the first line is the greeting, never a keyword */
+    r = parse_all("250 STARTTLS\r\n");
+    assert_int_equal(r->ext, 0);
+    r = parse_all("250-AUTH PLAIN\r\n250 ok\r\n");
+    assert_int_equal(r->ext, 0);
+    assert_int_equal(r->auth, 0);
+
+    /* not carried over into the next reply */
+    smtp_reply_init(&rp);
+    const char *s2 = "250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n220 go\r\n";
+    size_t off = 0, n = strlen(s2);
+    int st;
+    off += smtp_reply_feed(&rp, (const uint8_t *)s2, n, &st);
+    assert_int_equal(st, SMTP_REPLY_DONE);
+    assert_int_equal(smtp_reply_get(&rp)->ext, SMTP_EXT_STARTTLS | SMTP_EXT_AUTH);
+    off += smtp_reply_feed(&rp, (const uint8_t *)s2 + off, n - off, &st);
+    assert_int_equal(st, SMTP_REPLY_DONE);
+    assert_int_equal(off, n);
+    assert_int_equal(smtp_reply_get(&rp)->code, 220);
+    assert_int_equal(smtp_reply_get(&rp)->ext, 0);
+    assert_int_equal(smtp_reply_get(&rp)->auth, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_too_many_lines),
         cmocka_unit_test(test_pipelined_stream),
         cmocka_unit_test(test_split_every_byte),
+        cmocka_unit_test(test_starttls_and_auth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

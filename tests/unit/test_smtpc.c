@@ -1,4 +1,4 @@
-/* unit: firmware/smtpc.c firmware/smtp_reply.c firmware/smtp_data.c firmware/fmt.c */
+/* unit: firmware/smtpc.c firmware/smtp_reply.c firmware/smtp_data.c firmware/fmt.c firmware/sasl.c */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "sasl.h"
 #include "smtpc.h"
 
 #define MAXR 120
@@ -851,6 +852,567 @@ static void test_pool_and_checks(void **state)
     assert_string_equal(smtpc_strerror(SMTPC_ERR_TIMEOUT), "timeout");
 }
 
+/* ------------------------------------------------------------ STARTTLS / AUTH */
+
+static int tls_calls;
+static bool tls_ret;
+static void *tls_ctx_seen;
+
+static bool fake_tls_begin(void *ctx)
+{
+    tls_calls++;
+    tls_ctx_seen = ctx;
+    return tls_ret;
+}
+
+static const char *EHLO_TLS =
+    "250-mx.dest.example\r\n250-PIPELINING\r\n250-SIZE 10\r\n250 STARTTLS\r\n";
+static const char *EHLO_AFTER_TLS =
+    "250-mx.dest.example\r\n250-PIPELINING\r\n250-STARTTLS\r\n"
+    "250 AUTH PLAIN LOGIN\r\n";
+
+#define USER "alice"
+#define PASS "s3cret pass"
+#define PLAIN_B64 "AGFsaWNlAHMzY3JldCBwYXNz"  /* \0alice\0s3cret pass */
+#define USER_B64 "YWxpY2U="
+#define PASS_B64 "czNjcmV0IHBhc3M="
+
+static void mkjob_tls(unsigned n, uint8_t mode, bool begin_ret)
+{
+    mkjob(n, "b\r\n");
+    job.tls = mode;
+    job.tls_begin = fake_tls_begin;
+    tls_ret = begin_ret;
+    tls_calls = 0;
+    tls_ctx_seen = NULL;
+}
+
+/* Every recipient deferred (code 0) with text, nothing but QUIT sent. */
+static void expect_session_fail(smtpc_t *c, unsigned n, int err, const char *text)
+{
+    assert_int_equal(fk.total, (int)n);
+    for (unsigned i = 0; i < n; i++) {
+        assert_int_equal(fk.res[i].n, 1);
+        assert_int_equal(fk.res[i].code, 0);
+        assert_string_equal(fk.res[i].text, text);
+    }
+    assert_int_equal(smtpc_last_error(c), err);
+    assert_string_equal(drain(c), "QUIT\r\n");
+    srv(c, "221 bye\r\n");
+    assert_true(smtpc_done(c));
+    assert_int_equal(smtpc_last_error(c), err);
+    smtpc_close(c);
+    assert_int_equal(fk.total, (int)n);
+}
+
+/* Up to the 220 to STARTTLS; returns with the handshake pending. */
+static smtpc_t *open_starttls(const char *ehlo_reply, const char *reply220)
+{
+    smtpc_t *c = open_session(ehlo_reply);
+    assert_int_equal(tls_calls, 1);
+    assert_ptr_equal(tls_ctx_seen, &fk);
+    assert_int_equal(smtpc_state(c), SMTPC_ST_STARTTLS);
+    /* RFC 3207 4.2 / RFC 2920: STARTTLS ends the group, nothing follows */
+    assert_string_equal(drain(c), "STARTTLS\r\n");
+    assert_string_equal(drain(c), "");
+    assert_false(smtpc_starttls_pending(c));
+    srv(c, reply220);
+    assert_true(smtpc_starttls_pending(c));
+    assert_int_equal(smtpc_state(c), SMTPC_ST_TLSWAIT);
+    assert_false(smtpc_tls_active(c));
+    assert_string_equal(drain(c), "");
+    return c;
+}
+
+/* Handshake done: EHLO again, with the given reply. */
+static void tls_up(smtpc_t *c, const char *ehlo_reply)
+{
+    smtpc_tls_started(c, now);
+    assert_false(smtpc_starttls_pending(c));
+    assert_true(smtpc_tls_active(c));
+    assert_int_equal(smtpc_state(c), SMTPC_ST_EHLO);
+    assert_int_equal(smtpc_ext(c), 0); /* pre-TLS knowledge is gone */
+    assert_string_equal(drain(c), "EHLO gw.example\r\n");
+    srv(c, ehlo_reply);
+}
+
+static void finish_one(smtpc_t *c, const char *mail_batch)
+{
+    assert_string_equal(drain(c), mail_batch);
+    srv(c, "250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_string_equal(drain(c), "b\r\n.\r\n");
+    srv(c, "250 2.0.0 queued\r\n");
+    assert_int_equal(fk.res[0].code, 250);
+}
+
+static void test_tls_may_offered(void **state)
+{
+    (void)state;
+    mkjob_tls(1, SMTPC_TLS_MAY, true);
+    job.size = 5000; /* above the pre-TLS SIZE 10, which must be forgotten */
+    smtpc_t *c = open_starttls(EHLO_TLS, "220 2.0.0 ready to start TLS\r\n");
+    assert_int_equal(fk.total, 0);
+    tls_up(c, "250-mx.dest.example\r\n250-PIPELINING\r\n250 STARTTLS\r\n");
+    /* a (wrong) STARTTLS over TLS is not taken up again */
+    assert_int_equal(tls_calls, 1);
+    assert_int_equal(smtpc_ext(c), SMTP_EXT_PIPELINING | SMTP_EXT_STARTTLS);
+    assert_false(smtpc_authenticated(c));
+    finish_one(c, "MAIL FROM:<s@src.example>\r\nRCPT TO:<r0@dest.example>\r\nDATA\r\n");
+    smtpc_tls_started(c, now); /* outside TLSWAIT: ignored */
+    assert_int_equal(smtpc_state(c), SMTPC_ST_IDLE);
+    assert_string_equal(drain(c), "");
+    finish_quit(c);
+}
+
+static void test_tls_may_fallbacks(void **state)
+{
+    (void)state;
+    /* not offered: plaintext, tls_begin not even asked */
+    mkjob_tls(1, SMTPC_TLS_MAY, true);
+    smtpc_t *c = open_session(EHLO_PIPE);
+    assert_int_equal(tls_calls, 0);
+    finish_one(c, "MAIL FROM:<s@src.example> SIZE=3\r\nRCPT TO:<r0@dest.example>\r\n"
+                  "DATA\r\n");
+    assert_false(smtpc_tls_active(c));
+    finish_quit(c);
+
+    /* offered, but the glue has no TLS session: plaintext */
+    mkjob_tls(1, SMTPC_TLS_MAY, false);
+    c = open_session(EHLO_TLS);
+    assert_int_equal(tls_calls, 1);
+    assert_int_equal(smtpc_state(c), SMTPC_ST_MAIL);
+    finish_one(c, "MAIL FROM:<s@src.example> SIZE=3\r\nRCPT TO:<r0@dest.example>\r\n"
+                  "DATA\r\n");
+    finish_quit(c);
+
+    /* no tls_begin at all counts as false */
+    mkjob_tls(1, SMTPC_TLS_MAY, true);
+    job.tls_begin = NULL;
+    c = open_session(EHLO_TLS);
+    assert_int_equal(smtpc_state(c), SMTPC_ST_MAIL);
+    smtpc_close(c);
+    assert_int_equal(fk.res[0].code, 0);
+
+    /* STARTTLS refused: plaintext on the same connection */
+    mkjob_tls(1, SMTPC_TLS_MAY, true);
+    c = open_session(EHLO_TLS);
+    assert_string_equal(drain(c), "STARTTLS\r\n");
+    srv(c, "454 4.7.0 TLS not available due to temporary reason\r\n");
+    assert_false(smtpc_starttls_pending(c));
+    assert_false(smtpc_tls_active(c));
+    finish_one(c, "MAIL FROM:<s@src.example> SIZE=3\r\nRCPT TO:<r0@dest.example>\r\n"
+                  "DATA\r\n");
+    assert_int_equal(tls_calls, 1);
+    finish_quit(c);
+
+    /* NONE never asks, even when offered */
+    mkjob_tls(1, SMTPC_TLS_NONE, true);
+    c = open_session(EHLO_TLS);
+    assert_int_equal(tls_calls, 0);
+    assert_int_equal(smtpc_state(c), SMTPC_ST_MAIL);
+    smtpc_close(c);
+}
+
+static void test_tls_require_failures(void **state)
+{
+    (void)state;
+    /* not offered */
+    mkjob_tls(2, SMTPC_TLS_REQUIRE, true);
+    smtpc_t *c = open_session(EHLO_PIPE);
+    assert_int_equal(tls_calls, 0);
+    assert_string_equal(smtpc_error_text(c), "STARTTLS not offered by peer");
+    expect_session_fail(c, 2, SMTPC_ERR_TLS, "STARTTLS not offered by peer");
+
+    /* not offered, HELO-only peer */
+    mkjob_tls(1, SMTPC_TLS_REQUIRE, true);
+    c = open_session("502 5.5.2 what\r\n");
+    assert_string_equal(drain(c), "HELO gw.example\r\n");
+    srv(c, "250 hi\r\n");
+    expect_session_fail(c, 1, SMTPC_ERR_TLS, "STARTTLS not offered by peer");
+
+    /* refused: the server's words are passed on */
+    mkjob_tls(2, SMTPC_TLS_REQUIRE, true);
+    c = open_session(EHLO_TLS);
+    assert_string_equal(drain(c), "STARTTLS\r\n");
+    srv(c, "454 4.7.0 TLS not available\r\n");
+    assert_false(smtpc_starttls_pending(c));
+    assert_string_equal(fk.res[0].enh, "4.7.0");
+    assert_string_equal(smtpc_error_text(c), "STARTTLS refused");
+    expect_session_fail(c, 2, SMTPC_ERR_TLS, "STARTTLS refused: 454 TLS not available");
+
+    /* a 5xx too */
+    mkjob_tls(1, SMTPC_TLS_REQUIRE, true);
+    c = open_session(EHLO_TLS);
+    drain(c);
+    srv(c, "502 5.5.1 not implemented\r\n");
+    expect_session_fail(c, 1, SMTPC_ERR_TLS, "STARTTLS refused: 502 not implemented");
+
+    /* no TLS session in the glue (false, and NULL) */
+    mkjob_tls(2, SMTPC_TLS_REQUIRE, false);
+    c = open_session(EHLO_TLS);
+    assert_int_equal(tls_calls, 1);
+    expect_session_fail(c, 2, SMTPC_ERR_TLS, "no TLS session available");
+    mkjob_tls(1, SMTPC_TLS_REQUIRE, true);
+    job.tls_begin = NULL;
+    c = open_session(EHLO_TLS);
+    assert_string_equal(smtpc_strerror(smtpc_last_error(c)), "TLS required but not established");
+    expect_session_fail(c, 1, SMTPC_ERR_TLS, "no TLS session available");
+}
+
+/* CVE-2011-0411 class: plaintext after the 220 must never be a reply. */
+static void test_tls_injection_discarded(void **state)
+{
+    (void)state;
+    mkjob_tls(1, SMTPC_TLS_REQUIRE, true);
+    smtpc_t *c = open_session(EHLO_TLS);
+    assert_string_equal(drain(c), "STARTTLS\r\n");
+    /* same buffer: the fake reply is consumed and dropped */
+    srv(c, "220 go ahead\r\n250 fake\r\n");
+    assert_true(smtpc_starttls_pending(c));
+    assert_int_equal(smtpc_last_reply(c)->code, 220);
+    /* later buffers before the handshake ends, even malformed or partial */
+    srv(c, "250-mx\r\n250 AUTH PLAIN\r\n");
+    srv(c, "garbage that is no reply\r\n");
+    srv(c, "25");
+    assert_true(smtpc_starttls_pending(c));
+    assert_int_equal(smtpc_last_reply(c)->code, 220);
+    assert_int_equal(fk.total, 0);
+    assert_string_equal(drain(c), "");
+    /* and the same one byte at a time */
+    const char *inj = "250 2.0.0 ok\r\n354 go\r\n";
+    for (size_t i = 0; inj[i] != '\0'; i++) {
+        assert_int_equal(smtpc_input(c, (const uint8_t *)inj + i, 1, now), 1);
+    }
+    assert_int_equal(smtpc_state(c), SMTPC_ST_TLSWAIT);
+    /* over TLS: a fresh parser (the "25" above is not prefixed) */
+    smtpc_tls_started(c, now);
+    assert_string_equal(drain(c), "EHLO gw.example\r\n");
+    const char *rest = "0 still-not-a-reply\r\n"; /* "250 ..." if "25" had been kept */
+    assert_true(smtpc_input(c, (const uint8_t *)rest, strlen(rest), now) < strlen(rest));
+    assert_int_equal(smtpc_state(c), SMTPC_ST_FAILED);
+    assert_int_equal(smtpc_last_error(c), SMTPC_ERR_PROTO);
+    smtpc_close(c);
+
+    /* the normal continuation after injected bytes */
+    mkjob_tls(1, SMTPC_TLS_REQUIRE, true);
+    c = open_starttls(EHLO_TLS, "220 go\r\n250 fake\r\n");
+    srv(c, "250 more fake\r\n");
+    tls_up(c, "250-mx.dest.example\r\n250 PIPELINING\r\n");
+    finish_one(c, "MAIL FROM:<s@src.example>\r\nRCPT TO:<r0@dest.example>\r\nDATA\r\n");
+    finish_quit(c);
+}
+
+static void test_tls_timeouts_and_abort(void **state)
+{
+    (void)state;
+    /* STARTTLS reply: 5 min like EHLO */
+    now = 100;
+    mkjob_tls(1, SMTPC_TLS_MAY, true);
+    smtpc_t *c = open_session(EHLO_TLS);
+    drain(c);
+    smtpc_tick(c, now + SMTPC_TO_MAIL_MS - 1);
+    assert_int_equal(smtpc_state(c), SMTPC_ST_STARTTLS);
+    smtpc_tick(c, now + SMTPC_TO_MAIL_MS);
+    assert_int_equal(smtpc_state(c), SMTPC_ST_FAILED);
+    assert_int_equal(smtpc_last_error(c), SMTPC_ERR_TIMEOUT);
+    assert_int_equal(fk.res[0].code, 0);
+    smtpc_close(c);
+
+    /* a stalled handshake is bounded the same way */
+    mkjob_tls(1, SMTPC_TLS_MAY, true);
+    c = open_starttls(EHLO_TLS, "220 go\r\n");
+    smtpc_tick(c, now + SMTPC_TO_MAIL_MS - 1);
+    assert_true(smtpc_starttls_pending(c));
+    smtpc_tick(c, now + SMTPC_TO_MAIL_MS);
+    assert_int_equal(smtpc_state(c), SMTPC_ST_FAILED);
+    assert_false(smtpc_starttls_pending(c));
+    assert_int_equal(fk.res[0].code, 0);
+    smtpc_tls_started(c, now); /* too late: ignored */
+    assert_int_equal(smtpc_state(c), SMTPC_ST_FAILED);
+    smtpc_close(c);
+
+    /* handshake failure: the glue aborts */
+    mkjob_tls(2, SMTPC_TLS_REQUIRE, true);
+    c = open_starttls(EHLO_TLS, "220 go\r\n");
+    smtpc_abort(c, -9);
+    assert_int_equal(smtpc_state(c), SMTPC_ST_FAILED);
+    assert_int_equal(smtpc_last_error(c), SMTPC_ERR_ABORT);
+    assert_int_equal(fk.res[0].code, 0);
+    assert_int_equal(fk.res[1].code, 0);
+    assert_string_equal(drain(c), "");
+    smtpc_close(c);
+
+    /* 421 instead of 220 */
+    mkjob_tls(1, SMTPC_TLS_MAY, true);
+    c = open_session(EHLO_TLS);
+    drain(c);
+    srv(c, "421 4.3.2 going down\r\n");
+    assert_int_equal(smtpc_state(c), SMTPC_ST_FAILED);
+    assert_int_equal(fk.res[0].code, 421);
+    smtpc_close(c);
+}
+
+static void mkjob_auth(unsigned n, uint8_t mode)
+{
+    mkjob_tls(n, mode, true);
+    job.auth_user = USER;
+    job.auth_pass = PASS;
+}
+
+/* STARTTLS + EHLO over TLS with the given reply. */
+static smtpc_t *open_tls_session(const char *ehlo_after)
+{
+    smtpc_t *c = open_starttls(EHLO_TLS, "220 go\r\n");
+    tls_up(c, ehlo_after);
+    return c;
+}
+
+static void test_auth_plain(void **state)
+{
+    (void)state;
+    mkjob_auth(1, SMTPC_TLS_REQUIRE);
+    smtpc_t *c = open_tls_session(EHLO_AFTER_TLS);
+    assert_int_equal(smtpc_auth_mechs(c), SMTP_AUTH_PLAIN | SMTP_AUTH_LOGIN);
+    assert_int_equal(smtpc_state(c), SMTPC_ST_AUTH);
+    /* PLAIN preferred; nothing pipelined behind AUTH despite PIPELINING */
+    const char *line = "AUTH PLAIN " PLAIN_B64 "\r\n";
+    assert_string_equal(drain(c), line);
+    assert_string_equal(drain(c), "");
+    /* the output buffer no longer holds the credentials once sent */
+    const uint8_t *p;
+    assert_int_equal(smtpc_output_peek(c, &p), 0);
+    for (size_t i = 0; i < strlen(line); i++) {
+        assert_int_equal(p[i], 0);
+    }
+    assert_false(smtpc_authenticated(c));
+    srv(c, "235 2.7.0 Authentication successful\r\n");
+    assert_true(smtpc_authenticated(c));
+    finish_one(c, "MAIL FROM:<s@src.example>\r\nRCPT TO:<r0@dest.example>\r\nDATA\r\n");
+
+    /* second job on the connection: no STARTTLS, no AUTH again */
+    mkjob(2, "b\r\n");
+    assert_int_equal(smtpc_next(c, &job), SMTPC_OK);
+    assert_string_equal(drain(c), "MAIL FROM:<s@src.example>\r\n"
+                                  "RCPT TO:<r0@dest.example>\r\n"
+                                  "RCPT TO:<r1@dest.example>\r\nDATA\r\n");
+    srv(c, "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_string_equal(drain(c), "b\r\n.\r\n");
+    srv(c, "250 ok\r\n");
+    assert_int_equal(fk.res[1].code, 250);
+    assert_true(smtpc_tls_active(c));
+    assert_true(smtpc_authenticated(c));
+    assert_int_equal(tls_calls, 1); /* the glue was not asked again */
+    finish_quit(c);
+}
+
+static void test_auth_login(void **state)
+{
+    (void)state;
+    /* plaintext allowed; the old "AUTH=LOGIN" form; PIPELINING offered */
+    mkjob_auth(1, SMTPC_TLS_NONE);
+    job.auth_plaintext_ok = true;
+    smtpc_t *c = open_session("250-mx\r\n250-PIPELINING\r\n250 AUTH=LOGIN\r\n");
+    assert_false(smtpc_tls_active(c));
+    assert_string_equal(drain(c), "AUTH LOGIN\r\n");
+    assert_string_equal(drain(c), "");
+    srv(c, "334 VXNlcm5hbWU6\r\n");
+    assert_int_equal(smtpc_state(c), SMTPC_ST_AUTH_USER);
+    assert_string_equal(drain(c), USER_B64 "\r\n");
+    srv(c, "334 UGFzc3dvcmQ6\r\n");
+    assert_int_equal(smtpc_state(c), SMTPC_ST_AUTH_PASS);
+    assert_string_equal(drain(c), PASS_B64 "\r\n");
+    assert_string_equal(drain(c), "");
+    srv(c, "235 ok\r\n");
+    assert_true(smtpc_authenticated(c));
+    finish_one(c, "MAIL FROM:<s@src.example>\r\nRCPT TO:<r0@dest.example>\r\nDATA\r\n");
+    finish_quit(c);
+
+    /* LOGIN over TLS, output drained in small steps */
+    mkjob_auth(1, SMTPC_TLS_MAY);
+    c = open_tls_session("250-mx\r\n250 AUTH CRAM-MD5 LOGIN\r\n");
+    drain_step(c, 3);
+    assert_string_equal(out, "AUTH LOGIN\r\n");
+    srv(c, "334 VXNlcm5hbWU6\r\n");
+    drain_step(c, 3);
+    assert_string_equal(out, USER_B64 "\r\n");
+    srv(c, "334 UGFzc3dvcmQ6\r\n");
+    drain_step(c, 5);
+    assert_string_equal(out, PASS_B64 "\r\n");
+    srv(c, "235 ok\r\n");
+    assert_string_equal(drain(c), "MAIL FROM:<s@src.example>\r\n");
+    smtpc_close(c);
+    assert_int_equal(fk.res[0].code, 0);
+}
+
+static void check_no_secret(void)
+{
+    for (unsigned i = 0; i < MAXR; i++) {
+        assert_null(strstr(fk.res[i].text, PASS));
+        assert_null(strstr(fk.res[i].text, PASS_B64));
+        assert_null(strstr(fk.res[i].text, PLAIN_B64));
+    }
+}
+
+static void test_auth_refused(void **state)
+{
+    (void)state;
+    /* 535 to PLAIN */
+    mkjob_auth(2, SMTPC_TLS_REQUIRE);
+    smtpc_t *c = open_tls_session(EHLO_AFTER_TLS);
+    drain(c);
+    srv(c, "535 5.7.8 Authentication credentials invalid\r\n");
+    assert_false(smtpc_authenticated(c));
+    assert_string_equal(fk.res[0].enh, "5.7.8");
+    assert_string_equal(fk.res[1].enh, "5.7.8");
+    assert_string_equal(smtpc_error_text(c), "AUTH refused");
+    check_no_secret();
+    expect_session_fail(c, 2, 535,
+                        "AUTH refused: 535 Authentication credentials invalid");
+
+    /* 454 to the LOGIN user name */
+    mkjob_auth(1, SMTPC_TLS_MAY);
+    c = open_tls_session("250-mx\r\n250 AUTH LOGIN\r\n");
+    assert_string_equal(drain(c), "AUTH LOGIN\r\n");
+    srv(c, "334 VXNlcm5hbWU6\r\n");
+    drain(c);
+    srv(c, "454 4.7.0 Temporary authentication failure\r\n");
+    assert_string_equal(fk.res[0].enh, "4.7.0");
+    expect_session_fail(c, 1, 454, "AUTH refused: 454 Temporary authentication failure");
+
+    /* 535 after the LOGIN password */
+    mkjob_auth(1, SMTPC_TLS_MAY);
+    c = open_tls_session("250-mx\r\n250 AUTH LOGIN\r\n");
+    drain(c);
+    srv(c, "334 VXNlcm5hbWU6\r\n");
+    drain(c);
+    srv(c, "334 UGFzc3dvcmQ6\r\n");
+    drain(c);
+    srv(c, "535 5.7.8 no\r\n");
+    check_no_secret();
+    expect_session_fail(c, 1, 535, "AUTH refused: 535 no");
+
+    /* a 334 to PLAIN (initial response already sent): protocol error */
+    mkjob_auth(1, SMTPC_TLS_MAY);
+    c = open_tls_session(EHLO_AFTER_TLS);
+    drain(c);
+    srv(c, "334 \r\n");
+    assert_int_equal(smtpc_state(c), SMTPC_ST_FAILED);
+    assert_int_equal(smtpc_last_error(c), SMTPC_ERR_PROTO);
+    assert_int_equal(fk.res[0].code, 0);
+    assert_string_equal(drain(c), "");
+    smtpc_close(c);
+
+    /* timeout waiting for 235 */
+    now = 50;
+    mkjob_auth(1, SMTPC_TLS_MAY);
+    c = open_tls_session(EHLO_AFTER_TLS);
+    drain(c);
+    smtpc_tick(c, now + SMTPC_TO_MAIL_MS - 1);
+    assert_int_equal(smtpc_state(c), SMTPC_ST_AUTH);
+    smtpc_tick(c, now + SMTPC_TO_MAIL_MS);
+    assert_int_equal(smtpc_last_error(c), SMTPC_ERR_TIMEOUT);
+    assert_int_equal(fk.res[0].code, 0);
+    smtpc_close(c);
+}
+
+static void test_auth_not_possible(void **state)
+{
+    (void)state;
+    /* no TLS and plaintext not allowed: credentials never sent */
+    mkjob_auth(2, SMTPC_TLS_NONE);
+    smtpc_t *c = open_session("250-mx\r\n250 AUTH PLAIN LOGIN\r\n");
+    assert_string_equal(smtpc_error_text(c), "AUTH needs TLS");
+    assert_string_equal(smtpc_strerror(SMTPC_ERR_AUTH), "AUTH not possible");
+    expect_session_fail(c, 2, SMTPC_ERR_AUTH, "AUTH needs TLS");
+
+    /* MAY, but STARTTLS refused: same */
+    mkjob_auth(1, SMTPC_TLS_MAY);
+    c = open_session("250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n");
+    assert_string_equal(drain(c), "STARTTLS\r\n");
+    srv(c, "454 4.7.0 no TLS today\r\n");
+    expect_session_fail(c, 1, SMTPC_ERR_AUTH, "AUTH needs TLS");
+
+    /* MAY, the glue has no TLS session: same */
+    mkjob_auth(1, SMTPC_TLS_MAY);
+    tls_ret = false;
+    c = open_session("250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n");
+    expect_session_fail(c, 1, SMTPC_ERR_AUTH, "AUTH needs TLS");
+
+    /* no common mechanism */
+    mkjob_auth(1, SMTPC_TLS_REQUIRE);
+    c = open_tls_session("250-mx\r\n250 AUTH CRAM-MD5 GSSAPI\r\n");
+    expect_session_fail(c, 1, SMTPC_ERR_AUTH, "no common AUTH mechanism");
+
+    /* AUTH not offered at all (also after a HELO) */
+    mkjob_auth(1, SMTPC_TLS_REQUIRE);
+    c = open_tls_session("250-mx\r\n250 PIPELINING\r\n");
+    expect_session_fail(c, 1, SMTPC_ERR_AUTH, "AUTH not offered by peer");
+    mkjob_auth(1, SMTPC_TLS_NONE);
+    job.auth_plaintext_ok = true;
+    c = open_session("500 no EHLO\r\n");
+    drain(c);
+    srv(c, "250 hi\r\n");
+    expect_session_fail(c, 1, SMTPC_ERR_AUTH, "AUTH not offered by peer");
+
+    /* empty user name = no AUTH */
+    mkjob_tls(1, SMTPC_TLS_NONE, true);
+    job.auth_user = "";
+    job.auth_pass = NULL;
+    assert_int_equal(smtpc_job_check(&job), SMTPC_OK);
+    c = open_session("250-mx\r\n250 AUTH PLAIN\r\n");
+    assert_int_equal(smtpc_state(c), SMTPC_ST_MAIL);
+    smtpc_close(c);
+}
+
+static void test_session_checks(void **state)
+{
+    (void)state;
+    static char longname[SASL_PASS_MAX + 2];
+    mkjob_auth(1, SMTPC_TLS_REQUIRE);
+    assert_int_equal(smtpc_job_check(&job), SMTPC_OK);
+    job.tls = SMTPC_TLS_REQUIRE + 1;
+    assert_int_equal(smtpc_job_check(&job), SMTPC_ERR_INVAL);
+    assert_null(smtpc_open(&job, now));
+    job.tls = SMTPC_TLS_MAY;
+    job.auth_pass = NULL;
+    assert_int_equal(smtpc_job_check(&job), SMTPC_ERR_INVAL);
+    job.auth_pass = "";
+    assert_int_equal(smtpc_job_check(&job), SMTPC_ERR_INVAL);
+    memset(longname, 'p', SASL_PASS_MAX - 1);
+    longname[SASL_PASS_MAX - 1] = '\0';
+    job.auth_pass = longname; /* 128: the maximum */
+    assert_int_equal(smtpc_job_check(&job), SMTPC_OK);
+    longname[SASL_PASS_MAX - 1] = 'p';
+    longname[SASL_PASS_MAX] = '\0';
+    assert_int_equal(smtpc_job_check(&job), SMTPC_ERR_INVAL);
+    job.auth_pass = PASS;
+    longname[SASL_USER_MAX - 1] = '\0';
+    job.auth_user = longname; /* 64: the maximum */
+    assert_int_equal(smtpc_job_check(&job), SMTPC_OK);
+    longname[SASL_USER_MAX - 1] = 'p';
+    longname[SASL_USER_MAX] = '\0';
+    assert_int_equal(smtpc_job_check(&job), SMTPC_ERR_INVAL);
+
+    /* longest credentials fit one AUTH PLAIN line */
+    mkjob_auth(1, SMTPC_TLS_REQUIRE);
+    static char u[SASL_USER_MAX], pw[SASL_PASS_MAX];
+    memset(u, 'u', sizeof(u) - 1);
+    memset(pw, 'w', sizeof(pw) - 1);
+    job.auth_user = u;
+    job.auth_pass = pw;
+    smtpc_t *c = open_tls_session(EHLO_AFTER_TLS);
+    const char *o = drain(c);
+    assert_int_equal(strncmp(o, "AUTH PLAIN ", 11), 0);
+    assert_int_equal(strlen(o), 11 + 260 + 2);
+    smtpc_close(c);
+
+    assert_string_equal(smtpc_state_name(SMTPC_ST_STARTTLS), "STARTTLS");
+    assert_string_equal(smtpc_state_name(SMTPC_ST_TLSWAIT), "TLSWAIT");
+    assert_string_equal(smtpc_state_name(SMTPC_ST_AUTH), "AUTH");
+    assert_string_equal(smtpc_state_name(SMTPC_ST_AUTH_USER), "AUTH_USER");
+    assert_string_equal(smtpc_state_name(SMTPC_ST_AUTH_PASS), "AUTH_PASS");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -880,6 +1442,16 @@ int main(void)
         cmocka_unit_test_setup(test_read_error, setup),
         cmocka_unit_test_setup(test_many_rcpts_pipelined, setup),
         cmocka_unit_test_setup(test_pool_and_checks, setup),
+        cmocka_unit_test_setup(test_tls_may_offered, setup),
+        cmocka_unit_test_setup(test_tls_may_fallbacks, setup),
+        cmocka_unit_test_setup(test_tls_require_failures, setup),
+        cmocka_unit_test_setup(test_tls_injection_discarded, setup),
+        cmocka_unit_test_setup(test_tls_timeouts_and_abort, setup),
+        cmocka_unit_test_setup(test_auth_plain, setup),
+        cmocka_unit_test_setup(test_auth_login, setup),
+        cmocka_unit_test_setup(test_auth_refused, setup),
+        cmocka_unit_test_setup(test_auth_not_possible, setup),
+        cmocka_unit_test_setup(test_session_checks, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* unit: firmware/smtpd.c firmware/smtp_cmd.c firmware/smtp_data.c firmware/fmt.c */
+/* unit: firmware/smtpd.c firmware/smtp_cmd.c firmware/smtp_data.c firmware/fmt.c firmware/sasl.c */
 /*
  * SMTP server engine tests. Dialogues are written as transcripts:
  *   "S: ..."  a reply line the server must send (CRLF added)
@@ -7,6 +7,8 @@
  * Consecutive client lines are sent as ONE input (pipelining). Every test
  * body runs three times: whole inputs, byte by byte, random splits.
  * The queue is a fake that counts begin/append/commit/abort and can fail.
+ * TLS and the credential check are fakes too (the glue's part); no reply
+ * may ever contain the test credentials, in any form (checked in sync_).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 
 #include "arch/cc.h"
 #include "queue.h"
+#include "sasl.h"
 #include "smtpd.h"
 
 /* ======================================================================= */
@@ -161,6 +164,36 @@ static int fake_date(char *buf, size_t n)
     return snprintf(buf, n, "Tue, 19 Nov 2024 10:00:00 +0000");
 }
 
+/* The glue's side of STARTTLS and AUTH. Valid credentials: alice/secret,
+ * and 64 'u' / 128 'p' (the sasl.h maximum lengths). */
+static struct {
+    bool begin_ok;      /* what tls_begin answers */
+    int begin_calls;
+    int check_calls;
+    char user[SASL_USER_MAX + 8]; /* last user name checked */
+} ft;
+
+static bool ft_tls_begin(void *ctx)
+{
+    assert_ptr_equal(ctx, &ft);
+    ft.begin_calls++;
+    return ft.begin_ok;
+}
+
+static bool ft_auth_check(void *ctx, const char *user, const char *pass)
+{
+    size_t ul = strlen(user), pl = strlen(pass);
+
+    assert_ptr_equal(ctx, &ft);
+    ft.check_calls++;
+    assert_true(ul >= 1 && ul < SASL_USER_MAX);
+    assert_true(pl >= 1 && pl < SASL_PASS_MAX);
+    snprintf(ft.user, sizeof(ft.user), "%s", user);
+    if (strcmp(user, "alice") == 0)
+        return strcmp(pass, "secret") == 0;
+    return ul == 64 && strspn(user, "u") == 64 && pl == 128 && strspn(pass, "p") == 128;
+}
+
 /* ======================================================================= */
 /* transcript runner                                                       */
 /* ======================================================================= */
@@ -205,6 +238,8 @@ static void reset_all(void)
 {
     smtpd_init();
     memset(&fq, 0, sizeof(fq));
+    memset(&ft, 0, sizeof(ft));
+    ft.begin_ok = true;
     g_now = 1000;
     g_rng = 0x9e3779b9u;
     g_s = NULL;
@@ -256,6 +291,32 @@ static void show(const char *what, const char *p, size_t n)
     print_error("%s:\n  %s\n", what, buf);
 }
 
+static bool contains(const char *p, size_t n, const char *needle)
+{
+    size_t k = strlen(needle), i;
+    for (i = 0; i + k <= n; i++) {
+        if (memcmp(p + i, needle, k) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Nothing the server sends may echo a credential (user name, password,
+ * their base64 forms). */
+static void check_no_secrets(const char *p, size_t n)
+{
+    static const char *const secrets[] = {
+        "alice", "secret", "wrong", "YWxpY2U", "c2VjcmV0", "AGFsaWNl", "AHNlY3JldA", "uuuu", "pppp",
+    };
+    size_t i;
+    for (i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+        if (contains(p, n, secrets[i])) {
+            print_error("reply contains \"%s\"\n", secrets[i]);
+            fail();
+        }
+    }
+}
+
 /* Send the pending client bytes, then the output must be exactly the
  * expected server lines. */
 static void sync_(void)
@@ -263,6 +324,7 @@ static void sync_(void)
     feed(g_in, g_in_len);
     g_in_len = 0;
     drain();
+    check_no_secrets(g_got, g_got_len);
     if (g_got_len != g_want_len || memcmp(g_got, g_want, g_want_len) != 0) {
         print_error("mode %s\n", mode_names[g_mode]);
         show("expected", g_want, g_want_len);
@@ -1632,6 +1694,1178 @@ static void test_identity_variants(void **state)
     smtpd_close(g_s);
 }
 
+/* ======================================================================= */
+/* STARTTLS (RFC 3207) and AUTH (RFC 4954)                                 */
+/* ======================================================================= */
+
+#define EHLO_HEAD                                                           \
+    "S: 250-mx.example", "S: 250-PIPELINING", "S: 250-SIZE 10485760",       \
+        "S: 250-8BITMIME", "S: 250-ENHANCEDSTATUSCODES"
+#define EHLO_STARTTLS_REPLY EHLO_HEAD, "S: 250-STARTTLS", "S: 250 HELP"
+#define EHLO_AUTH_REPLY EHLO_HEAD, "S: 250-AUTH PLAIN LOGIN", "S: 250 HELP"
+#define TLS_GO "S: 220 2.0.0 Ready to start TLS"
+#define AUTH_OK "S: 235 2.7.0 Authentication successful"
+#define AUTH_FAILED "535 5.7.8 Authentication credentials invalid"
+#define DECODE_ERR "S: 501 5.5.2 Cannot decode response"
+#define PLAIN_ALICE "AGFsaWNlAHNlY3JldA=="  /* "\0alice\0secret" */
+#define PLAIN_WRONG "AGFsaWNlAHdyb25n"      /* "\0alice\0wrong" */
+#define RECEIVED_WITH(with, id)                                             \
+    "Received: from client.example ([192.0.2.99])\r\n"                      \
+    "\tby mx.example (eth0 192.0.2.1) with " with " id " id ";\r\n"        \
+    "\tTue, 19 Nov 2024 10:00:00 +0000\r\n"
+
+static smtpd_conn_t tls_conn(uint8_t tls_policy, uint8_t auth_policy)
+{
+    smtpd_conn_t c = default_conn();
+    c.tls_policy = tls_policy;
+    c.auth_policy = auth_policy;
+    c.tls_begin = ft_tls_begin;
+    c.auth_check = ft_auth_check;
+    c.ctx = &ft;
+    return c;
+}
+
+/* After the 220 to STARTTLS was sent: the glue completes the handshake. */
+static void handshake(void)
+{
+    assert_true(smtpd_starttls_pending(g_s));
+    assert_int_equal(smtpd_state(g_s), SMTPD_ST_STARTTLS);
+    assert_false(smtpd_tls_active(g_s));
+    assert_false(smtpd_should_close(g_s));
+    smtpd_tls_started(g_s, g_now);
+    assert_false(smtpd_starttls_pending(g_s));
+    assert_true(smtpd_tls_active(g_s));
+    assert_int_equal(smtpd_state(g_s), SMTPD_ST_CONNECTED);
+    assert_string_equal(smtpd_auth_user(g_s), "");
+}
+
+/* Greeting, EHLO, STARTTLS, handshake, EHLO inside TLS (AUTH offered). */
+static void open_tls(const smtpd_conn_t *c)
+{
+    static const char *const before[] = {
+        GREETING,
+        "C: EHLO client.example",
+        EHLO_STARTTLS_REPLY,
+        "C: STARTTLS",
+        TLS_GO,
+        NULL,
+    };
+    static const char *const after[] = {
+        "C: EHLO client.example",
+        EHLO_AUTH_REPLY,
+        NULL,
+    };
+    open_conn(c);
+    script(before);
+    handshake();
+    script(after);
+}
+
+static void body_tls_auth_dialogue(void)
+{
+    static const char *const t[] = {
+        "C: AUTH PLAIN " PLAIN_ALICE,
+        AUTH_OK,
+        "C: MAIL FROM:<alice@client.example>",
+        "C: RCPT TO:<bob@far.example>",
+        "C: DATA",
+        "S: 250 2.1.0 Sender ok",
+        "S: 250 2.1.5 Recipient ok",
+        "S: 354 End data with <CR><LF>.<CR><LF>",
+        "C: hi",
+        "C: .",
+        "S: 250 2.0.0 Ok: queued as 0000A001",
+        "C: QUIT",
+        "S: 221 2.0.0 mx.example closing connection",
+        NULL,
+    };
+    smtpd_conn_t c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_OFFER);
+    smtpd_stats_t st;
+
+    c.relay_allowed = false; /* relaying only because of the AUTH */
+    open_tls(&c);
+    assert_int_equal(ft.begin_calls, 1);
+    script(t);
+    assert_string_equal(smtpd_auth_user(g_s), "alice");
+    assert_int_equal(ft.check_calls, 1);
+    assert_int_equal(fq.commits_ok, 1);
+    assert_string_equal(fq.c_rcpt[0], "bob@far.example");
+    /* RFC 3848: TLS + AUTH; the user name is not published */
+    expect_committed(RECEIVED_WITH("ESMTPSA", "00000100") "hi\r\n");
+    smtpd_stats(&st);
+    assert_int_equal(st.starttls, 1);
+    assert_int_equal(st.auth_ok, 1);
+    assert_int_equal(st.auth_fail, 0);
+    assert_int_equal(st.rej_relay, 0);
+}
+
+static void test_tls_auth_dialogue(void **state)
+{
+    (void)state;
+    all_modes(body_tls_auth_dialogue);
+}
+
+/* EHLO keyword lists for each policy, before and after TLS. */
+static void test_ehlo_keywords(void **state)
+{
+    static const char *const plain_ehlo[] = {
+        GREETING, "C: EHLO client.example", EHLO_REPLY, NULL,
+    };
+    static const char *const starttls_ehlo[] = {
+        GREETING, "C: EHLO client.example", EHLO_STARTTLS_REPLY, NULL,
+    };
+    static const char *const tls_ehlo[] = {
+        "C: STARTTLS", TLS_GO, NULL,
+    };
+    static const char *const in_tls_plain[] = {
+        "C: EHLO client.example", EHLO_REPLY, NULL,
+    };
+    static const char *const in_tls_auth[] = {
+        "C: EHLO client.example", EHLO_AUTH_REPLY, NULL,
+    };
+    static const uint8_t auths[] = { SMTPD_AUTH_OFF, SMTPD_AUTH_OFFER, SMTPD_AUTH_REQUIRED };
+    smtpd_conn_t c;
+    size_t i;
+    (void)state;
+
+    g_mode = MODE_WHOLE;
+    /* TLS off: STARTTLS never listed, AUTH never listed (no TLS) */
+    for (i = 0; i < 3; i++) {
+        reset_all();
+        c = tls_conn(SMTPD_TLS_OFF, auths[i]);
+        open_conn(&c);
+        script(plain_ehlo);
+        smtpd_close(g_s);
+    }
+    /* offered, but the glue cannot start TLS: not listed */
+    reset_all();
+    c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_OFFER);
+    c.tls_begin = NULL;
+    open_conn(&c);
+    script(plain_ehlo);
+    smtpd_close(g_s);
+    /* OFFER/REQUIRED: STARTTLS before TLS; AUTH only inside TLS */
+    for (i = 0; i < 6; i++) {
+        reset_all();
+        c = tls_conn(i < 3 ? SMTPD_TLS_OFFER : SMTPD_TLS_REQUIRED, auths[i % 3]);
+        open_conn(&c);
+        script(starttls_ehlo);
+        script(tls_ehlo);
+        handshake();
+        script(auths[i % 3] == SMTPD_AUTH_OFF ? in_tls_plain : in_tls_auth);
+        smtpd_close(g_s);
+    }
+}
+
+/* CVE-2011-0411: commands pipelined after STARTTLS (injected by a man in
+ * the middle into the plaintext phase) must never run or be answered.
+ * all_modes sends it as one buffer, byte by byte and in random splits. */
+static void body_starttls_injection(void)
+{
+    static const char *const before[] = {
+        GREETING,
+        "C: EHLO client.example",
+        EHLO_STARTTLS_REPLY,
+        "C: STARTTLS",
+        "C: MAIL FROM:<evil@attacker.example>",
+        "C: RCPT TO:<victim@far.example>",
+        "C: DATA",
+        "C: QUIT",
+        TLS_GO,
+        /* more plaintext before the handshake: dropped, unanswered */
+        "C: RSET",
+        "C: AUTH PLAIN " PLAIN_ALICE,
+        "C: HELP",
+        "R: NO",
+        NULL,
+    };
+    static const char *const after[] = {
+        /* the fragment "NO" was not kept for the first line inside TLS */
+        "R: OP\r\n",
+        "S: 500 5.5.2 Command unrecognized",
+        /* RFC 3207 4.2: the EHLO before TLS is forgotten (also by RSET,
+         * which returns to the post-HELO state only if there was one) */
+        "C: MAIL FROM:<a@client.example>",
+        "S: 503 5.5.1 Send HELO/EHLO first",
+        "C: RSET",
+        "S: 250 2.0.0 Ok",
+        "C: MAIL FROM:<a@client.example>",
+        "S: 503 5.5.1 Send HELO/EHLO first",
+        "C: AUTH PLAIN " PLAIN_ALICE,
+        "S: 503 5.5.1 Send HELO/EHLO first",
+        "C: EHLO client.example",
+        EHLO_AUTH_REPLY,
+        "C: AUTH PLAIN " PLAIN_ALICE,
+        AUTH_OK,
+        "C: MAIL FROM:<a@client.example>",
+        "S: 250 2.1.0 Sender ok",
+        "C: RCPT TO:<b@far.example>",
+        "S: 250 2.1.5 Recipient ok",
+        "C: DATA",
+        "S: 354 End data with <CR><LF>.<CR><LF>",
+        "C: .",
+        "S: 250 2.0.0 Ok: queued as 0000A001",
+        NULL,
+    };
+    smtpd_conn_t c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_OFFER);
+
+    open_conn(&c);
+    script(before);
+    assert_int_equal(fq.begins, 0);
+    assert_false(fq.evil_seen);
+    assert_int_equal(ft.check_calls, 0);
+    assert_false(smtpd_should_close(g_s)); /* the QUIT did not run either */
+    handshake();
+    script(after);
+    assert_false(fq.evil_seen);
+    assert_int_equal(fq.begins, 1);
+    assert_int_equal(ft.check_calls, 1);
+    expect_committed(RECEIVED_WITH("ESMTPSA", "00000100"));
+}
+
+static void test_starttls_injection(void **state)
+{
+    (void)state;
+    all_modes(body_starttls_injection);
+}
+
+/* The same with the engine pushing back (unread replies) just before the
+ * STARTTLS: the discarding survives the stalls. */
+static void body_starttls_injection_backpressure(void)
+{
+    int i;
+    smtpd_conn_t c = tls_conn(SMTPD_TLS_REQUIRED, SMTPD_AUTH_OFF);
+
+    open_conn(&c);
+    S("220 mx.example ESMTP ready");
+    C("HELO client.example");
+    for (i = 0; i < 150; i++)
+        C("NOOP");
+    C("STARTTLS");
+    C("MAIL FROM:<evil@attacker.example>");
+    C("RCPT TO:<victim@far.example>");
+    S("250 mx.example");
+    for (i = 0; i < 150; i++)
+        S("250 2.0.0 Ok");
+    S("220 2.0.0 Ready to start TLS");
+    sync_();
+    assert_int_equal(fq.begins, 0);
+    handshake();
+    /* HELO is enough for TLS_REQUIRED once in TLS; ESMTPS even so */
+    C("HELO client.example");
+    C("MAIL FROM:<a@client.example>");
+    C("RCPT TO:<b@far.example>");
+    C("DATA");
+    C(".");
+    S("250 mx.example");
+    S("250 2.1.0 Sender ok");
+    S("250 2.1.5 Recipient ok");
+    S("354 End data with <CR><LF>.<CR><LF>");
+    S("250 2.0.0 Ok: queued as 0000A001");
+    sync_();
+    assert_false(fq.evil_seen);
+    expect_committed(RECEIVED_WITH("ESMTPS", "00000100"));
+}
+
+static void test_starttls_injection_backpressure(void **state)
+{
+    (void)state;
+    all_modes(body_starttls_injection_backpressure);
+}
+
+/* The exact contract of smtpd_input around STARTTLS, without the runner. */
+static void test_starttls_injection_raw(void **state)
+{
+    static const char a[] = "EHLO client.example\r\nSTARTTLS\r\nMAIL FROM:<evil@attacker.example>\r\n";
+    static const char b[] = "RCPT TO:<victim@far.example>\r\nQUIT\r\n";
+    static const char want[] = "220 2.0.0 Ready to start TLS\r\n";
+    smtpd_conn_t c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_OFFER);
+    const uint8_t *p;
+    size_t n;
+    smtpd_session_stats_t ss;
+    (void)state;
+
+    reset_all();
+    open_conn(&c);
+    n = smtpd_output_peek(g_s, &p);
+    smtpd_output_consume(g_s, n);
+    /* everything is consumed: the glue holds nothing that could run later */
+    assert_int_equal(smtpd_input(g_s, (const uint8_t *)a, sizeof(a) - 1, g_now), sizeof(a) - 1);
+    n = smtpd_output_peek(g_s, &p);
+    assert_true(n > sizeof(want) - 1);
+    assert_memory_equal(p + n - (sizeof(want) - 1), want, sizeof(want) - 1);
+    smtpd_output_consume(g_s, n);
+    assert_int_equal(smtpd_input(g_s, (const uint8_t *)b, sizeof(b) - 1, g_now), sizeof(b) - 1);
+    assert_int_equal(smtpd_output_peek(g_s, &p), 0);
+    assert_int_equal(fq.begins, 0);
+    smtpd_session_stats(g_s, &ss);
+    assert_int_equal(ss.bytes_in, sizeof(a) - 1 + sizeof(b) - 1);
+    /* the handshake forgets any reply the glue did not take (none here) */
+    smtpd_tls_started(g_s, g_now);
+    assert_int_equal(smtpd_output_peek(g_s, &p), 0); /* no new greeting */
+    smtpd_close(g_s);
+
+    /* STARTTLS and the injected line in one buffer, nothing else */
+    reset_all();
+    open_conn(&c);
+    assert_int_equal(smtpd_input(g_s, (const uint8_t *)a, 21, g_now), 21); /* EHLO */
+    n = smtpd_output_peek(g_s, &p);
+    smtpd_output_consume(g_s, n);
+    assert_int_equal(smtpd_input(g_s, (const uint8_t *)a + 21, sizeof(a) - 22, g_now), sizeof(a) - 22);
+    n = smtpd_output_peek(g_s, &p);
+    assert_int_equal(n, sizeof(want) - 1);
+    assert_memory_equal(p, want, n);
+    /* a glue that forgot to flush: the 220 belongs to the plaintext phase */
+    smtpd_tls_started(g_s, g_now);
+    assert_int_equal(smtpd_output_peek(g_s, &p), 0);
+    assert_int_equal(fq.begins, 0);
+    smtpd_close(g_s);
+}
+
+static void body_starttls_errors(void)
+{
+    static const char *const t1[] = {
+        GREETING,
+        /* our choice: EHLO first (that is where STARTTLS is offered) */
+        "C: STARTTLS",
+        "S: 503 5.5.1 Send HELO/EHLO first",
+        "C: EHLO client.example",
+        EHLO_STARTTLS_REPLY,
+        "C: STARTTLS now",
+        "S: 501 5.5.4 Syntax error in parameters or arguments",
+        "C: MAIL FROM:<a@client.example>",
+        "S: 250 2.1.0 Sender ok",
+        "C: STARTTLS",
+        "S: 503 5.5.1 Not allowed during a mail transaction",
+        "C: RCPT TO:<b@far.example>",
+        "S: 250 2.1.5 Recipient ok",
+        "C: STARTTLS",
+        "S: 503 5.5.1 Not allowed during a mail transaction",
+        "C: RSET",
+        "S: 250 2.0.0 Ok",
+        "C: AUTH PLAIN " PLAIN_ALICE,
+        "S: 502 5.5.1 Command not implemented",
+        NULL,
+    };
+    static const char *const t2[] = {
+        "C: STARTTLS",
+        "S: 454 4.7.0 TLS not available due to temporary reason",
+        "C: NOOP",
+        "S: 250 2.0.0 Ok",
+        NULL,
+    };
+    static const char *const t3[] = {
+        "C: starttls",
+        TLS_GO,
+        NULL,
+    };
+    static const char *const t4[] = {
+        "C: STARTTLS",
+        "S: 503 5.5.1 TLS already active",
+        "C: EHLO client.example",
+        EHLO_REPLY, /* no STARTTLS any more; AUTH is off */
+        "C: STARTTLS",
+        "S: 503 5.5.1 TLS already active",
+        "C: MAIL FROM:<a@client.example>",
+        "S: 250 2.1.0 Sender ok",
+        NULL,
+    };
+    smtpd_conn_t c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_OFF);
+    smtpd_stats_t st;
+
+    open_conn(&c);
+    script(t1);
+    assert_int_equal(ft.begin_calls, 0);
+    ft.begin_ok = false; /* e.g. no free TLS context */
+    script(t2);
+    assert_int_equal(ft.begin_calls, 1);
+    assert_false(smtpd_starttls_pending(g_s));
+    assert_int_equal(smtpd_state(g_s), SMTPD_ST_HELO);
+    ft.begin_ok = true;
+    script(t3);
+    handshake();
+    script(t4);
+    assert_int_equal(ft.begin_calls, 2);
+    assert_int_equal(fq.begins_ok, 2);
+    smtpd_stats(&st);
+    assert_int_equal(st.starttls, 1);
+}
+
+static void test_starttls_errors(void **state)
+{
+    (void)state;
+    all_modes(body_starttls_errors);
+}
+
+/* Not offered: 502 as before (also with a tls_begin); offered without a
+ * tls_begin: 454. */
+static void test_starttls_not_offered(void **state)
+{
+    static const char *const off[] = {
+        GREETING,
+        "C: EHLO client.example",
+        EHLO_REPLY,
+        "C: STARTTLS",
+        "S: 502 5.5.1 Command not implemented",
+        NULL,
+    };
+    static const char *const no_glue[] = {
+        GREETING,
+        "C: EHLO client.example",
+        EHLO_REPLY,
+        "C: STARTTLS",
+        "S: 454 4.7.0 TLS not available due to temporary reason",
+        "C: MAIL FROM:<a@client.example>",
+        "S: 530 5.7.0 Must issue a STARTTLS command first",
+        NULL,
+    };
+    smtpd_conn_t c;
+    (void)state;
+
+    g_mode = MODE_WHOLE;
+    reset_all();
+    c = tls_conn(SMTPD_TLS_OFF, SMTPD_AUTH_OFF);
+    open_conn(&c);
+    script(off);
+    assert_int_equal(ft.begin_calls, 0);
+    smtpd_close(g_s);
+
+    reset_all();
+    c = tls_conn(SMTPD_TLS_REQUIRED, SMTPD_AUTH_OFF);
+    c.tls_begin = NULL;
+    open_conn(&c);
+    script(no_glue);
+    smtpd_close(g_s);
+    assert_int_equal(fq.nopen, 0);
+}
+
+static void body_tls_required(void)
+{
+    static const char *const before[] = {
+        GREETING,
+        "C: EHLO client.example",
+        EHLO_STARTTLS_REPLY,
+        "C: MAIL FROM:<a@client.example>",
+        "S: 530 5.7.0 Must issue a STARTTLS command first",
+        "C: AUTH PLAIN " PLAIN_ALICE,
+        "S: 530 5.7.0 Must issue a STARTTLS command first",
+        "C: RCPT TO:<b@far.example>",
+        "S: 503 5.5.1 Need MAIL command first",
+        "C: NOOP",
+        "S: 250 2.0.0 Ok",
+        "C: STARTTLS",
+        TLS_GO,
+        NULL,
+    };
+    static const char *const after[] = {
+        "C: EHLO client.example",
+        EHLO_AUTH_REPLY,
+        /* AUTH offered, not required: mail without it */
+        "C: MAIL FROM:<a@client.example>",
+        "C: RCPT TO:<b@far.example>",
+        "C: DATA",
+        "S: 250 2.1.0 Sender ok",
+        "S: 250 2.1.5 Recipient ok",
+        "S: 354 End data with <CR><LF>.<CR><LF>",
+        "C: x",
+        "C: .",
+        "S: 250 2.0.0 Ok: queued as 0000A001",
+        NULL,
+    };
+    smtpd_conn_t c = tls_conn(SMTPD_TLS_REQUIRED, SMTPD_AUTH_OFFER);
+
+    open_conn(&c);
+    script(before);
+    assert_int_equal(fq.begins, 0);
+    assert_int_equal(ft.check_calls, 0);
+    handshake();
+    script(after);
+    expect_committed(RECEIVED_WITH("ESMTPS", "00000100") "x\r\n");
+}
+
+static void test_tls_required(void **state)
+{
+    (void)state;
+    all_modes(body_tls_required);
+}
+
+/* AUTH before TLS: 538 unless TLS is required (530). */
+static void test_auth_needs_tls(void **state)
+{
+    static const char *const t[] = {
+        GREETING,
+        "C: EHLO client.example",
+        EHLO_STARTTLS_REPLY,
+        "C: AUTH PLAIN " PLAIN_ALICE,
+        "S: 538 5.7.11 Encryption required for requested authentication mechanism",
+        "C: AUTH LOGIN",
+        "S: 538 5.7.11 Encryption required for requested authentication mechanism",
+        "C: MAIL FROM:<a@client.example>",
+        "S: 250 2.1.0 Sender ok",
+        "C: MAIL FROM:<a@client.example> AUTH=<>",
+        "S: 503 5.5.1 Sender already specified",
+        "C: RSET",
+        "S: 250 2.0.0 Ok",
+        /* AUTH= only exists where AUTH was offered (RFC 4954 5) */
+        "C: MAIL FROM:<a@client.example> AUTH=<>",
+        "S: 555 5.5.4 Unsupported MAIL/RCPT parameter",
+        NULL,
+    };
+    static const char *const tls_off[] = {
+        GREETING,
+        "C: EHLO client.example",
+        EHLO_REPLY,
+        "C: AUTH PLAIN " PLAIN_ALICE,
+        "S: 538 5.7.11 Encryption required for requested authentication mechanism",
+        NULL,
+    };
+    smtpd_conn_t c;
+    (void)state;
+
+    g_mode = MODE_WHOLE;
+    reset_all();
+    c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_OFFER);
+    open_conn(&c);
+    script(t);
+    smtpd_close(g_s);
+
+    reset_all();
+    c = tls_conn(SMTPD_TLS_OFF, SMTPD_AUTH_OFFER);
+    open_conn(&c);
+    script(tls_off);
+    smtpd_close(g_s);
+    assert_int_equal(ft.check_calls, 0);
+}
+
+static void body_auth_plain(void)
+{
+    static const char *const t[] = {
+        "C: AUTH",
+        "S: 501 5.5.4 Syntax: AUTH mechanism [initial-response]",
+        "C: AUTH CRAM-MD5",
+        "S: 504 5.5.4 Unrecognized authentication type",
+        "C: AUTH XOAUTH2 dXNlcj0=",
+        "S: 504 5.5.4 Unrecognized authentication type",
+        "C: AUTH PLAIN a b",
+        "S: 501 5.5.4 Syntax: AUTH mechanism [initial-response]",
+        "C: AUTH PLAIN !!!!",
+        DECODE_ERR,
+        "C: AUTH PLAIN AGFsaWNlAHNlY3JldA", /* unpadded */
+        DECODE_ERR,
+        "C: AUTH PLAIN =",                  /* empty response */
+        DECODE_ERR,
+        "C: AUTH PLAIN YWxpY2U=",           /* "alice": no NULs */
+        DECODE_ERR,
+        "C: AUTH PLAIN Ym9iAGFsaWNlAHNlY3JldA==", /* authzid bob != alice */
+        DECODE_ERR,
+        /* no initial response: empty challenge, then the response */
+        "C: AUTH PLAIN",
+        "S: 334 ",
+        "C: *",
+        "S: 501 5.0.0 Authentication cancelled",
+        "C: AUTH PLAIN",
+        "S: 334 ",
+        "C: AGFsaWNl",                      /* "\0alice" */
+        DECODE_ERR,
+        /* a command line in the AUTH state is a (bad) response, not a command */
+        "C: AUTH PLAIN",
+        "C: QUIT",
+        "S: 334 ",
+        DECODE_ERR,
+        "C: NOOP",
+        "S: 250 2.0.0 Ok",
+        /* authzid = authcid is fine; mechanism names in any case */
+        "C: auth plain",
+        "S: 334 ",
+        "C: YWxpY2UAYWxpY2UAc2VjcmV0",
+        AUTH_OK,
+        "C: AUTH PLAIN " PLAIN_ALICE,
+        "S: 503 5.5.1 Already authenticated",
+        "C: AUTH LOGIN",
+        "S: 503 5.5.1 Already authenticated",
+        /* AUTH= is accepted and ignored once AUTH is offered */
+        "C: MAIL FROM:<a@client.example> AUTH=<>",
+        "S: 250 2.1.0 Sender ok",
+        "C: AUTH PLAIN " PLAIN_ALICE,
+        "S: 503 5.5.1 Not allowed during a mail transaction",
+        NULL,
+    };
+    smtpd_conn_t c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_OFFER);
+    smtpd_session_stats_t ss;
+
+    open_tls(&c);
+    script(t);
+    assert_false(smtpd_should_close(g_s));
+    assert_int_equal(ft.check_calls, 1); /* undecodable input never reaches it */
+    assert_string_equal(ft.user, "alice");
+    assert_string_equal(smtpd_auth_user(g_s), "alice");
+    smtpd_session_stats(g_s, &ss);
+    assert_int_equal(ss.errors, 15);
+}
+
+static void test_auth_plain(void **state)
+{
+    (void)state;
+    all_modes(body_auth_plain);
+}
+
+static void body_auth_login(void)
+{
+    static const char *const t1[] = {
+        "C: AUTH LOGIN",
+        "S: 334 VXNlcm5hbWU6",
+        "C: *",
+        "S: 501 5.0.0 Authentication cancelled",
+        "C: AUTH LOGIN",
+        "S: 334 VXNlcm5hbWU6",
+        "C: YWxpY2U=",
+        "S: 334 UGFzc3dvcmQ6",
+        NULL,
+    };
+    static const char *const t2[] = {
+        "C: *",
+        "S: 501 5.0.0 Authentication cancelled",
+        "C: AUTH LOGIN =",        /* empty user name */
+        DECODE_ERR,
+        "C: AUTH LOGIN YWwAaWNl", /* NUL in the user name */
+        DECODE_ERR,
+        "C: AUTH LOGIN !!!!",
+        DECODE_ERR,
+        "C: AUTH LOGIN",
+        "S: 334 VXNlcm5hbWU6",
+        "C: YWxpY2U",             /* unpadded */
+        DECODE_ERR,
+        "C: AUTH LOGIN YWxpY2U=", /* initial response = user name */
+        "S: 334 UGFzc3dvcmQ6",
+        "C: =",                   /* empty password */
+        DECODE_ERR,
+        "C: AUTH login",
+        "S: 334 VXNlcm5hbWU6",
+        "C: YWxpY2U=",
+        "S: 334 UGFzc3dvcmQ6",
+        "C: c2VjcmV0",
+        AUTH_OK,
+        NULL,
+    };
+    smtpd_conn_t c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_OFFER);
+
+    open_tls(&c);
+    script(t1);
+    assert_int_equal(smtpd_state(g_s), SMTPD_ST_AUTH);
+    assert_string_equal(smtpd_auth_user(g_s), ""); /* not yet */
+    script(t2);
+    assert_int_equal(ft.check_calls, 1);
+    assert_string_equal(smtpd_auth_user(g_s), "alice");
+    assert_int_equal(smtpd_state(g_s), SMTPD_ST_HELO);
+}
+
+static void test_auth_login(void **state)
+{
+    (void)state;
+    all_modes(body_auth_login);
+}
+
+/* Not offered: 502 even inside TLS; before HELO/EHLO: 503. */
+static void test_auth_not_offered(void **state)
+{
+    static const char *const t[] = {
+        "C: EHLO client.example",
+        EHLO_REPLY,
+        "C: AUTH PLAIN " PLAIN_ALICE,
+        "S: 502 5.5.1 Command not implemented",
+        "C: MAIL FROM:<a@client.example> AUTH=<>",
+        "S: 555 5.5.4 Unsupported MAIL/RCPT parameter",
+        NULL,
+    };
+    static const char *const early[] = {
+        "C: AUTH PLAIN " PLAIN_ALICE,
+        "S: 503 5.5.1 Send HELO/EHLO first",
+        NULL,
+    };
+    static const char *const tls[] = {
+        GREETING,
+        "C: EHLO client.example",
+        EHLO_STARTTLS_REPLY,
+        "C: STARTTLS",
+        TLS_GO,
+        NULL,
+    };
+    smtpd_conn_t c;
+    (void)state;
+
+    g_mode = MODE_WHOLE;
+    reset_all();
+    c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_OFF);
+    open_conn(&c);
+    script(tls);
+    handshake();
+    script(t);
+    smtpd_close(g_s);
+
+    reset_all();
+    c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_OFFER);
+    open_conn(&c);
+    script(tls);
+    handshake();
+    script(early);
+    smtpd_close(g_s);
+    assert_int_equal(ft.check_calls, 0);
+}
+
+static void body_auth_required(void)
+{
+    static const char *const before[] = {
+        GREETING,
+        "C: EHLO client.example",
+        EHLO_STARTTLS_REPLY,
+        "C: MAIL FROM:<a@client.example>",
+        "S: 530 5.7.0 Authentication required",
+        "C: STARTTLS",
+        TLS_GO,
+        NULL,
+    };
+    static const char *const after[] = {
+        "C: EHLO client.example",
+        EHLO_AUTH_REPLY,
+        "C: MAIL FROM:<a@client.example>",
+        "S: 530 5.7.0 Authentication required",
+        "C: AUTH LOGIN",
+        "S: 334 VXNlcm5hbWU6",
+        "C: YWxpY2U=",
+        "S: 334 UGFzc3dvcmQ6",
+        "C: c2VjcmV0",
+        AUTH_OK,
+        "C: MAIL FROM:<a@client.example>",
+        "C: RCPT TO:<b@far.example>",
+        "C: DATA",
+        "S: 250 2.1.0 Sender ok",
+        "S: 250 2.1.5 Recipient ok",
+        "S: 354 End data with <CR><LF>.<CR><LF>",
+        "C: .",
+        "S: 250 2.0.0 Ok: queued as 0000A001",
+        /* RSET and EHLO keep the authentication (RFC 4954) */
+        "C: RSET",
+        "S: 250 2.0.0 Ok",
+        "C: EHLO client.example",
+        EHLO_AUTH_REPLY,
+        "C: MAIL FROM:<a@client.example>",
+        "S: 250 2.1.0 Sender ok",
+        NULL,
+    };
+    smtpd_conn_t c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_REQUIRED);
+
+    c.relay_allowed = false;
+    open_conn(&c);
+    script(before);
+    handshake();
+    script(after);
+    assert_int_equal(fq.commits_ok, 1);
+    expect_committed(RECEIVED_WITH("ESMTPSA", "00000100"));
+}
+
+static void test_auth_required(void **state)
+{
+    (void)state;
+    all_modes(body_auth_required);
+}
+
+/* Relaying: denied before AUTH, allowed after (relay_allowed false). */
+static void body_relay_after_auth(void)
+{
+    static const char *const t[] = {
+        "C: MAIL FROM:<a@client.example>",
+        "C: RCPT TO:<victim@far.example>",
+        "C: RCPT TO:<postmaster@mx.example>",
+        "S: 250 2.1.0 Sender ok",
+        "S: 550 5.7.1 Relaying denied",
+        "S: 250 2.1.5 Recipient ok",
+        "C: RSET",
+        "S: 250 2.0.0 Ok",
+        "C: AUTH PLAIN " PLAIN_ALICE,
+        AUTH_OK,
+        "C: MAIL FROM:<a@client.example>",
+        "C: RCPT TO:<b@far.example>",
+        "C: DATA",
+        "S: 250 2.1.0 Sender ok",
+        "S: 250 2.1.5 Recipient ok",
+        "S: 354 End data with <CR><LF>.<CR><LF>",
+        "C: .",
+        "S: 250 2.0.0 Ok: queued as 0000A001",
+        NULL,
+    };
+    smtpd_conn_t c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_OFFER);
+    smtpd_stats_t st;
+
+    c.relay_allowed = false;
+    open_tls(&c);
+    script(t);
+    assert_int_equal(fq.c_nrcpt, 1);
+    assert_string_equal(fq.c_rcpt[0], "b@far.example");
+    assert_int_equal(fq.rcpt_calls_total, 2); /* postmaster and b; never the victim */
+    smtpd_stats(&st);
+    assert_int_equal(st.rej_relay, 1);
+}
+
+static void test_relay_after_auth(void **state)
+{
+    (void)state;
+    all_modes(body_relay_after_auth);
+}
+
+/* Longest credentials sasl.h allows, one octet more, and AUTH lines at the
+ * command line limit. */
+static void test_auth_limits(void **state)
+{
+    static char line[SMTPD_LINE_MAX + 16];
+    static char b64[400];
+    uint8_t raw[300];
+    smtpd_conn_t c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_OFFER);
+    int i;
+    (void)state;
+
+    for (i = 0; i < 2; i++) {
+        g_mode = i == 0 ? MODE_WHOLE : MODE_RANDOM;
+        reset_all();
+        open_tls(&c);
+
+        /* PLAIN: 64-octet user, 128-octet password: accepted */
+        raw[0] = 0;
+        memset(raw + 1, 'u', 64);
+        raw[65] = 0;
+        memset(raw + 66, 'p', 128);
+        assert_int_equal(sasl_b64_encode(raw, 194, b64, sizeof(b64)), 260);
+        C("AUTH PLAIN");
+        S("334 ");
+        C(b64);
+        S("235 2.7.0 Authentication successful");
+        sync_();
+        assert_int_equal(strlen(smtpd_auth_user(g_s)), 64);
+        smtpd_close(g_s);
+
+        reset_all();
+        open_tls(&c);
+        /* 65-octet user: cannot be decoded into the limits */
+        raw[0] = 0;
+        memset(raw + 1, 'u', 65);
+        raw[66] = 0;
+        memset(raw + 67, 'p', 8);
+        assert_true(sasl_b64_encode(raw, 75, b64, sizeof(b64)) > 0);
+        snprintf(line, sizeof(line), "AUTH PLAIN %s", b64);
+        C(line);
+        S("501 5.5.2 Cannot decode response");
+        /* 129-octet password */
+        raw[0] = 0;
+        memset(raw + 1, 'u', 4);
+        raw[5] = 0;
+        memset(raw + 6, 'p', 129);
+        assert_true(sasl_b64_encode(raw, 135, b64, sizeof(b64)) > 0);
+        snprintf(line, sizeof(line), "AUTH PLAIN %s", b64);
+        C(line);
+        S("501 5.5.2 Cannot decode response");
+        /* LOGIN: 65-octet user name, 129-octet password */
+        memset(raw, 'u', 65);
+        assert_true(sasl_b64_encode(raw, 65, b64, sizeof(b64)) > 0);
+        snprintf(line, sizeof(line), "AUTH LOGIN %s", b64);
+        C(line);
+        S("501 5.5.2 Cannot decode response");
+        C("AUTH LOGIN YWxpY2U=");
+        S("334 UGFzc3dvcmQ6");
+        memset(raw, 'p', 129);
+        assert_true(sasl_b64_encode(raw, 129, b64, sizeof(b64)) > 0);
+        C(b64);
+        S("501 5.5.2 Cannot decode response");
+        /* a 512-octet AUTH line is read and decoded (too long to be valid) */
+        memcpy(line, "AUTH PLAIN ", 11);
+        memset(line + 11, 'A', 499);
+        line[510] = '\0';
+        C(line);
+        S("501 5.5.2 Cannot decode response");
+        /* a 512-octet response line likewise */
+        C("AUTH PLAIN");
+        S("334 ");
+        memset(line, 'A', 510);
+        line[510] = '\0';
+        C(line);
+        S("501 5.5.2 Cannot decode response");
+        /* 513 octets: too long; it ends the exchange and never runs */
+        C("AUTH PLAIN");
+        S("334 ");
+        memset(line, 'A', 511);
+        line[511] = '\0';
+        C(line);
+        S("500 5.5.2 Line too long");
+        C("NOOP");
+        S("250 2.0.0 Ok");
+        /* a bare LF in a response likewise */
+        C("AUTH LOGIN");
+        S("334 VXNlcm5hbWU6");
+        R("YWxpY2U=\n", 9);
+        S("500 5.5.2 Bare CR or LF in command line");
+        C("NOOP");
+        S("250 2.0.0 Ok");
+        sync_();
+        assert_int_equal(ft.check_calls, 0);
+        assert_string_equal(smtpd_auth_user(g_s), "");
+        smtpd_close(g_s);
+    }
+}
+
+/* Input pending after a failed AUTH stays with the glue. */
+static size_t input_str(const char *p, uint32_t now)
+{
+    return smtpd_input(g_s, (const uint8_t *)p, strlen(p), now);
+}
+
+static void expect_output(const char *want)
+{
+    const uint8_t *p;
+    size_t n = smtpd_output_peek(g_s, &p);
+    if (n != strlen(want) || memcmp(p, want, n) != 0) {
+        show("expected", want, strlen(want));
+        show("got", (const char *)p, n);
+        fail();
+    }
+    smtpd_output_consume(g_s, n);
+}
+
+static void test_auth_fail_delay(void **state)
+{
+    static const char a1[] = "AUTH PLAIN " PLAIN_WRONG "\r\n";
+    static const char rest[] = "NOOP\r\nAUTH PLAIN " PLAIN_ALICE "\r\n";
+    const uint32_t starts[] = { 1000u, 0xFFFFFFFFu - 1000u }; /* incl. clock wrap */
+    smtpd_conn_t c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_OFFER);
+    smtpd_stats_t st;
+    smtpd_session_stats_t ss;
+    size_t k, used;
+    (void)state;
+
+    g_mode = MODE_WHOLE;
+    for (k = 0; k < 2; k++) {
+        char in[256];
+        uint32_t t0;
+
+        reset_all();
+        g_now = starts[k];
+        open_tls(&c);
+        t0 = g_now;
+        snprintf(in, sizeof(in), "%s%s", a1, rest);
+        /* pipelined: the AUTH line is read, then nothing more */
+        used = input_str(in, t0);
+        assert_int_equal(used, strlen(a1));
+        expect_output("");
+        assert_int_equal(smtpd_state(g_s), SMTPD_ST_AUTH_FAIL);
+        assert_int_equal(ft.check_calls, 1);
+        assert_int_equal(input_str(in + used, t0 + 1999u), 0);
+        smtpd_tick(g_s, t0 + 1999u);
+        expect_output("");
+        assert_false(smtpd_should_close(g_s));
+        /* the delay is over: the tick releases the 535 */
+        smtpd_tick(g_s, t0 + SMTPD_AUTH_FAIL_DELAY_MS);
+        expect_output(AUTH_FAILED "\r\n");
+        assert_int_equal(smtpd_state(g_s), SMTPD_ST_HELO);
+        used += input_str(in + used, t0 + 2001u);
+        assert_int_equal(used, strlen(in));
+        expect_output("250 2.0.0 Ok\r\n235 2.7.0 Authentication successful\r\n");
+        assert_string_equal(smtpd_auth_user(g_s), "alice");
+        smtpd_session_stats(g_s, &ss);
+        assert_int_equal(ss.errors, 1);
+        smtpd_stats(&st);
+        assert_int_equal(st.auth_fail, 1);
+        assert_int_equal(st.auth_ok, 1);
+        assert_int_equal(st.errors, 1);
+        smtpd_close(g_s);
+
+        /* released by smtpd_input itself (no tick), LOGIN this time */
+        reset_all();
+        g_now = starts[k];
+        open_tls(&c);
+        t0 = g_now;
+        used = input_str("AUTH LOGIN\r\nYWxpY2U=\r\nd3Jvbmc=\r\nNOOP\r\n", t0);
+        assert_int_equal(used, strlen("AUTH LOGIN\r\nYWxpY2U=\r\nd3Jvbmc=\r\n"));
+        expect_output("334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n");
+        assert_string_equal(smtpd_auth_user(g_s), "");
+        assert_int_equal(input_str("NOOP\r\n", t0 + 1000u), 0);
+        assert_int_equal(input_str("NOOP\r\n", t0 + 2000u), 6);
+        expect_output(AUTH_FAILED "\r\n250 2.0.0 Ok\r\n");
+        assert_string_equal(smtpd_auth_user(g_s), "");
+        smtpd_close(g_s);
+    }
+
+    /* no auth_check: every AUTH fails */
+    reset_all();
+    c.auth_check = NULL;
+    open_tls(&c);
+    assert_int_equal(input_str("AUTH PLAIN " PLAIN_ALICE "\r\n", g_now), strlen(PLAIN_ALICE) + 13);
+    smtpd_tick(g_s, g_now + SMTPD_AUTH_FAIL_DELAY_MS);
+    expect_output(AUTH_FAILED "\r\n");
+    assert_string_equal(smtpd_auth_user(g_s), "");
+    smtpd_close(g_s);
+}
+
+/* Failed AUTHs count toward max_errors; the 421 follows the last 535. */
+static void test_auth_fail_error_limit(void **state)
+{
+    smtpd_conn_t c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_OFFER);
+    smtpd_limits_t l;
+    smtpd_stats_t st;
+    int i;
+    (void)state;
+
+    g_mode = MODE_WHOLE;
+    reset_all();
+    smtpd_get_limits(&l);
+    l.max_errors = 3;
+    assert_int_equal(smtpd_set_limits(&l), SMTPD_OK);
+    open_tls(&c);
+    for (i = 0; i < 3; i++) {
+        g_now += 10000u;
+        assert_int_equal(input_str("AUTH PLAIN " PLAIN_WRONG "\r\nNOOP\r\n", g_now),
+                         strlen(PLAIN_WRONG) + 13);
+        expect_output("");
+        smtpd_tick(g_s, g_now + SMTPD_AUTH_FAIL_DELAY_MS);
+        if (i < 2) {
+            expect_output(AUTH_FAILED "\r\n");
+            assert_int_equal(input_str("NOOP\r\n", g_now + SMTPD_AUTH_FAIL_DELAY_MS), 6);
+            expect_output("250 2.0.0 Ok\r\n");
+        }
+    }
+    expect_output(AUTH_FAILED "\r\n421 4.7.0 mx.example Too many errors, closing connection\r\n");
+    assert_true(smtpd_should_close(g_s));
+    /* the held NOOP is then read and dropped */
+    assert_int_equal(input_str("NOOP\r\n", g_now + SMTPD_AUTH_FAIL_DELAY_MS), 6);
+    expect_output("");
+    smtpd_stats(&st);
+    assert_int_equal(st.auth_fail, 3);
+    assert_int_equal(st.error_limit, 1);
+    assert_int_equal(ft.check_calls, 3);
+    smtpd_close(g_s);
+}
+
+/* A handshake that never completes ends the session without a reply;
+ * discarded plaintext does not keep it alive. AUTH waits like commands. */
+static void test_tls_auth_timeouts(void **state)
+{
+    smtpd_conn_t c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_OFFER);
+    smtpd_stats_t st;
+    uint32_t t0;
+    (void)state;
+
+    g_mode = MODE_WHOLE;
+    reset_all();
+    open_conn(&c);
+    S("220 mx.example ESMTP ready");
+    C("EHLO client.example");
+    S("250-mx.example");
+    S("250-PIPELINING");
+    S("250-SIZE 10485760");
+    S("250-8BITMIME");
+    S("250-ENHANCEDSTATUSCODES");
+    S("250-STARTTLS");
+    S("250 HELP");
+    sync_();
+    t0 = g_now;
+    assert_int_equal(input_str("STARTTLS\r\n", t0), 10);
+    /* the glue has not sent the 220 (peer stalled) */
+    assert_int_equal(input_str("NOOP\r\n", t0 + 299000u), 6);
+    smtpd_tick(g_s, t0 + 299999u);
+    assert_true(smtpd_starttls_pending(g_s));
+    smtpd_tick(g_s, t0 + 300000u);
+    assert_false(smtpd_starttls_pending(g_s));
+    assert_int_equal(smtpd_state(g_s), SMTPD_ST_CLOSING);
+    assert_true(smtpd_should_close(g_s));
+    expect_output(""); /* no 421 into a TLS handshake; the 220 is moot */
+    smtpd_stats(&st);
+    assert_int_equal(st.timeouts, 1);
+    smtpd_close(g_s);
+
+    reset_all();
+    open_tls(&c);
+    C("AUTH LOGIN");
+    S("334 VXNlcm5hbWU6");
+    sync_();
+    smtpd_tick(g_s, g_now + 299999u);
+    assert_int_equal(smtpd_state(g_s), SMTPD_ST_AUTH);
+    smtpd_tick(g_s, g_now + 300000u);
+    expect_output("421 4.4.2 mx.example Timeout, closing connection\r\n");
+    assert_true(smtpd_should_close(g_s));
+    smtpd_close(g_s);
+}
+
+static void test_tls_trace_and_misuse(void **state)
+{
+    smtpd_conn_t c = tls_conn(SMTPD_TLS_OFFER, SMTPD_AUTH_OFFER);
+    (void)state;
+
+    g_mode = MODE_WHOLE;
+    reset_all();
+    trace_log[0] = '\0';
+    smtpd_set_trace(trace_fn);
+    open_conn(&c);
+    /* smtpd_tls_started without a pending STARTTLS is a glue bug */
+    expect_assert_failure(smtpd_tls_started(g_s, g_now));
+    assert_false(smtpd_tls_active(g_s));
+    assert_int_equal(smtpd_state(g_s), SMTPD_ST_CONNECTED);
+    smtpd_set_trace(NULL);
+    smtpd_close(g_s);
+
+    reset_all();
+    trace_log[0] = '\0';
+    smtpd_set_trace(trace_fn);
+    open_tls(&c);
+    C("AUTH LOGIN");
+    S("334 VXNlcm5hbWU6");
+    C("YWxpY2U=");
+    S("334 UGFzc3dvcmQ6");
+    C("d3Jvbmc=");
+    sync_();
+    smtpd_tick(g_s, g_now + SMTPD_AUTH_FAIL_DELAY_MS);
+    C("AUTH PLAIN " PLAIN_ALICE);
+    S(AUTH_FAILED);
+    S("235 2.7.0 Authentication successful");
+    sync_();
+    smtpd_close(g_s);
+    smtpd_set_trace(NULL);
+    assert_string_equal(trace_log,
+                        "FREE>CONNECTED CONNECTED>HELO HELO>STARTTLS STARTTLS>CONNECTED "
+                        "CONNECTED>HELO HELO>AUTH AUTH>AUTH AUTH>AUTH_FAIL AUTH_FAIL>HELO "
+                        "HELO>HELO HELO>FREE ");
+    assert_string_equal(smtpd_state_name(SMTPD_ST_STARTTLS), "STARTTLS");
+    assert_string_equal(smtpd_state_name(SMTPD_ST_AUTH), "AUTH");
+    assert_string_equal(smtpd_state_name(SMTPD_ST_AUTH_FAIL), "AUTH_FAIL");
+}
+
+/* Unknown policy values act as REQUIRED. */
+static void test_unknown_policies(void **state)
+{
+    static const char *const t[] = {
+        GREETING,
+        "C: EHLO client.example",
+        EHLO_STARTTLS_REPLY,
+        "C: MAIL FROM:<a@client.example>",
+        "S: 530 5.7.0 Must issue a STARTTLS command first",
+        "C: STARTTLS",
+        TLS_GO,
+        NULL,
+    };
+    static const char *const after[] = {
+        "C: EHLO client.example",
+        EHLO_AUTH_REPLY,
+        "C: MAIL FROM:<a@client.example>",
+        "S: 530 5.7.0 Authentication required",
+        NULL,
+    };
+    smtpd_conn_t c = tls_conn(7, 9);
+    (void)state;
+
+    g_mode = MODE_WHOLE;
+    reset_all();
+    open_conn(&c);
+    script(t);
+    handshake();
+    script(after);
+    smtpd_close(g_s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1662,6 +2896,26 @@ int main(void)
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_close_aborts),
         cmocka_unit_test(test_identity_variants),
+        cmocka_unit_test(test_tls_auth_dialogue),
+        cmocka_unit_test(test_ehlo_keywords),
+        cmocka_unit_test(test_starttls_injection),
+        cmocka_unit_test(test_starttls_injection_backpressure),
+        cmocka_unit_test(test_starttls_injection_raw),
+        cmocka_unit_test(test_starttls_errors),
+        cmocka_unit_test(test_starttls_not_offered),
+        cmocka_unit_test(test_tls_required),
+        cmocka_unit_test(test_auth_needs_tls),
+        cmocka_unit_test(test_auth_plain),
+        cmocka_unit_test(test_auth_login),
+        cmocka_unit_test(test_auth_not_offered),
+        cmocka_unit_test(test_auth_required),
+        cmocka_unit_test(test_relay_after_auth),
+        cmocka_unit_test(test_auth_limits),
+        cmocka_unit_test(test_auth_fail_delay),
+        cmocka_unit_test(test_auth_fail_error_limit),
+        cmocka_unit_test(test_tls_auth_timeouts),
+        cmocka_unit_test(test_tls_trace_and_misuse),
+        cmocka_unit_test(test_unknown_policies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

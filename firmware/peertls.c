@@ -1,0 +1,49 @@
+/* Per-peer outbound TLS level and AUTH credentials; see peertls.h. */
+#include "peertls.h"
+
+#include <string.h>
+
+#include "sasl.h"
+
+static peertls_t peers[ROUTE_MAX_PEERS];
+static const char *const level_names[PEERTLS_LEVEL_COUNT] = { "none", "may", "encrypt", "verify", "fingerprint" };
+
+void peertls_reset(unsigned peer)
+{
+    if (peer < ROUTE_MAX_PEERS) {
+        sasl_wipe(&peers[peer], sizeof(peers[peer]));
+        peers[peer].level = PEERTLS_MAY;
+    }
+}
+
+void peertls_init(void)
+{
+    for (unsigned i = 0; i < ROUTE_MAX_PEERS; i++) {
+        peertls_reset(i);
+    }
+}
+
+peertls_t *peertls_get(unsigned peer)
+{
+    return peer < ROUTE_MAX_PEERS ? &peers[peer] : NULL;
+}
+
+const char *peertls_level_name(uint8_t level)
+{
+    return level < PEERTLS_LEVEL_COUNT ? level_names[level] : "?";
+}
+
+int peertls_level_parse(const char *s)
+{
+    for (int i = 0; i < PEERTLS_LEVEL_COUNT; i++) {
+        if (strcmp(s, level_names[i]) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+bool peertls_required(const peertls_t *p)
+{
+    return p->level >= PEERTLS_ENCRYPT;
+}

@@ -1,0 +1,162 @@
+/* tls.h - TLS 1.2 sessions (mbedTLS) over lwIP altcp connections, for
+ * STARTTLS in both directions, in static memory.
+ *
+ * Memory: every mbedTLS allocation comes from one static arena
+ * (TLS_ARENA_SIZE, sized by the board for TLS_MAX_SESSIONS concurrent
+ * sessions plus the parsed certificates and keys).  A session slot is
+ * reserved before the 220 to STARTTLS is sent (tls_reserve), so the answer
+ * is 454 4.7.0 / "stay in plaintext" instead of a handshake that runs out of
+ * memory half-way.
+ *
+ * Glue (srv.c inbound, dlv.c outbound), per connection:
+ *   t = tls_reserve()                      NULL: no session free
+ *   tls_attach(t, pcb, role, netif, name)   after the 220 to STARTTLS
+ *   received pbufs -> tls_input(t, p)       (the session owns them and
+ *                                            acknowledges them to TCP as it
+ *                                            decrypts)
+ *   tls_handshake(t) until it returns TLS_OK (or an error: close)
+ *   then tls_peek/tls_consume for plaintext in, tls_write for plaintext out
+ *   tls_release(t)                         when the connection ends
+ * Credentials: a certificate + key per netif (pasted PEM, or an ECDSA P-256
+ * self-signed certificate made on first boot) and CA certificates, kept in
+ * flash partitions "tls" and "tlsca" (tlsstore.c); the random generator is
+ * seeded from the board's entropy and a seed in flash refreshed at boot.
+ * Single-threaded (NO_SYS): lwIP main loop only. */
+#ifndef TLS_H
+#define TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lwip/altcp.h"
+#include "lwip/pbuf.h"
+
+/* ---- options (boards override in board_opts.h) --------------------------- */
+#ifndef TLS_MAX_SESSIONS
+#define TLS_MAX_SESSIONS 2        /* concurrent TLS sessions, both directions */
+#endif
+#ifndef TLS_ARENA_SIZE
+/* bytes: per session ~16.7 KiB in + 4.4 KiB out record buffers, ~2 KiB
+ * context and transforms, ~6 KiB transient during the handshake (ECDHE,
+ * the peer's chain); plus ~6 KiB for our parsed certificates and keys and
+ * the CA list. `show tls` reports the high-water mark. */
+#define TLS_ARENA_SIZE (TLS_MAX_SESSIONS * 30u * 1024u + 8u * 1024u)
+#endif
+#ifndef TLS_PLAIN_BUF
+#define TLS_PLAIN_BUF 512         /* bytes: decrypted input held for the engine */
+#endif
+#ifndef TLS_HANDSHAKE_TIMEOUT_MS
+#define TLS_HANDSHAKE_TIMEOUT_MS 30000u
+#endif
+#ifndef TLS_MAX_CA
+#define TLS_MAX_CA 8              /* CA certificates (`tls ca add`) */
+#endif
+#ifndef TLS_PASTE_MAX
+#define TLS_PASTE_MAX 4096        /* bytes of pasted PEM (a chain plus a key) */
+#endif
+#define TLS_CA_NAME_MAX 16        /* bytes incl. NUL */
+#define TLS_FP_LEN 32             /* SHA-256 fingerprint */
+
+/* Return codes: TLS_OK, TLS_WANT (in progress / no data / no room),
+ * TLS_EOF (peer closed the TLS session), or a negative mbedTLS error. */
+#define TLS_OK 0
+#define TLS_WANT 1
+#define TLS_EOF 2
+#define TLS_ERR_STATE (-0x7F01)    /* not a valid call in this state */
+#define TLS_ERR_NOCERT (-0x7F02)   /* no certificate for this netif */
+#define TLS_ERR_TIMEOUT (-0x7F03)  /* handshake took longer than TLS_HANDSHAKE_TIMEOUT_MS */
+
+typedef enum { TLS_SERVER = 0, TLS_CLIENT = 1 } tls_role_t;
+
+typedef struct tls_sess tls_sess_t;
+
+/* ---- module --------------------------------------------------------------- */
+
+/* Arena, random generator (board entropy + flash seed, which is refreshed
+ * now), credentials from flash.  Call once at boot, after the netifs exist;
+ * a netif without a certificate gets a self-signed one (see
+ * tls_ensure_certs). Returns 0 or an mbedTLS error (TLS then stays off:
+ * STARTTLS is not offered and TLS-requiring peers defer). */
+int tls_init(void);
+bool tls_ready(void);
+
+/* Make a self-signed ECDSA P-256 certificate for every netif that has none
+ * (CN and subjectAltName = the netif hostname) and store it. Returns 0 or
+ * the first error. */
+int tls_ensure_certs(void);
+
+/* ---- sessions ------------------------------------------------------------- */
+
+/* A free slot, or NULL. The slot counts as in use until tls_release. */
+tls_sess_t *tls_reserve(void);
+/* Start the handshake on a connection: role, the netif (server: whose
+ * certificate), the server name (client: SNI and hostname check, NULL for
+ * none).  Returns TLS_OK or an error (then release). */
+int tls_attach(tls_sess_t *t, struct altcp_pcb *pcb, tls_role_t role, uint8_t netif,
+               const char *server_name);
+/* Received ciphertext (takes the pbuf). */
+void tls_input(tls_sess_t *t, struct pbuf *p);
+/* Drive the handshake: TLS_OK when done, TLS_WANT, or an error. */
+int tls_handshake(tls_sess_t *t, uint32_t now_ms);
+bool tls_established(const tls_sess_t *t);
+/* tls_attach succeeded (the connection speaks TLS from now on); false for
+ * NULL and for a slot that is only reserved. */
+bool tls_attached(const tls_sess_t *t);
+/* Decrypted input: *p and its length (0: none yet); TLS_EOF / error via
+ * tls_error(). */
+size_t tls_peek(tls_sess_t *t, const uint8_t **p);
+void tls_consume(tls_sess_t *t, size_t n);
+/* Encrypt and queue up to n bytes; returns bytes taken (0: no room now; call
+ * again later with the same bytes first), or a negative error. */
+int tls_write(tls_sess_t *t, const uint8_t *p, size_t n);
+/* Last fatal error (0 if none), TLS_EOF after the peer's close_notify. */
+int tls_error(const tls_sess_t *t);
+/* Send close_notify (best effort), free the mbedTLS context, free the slot.
+ * The pcb is not closed. NULL is ignored. */
+void tls_release(tls_sess_t *t);
+/* Detach from the pcb that lwIP already freed (error callback). */
+void tls_detach(tls_sess_t *t);
+
+/* After the handshake: the X.509 verification flags (0 = chain to a
+ * configured CA and hostname match) and the peer certificate's SHA-256. */
+uint32_t tls_verify_flags(const tls_sess_t *t);
+const uint8_t *tls_peer_fingerprint(const tls_sess_t *t);   /* NULL if none */
+const char *tls_suite(const tls_sess_t *t);                  /* "?" before */
+
+/* ---- credentials (console) ----------------------------------------------- */
+
+/* Parse PEM certificate(s) and one private key from text (as pasted on the
+ * console), check that the key matches the first certificate, and store
+ * them for the netif. 0 or an mbedTLS error (nothing changed). */
+int tls_set_cert_pem(uint8_t netif, const char *pem, size_t len);
+/* The buffer the console collects pasted PEM in (shared with the DER
+ * writer: pass it to tls_set_cert_pem / tls_ca_add_pem, which reuse it). */
+char *tls_paste_buffer(size_t *cap);
+/* Replace the netif's certificate with a new self-signed one. */
+int tls_generate_cert(uint8_t netif);
+int tls_ca_add_pem(const char *name, const char *pem, size_t len);
+int tls_ca_del(const char *name);            /* 0 or TLS_ERR_STATE (no such CA) */
+
+/* ---- status (`show tls`) ---------------------------------------------------- */
+typedef struct {
+    bool ready;
+    unsigned sessions, max_sessions, sessions_hw;
+    size_t arena_size, arena_used, arena_hw;
+    uint32_t handshakes, failures;
+} tls_status_t;
+void tls_status(tls_status_t *out);
+/* Describe netif i's certificate: subject, fingerprint, not-after;
+ * false if none. */
+bool tls_cert_info(uint8_t netif, char *subject, size_t slen, uint8_t fp[TLS_FP_LEN],
+                   char *not_after, size_t nlen, bool *self_signed);
+/* CA i (0..): name, subject, not-after; false past the end. */
+bool tls_ca_info(unsigned i, char *name, size_t nmlen, char *subject, size_t slen,
+                 char *not_after, size_t nlen);
+/* Active session i (0..TLS_MAX_SESSIONS-1): role, state, suite; false if free. */
+bool tls_sess_info(unsigned i, tls_role_t *role, bool *established, const char **suite);
+
+/* "ecdhe-ecdsa-aes128-gcm-sha256, ..." compiled suites, for `show tls`. */
+const char *tls_error_text(int err);
+
+#endif
