@@ -118,7 +118,8 @@ run: deps $(IMAGE)
 UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 UNIT_BUILD := build/unit
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -fsanitize=address,undefined \
-               -fno-omit-frame-pointer -Ifirmware -Iport -Idrivers -Itests/unit -DUNIT_TEST
+               -fno-omit-frame-pointer -Ifirmware -Iport -Idrivers -Itests/unit -DUNIT_TEST \
+               -I$(MBEDTLSDIR)/include -DMBEDTLS_CONFIG_FILE=\"mbedtls_config.h\"
 unit_srcs = $(shell sed -n '1s/^.*unit:\(.*\)\*\/.*$$/\1/p' tests/unit/$(1).c)
 
 define UNIT_RULE

@@ -216,6 +216,8 @@ static int cmd_show_stats(int argc, char **argv)
                (unsigned long)s.rej_queue, (unsigned long)s.rej_relay);
     con_printf("          error replies %lu, timeouts %lu, error-limit closes %lu\n", (unsigned long)s.errors,
                (unsigned long)s.timeouts, (unsigned long)s.error_limit);
+    con_printf("          STARTTLS %lu, AUTH ok %lu, AUTH failed %lu\n", (unsigned long)s.starttls,
+               (unsigned long)s.auth_ok, (unsigned long)s.auth_fail);
     con_printf("queue:    messages %lu (%lu bytes), open transactions %lu\n", (unsigned long)q.messages,
                (unsigned long)q.bytes, (unsigned long)q.open_txns);
     con_printf("outbound: delivered %lu, deferrals %lu, failed %lu, expired %lu, DSNs %lu (dropped %lu), "

@@ -132,13 +132,24 @@ def main():
     lines.append(f"{'total':<14}{tf:>10}{tr:>10}")
     lines.append(f"{'budget':<14}{a.flash_budget:>10}{a.ram_budget:>10}")
     lines.append(f"{'use':<14}{100.0 * tf / a.flash_budget:>9.1f}%{100.0 * tr / a.ram_budget:>9.1f}%")
+    # What TLS and AUTH cost, across groups: mbedTLS itself and the modules
+    # that exist only for it (the session arena is tls's .bss).
+    tls_mods = ("firmware/tls", "firmware/tlsstore", "firmware/cmd_tls", "firmware/peertls", "firmware/users",
+                "firmware/pwhash", "firmware/sasl", "port/tls_port")
+    tfl = tram = 0
+    for mod, s in sizes.items():
+        if mod.startswith("mbedtls/") or mod in tls_mods:
+            tfl += s["text"] + s["rodata"] + s["data"]
+            tram += s["data"] + s["bss"]
+    lines.append(f"{'of which TLS':<14}{tfl:>10}{tram:>10}   (mbedTLS + tls, tlsstore, cmd_tls, peertls, users, "
+                 f"pwhash, sasl, tls_port; RAM includes the session arena)")
     lines.append("")
     lines.append(f"{'module':<40}{'.text':>9}{'.rodata':>9}{'.data':>8}{'.bss':>9}")
     for mod in sorted(sizes, key=lambda m: (group_order(m), m)):
         s = sizes[mod]
         lines.append(f"{mod:<40}{s['text']:>9}{s['rodata']:>9}{s['data']:>8}{s['bss']:>9}")
     text = "\n".join(lines)
-    print("\n".join(lines[:12 if stack else 11]))
+    print("\n".join(lines[:13 if stack else 12]))
     if a.out:
         with open(a.out, "w") as f:
             f.write(text + "\n")
