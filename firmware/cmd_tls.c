@@ -116,14 +116,14 @@ static int cmd_tls_paste_line(const char *line)
     } else if (paste.kind == PASTE_CERT) {
         int r = tls_set_cert_pem(paste.netif, buf, paste.len);
         if (r != 0) {
-            cmd_tls_report(r, "certificate not installed");
+            cmd_tls_report(r, "certificate");
         } else {
             con_printf("certificate and key installed for %s (stored in flash)\n", nif_name(paste.netif));
         }
     } else {
         int r = tls_ca_add_pem(paste.ca_name, buf, paste.len);
         if (r != 0) {
-            cmd_tls_report(r, "CA certificate not added");
+            cmd_tls_report(r, "CA certificate");
         } else {
             con_printf("CA certificate '%s' added (stored in flash)\n", paste.ca_name);
         }
@@ -158,7 +158,7 @@ static int cmd_tls_cert(int argc, char **argv)
         }
         int r = tls_generate_cert((uint8_t)i);
         if (r != 0) {
-            cmd_tls_report(r, "certificate not generated");
+            cmd_tls_report(r, "certificate");
             return CON_ERR_FAIL;
         }
         con_printf("self-signed certificate generated for %s\n", nif_name((uint8_t)i));
@@ -192,8 +192,13 @@ static int cmd_tls_ca_add(int argc, char **argv)
 static int cmd_tls_ca_del(int argc, char **argv)
 {
     (void)argc;
-    if (tls_ca_del(argv[0]) != 0) {
+    int r = tls_ca_del(argv[0]);
+    if (r == TLS_ERR_STATE) {
         con_error("no CA certificate '%s'", argv[0]);
+        return CON_ERR_FAIL;
+    }
+    if (r != 0) {
+        cmd_tls_report(r, "CA certificate");
         return CON_ERR_FAIL;
     }
     return 0;

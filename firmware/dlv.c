@@ -211,6 +211,13 @@ static void dlv_step(dlv_conn_t *d)
     if (smtpc_state(d->c) > SMTPC_ST_GREETING && smtpc_state(d->c) != SMTPC_ST_FAILED) {
         d->greeted = true;
     }
+    /* A session reserved for STARTTLS that the peer then refused (level
+     * may goes on in plaintext): give it back for other connections. */
+    if (d->tls != NULL && !tls_attached(d->tls) && smtpc_state(d->c) != SMTPC_ST_STARTTLS &&
+        !smtpc_starttls_pending(d->c)) {
+        tls_release(d->tls);
+        d->tls = NULL;
+    }
     if (smtpc_idle(d->c)) {
         dlv_next_or_quit(d);
     }

@@ -375,7 +375,7 @@ static err_t srv_accept(void *arg, struct altcp_pcb *pcb, err_t err)
     sc.date = srv_date;
     sc.tls_policy = listeners[nif].tls_policy;
     sc.auth_policy = listeners[nif].auth_policy;
-    sc.tls_begin = srv_tls_begin;
+    sc.tls_begin = tls_can_serve(nif) ? srv_tls_begin : NULL; /* no certificate: STARTTLS not offered */
     sc.auth_check = srv_auth_check;
     sc.ctx = c;
     smtpd_session_t *s = c != NULL ? smtpd_open(&sc, board_now_ms()) : NULL;

@@ -154,6 +154,9 @@ const char *tls_error_text(int err)
     case TLS_ERR_NOCERT: return "no certificate";
     case TLS_ERR_TIMEOUT: return "handshake timeout";
     case TLS_ERR_STATE: return "bad state";
+    case TLS_ERR_BUSY: return "TLS sessions in use, try again when they end";
+    case TLS_ERR_FLASH: return "flash write failed: active until reboot only";
+    case MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE: return "TLS not available with this peer";
     case MBEDTLS_ERR_SSL_ALLOC_FAILED: return "out of TLS memory";
     case MBEDTLS_ERR_SSL_NO_CIPHER_CHOSEN: return "no common cipher suite";
     case MBEDTLS_ERR_SSL_NO_USABLE_CIPHERSUITE: return "no usable cipher suite";
@@ -287,6 +290,18 @@ static void x509_time(uint32_t epoch, char out[15])
                  (unsigned long)(s / 60u % 60u), (unsigned long)(s % 60u));
 }
 
+/* An attached session uses conf (and so the credentials or CA list behind
+ * it): those must not be freed under it. */
+static bool conf_busy(const mbedtls_ssl_config *conf)
+{
+    for (unsigned i = 0; i < TLS_MAX_SESSIONS; i++) {
+        if (sess[i].attached && sess[i].ssl.conf == conf) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static size_t rec_size(uint8_t type, const char *name)
 {
     tlsstore_rec_t r;
@@ -307,10 +322,14 @@ static int cred_store(uint8_t i, const uint8_t *chain, size_t clen, const uint8_
     if (need > sizeof(key_blob) || clen > 0xFFFFu) {
         return MBEDTLS_ERR_X509_BUFFER_TOO_SMALL;
     }
+    if (conf_busy(&creds[i].conf)) {
+        return TLS_ERR_BUSY;
+    }
     (void)tlsstore_put(key_blob, &key_len, sizeof(key_blob), TLSSTORE_CERT, n->name, chain, clen);
     (void)tlsstore_put(key_blob, &key_len, sizeof(key_blob), TLSSTORE_KEY, n->name, key, klen);
-    (void)blob_save("tls", key_blob, key_len);
-    return cred_load(i);
+    int saved = blob_save("tls", key_blob, key_len);
+    int r = cred_load(i);
+    return r != 0 ? r : saved != 0 ? TLS_ERR_FLASH : 0;
 }
 
 int tls_generate_cert(uint8_t i)
@@ -482,6 +501,9 @@ int tls_ca_add_pem(const char *name, const char *pem, size_t len)
     if (nl == 0 || nl >= TLS_CA_NAME_MAX) {
         return TLS_ERR_STATE;
     }
+    if (conf_busy(&client_conf)) {
+        return TLS_ERR_BUSY;
+    }
     mbedtls_x509_crt crt;
     mbedtls_x509_crt_init(&crt);
     int r = mbedtls_x509_crt_parse(&crt, (const unsigned char *)pem, len + 1);
@@ -505,20 +527,24 @@ int tls_ca_add_pem(const char *name, const char *pem, size_t len)
     }
     mbedtls_x509_crt_free(&crt);
     if (r == 0) {
-        (void)blob_save("tlsca", ca_blob, ca_len);
+        int saved = blob_save("tlsca", ca_blob, ca_len);
         ca_reload();
+        r = saved != 0 ? TLS_ERR_FLASH : 0;
     }
     return r;
 }
 
 int tls_ca_del(const char *name)
 {
+    if (conf_busy(&client_conf)) {
+        return TLS_ERR_BUSY;
+    }
     if (tlsstore_del(ca_blob, &ca_len, TLSSTORE_CA, name) != TLSSTORE_OK) {
         return TLS_ERR_STATE;
     }
-    (void)blob_save("tlsca", ca_blob, ca_len);
+    int saved = blob_save("tlsca", ca_blob, ca_len);
     ca_reload();
-    return 0;
+    return saved != 0 ? TLS_ERR_FLASH : 0;
 }
 
 /* ---- module ------------------------------------------------------------------------------ */
@@ -563,6 +589,11 @@ int tls_init(void)
 bool tls_ready(void)
 {
     return ready;
+}
+
+bool tls_can_serve(uint8_t netif)
+{
+    return ready && netif < NIF_MAX && creds[netif].has;
 }
 
 /* ---- sessions: I/O callbacks -------------------------------------------------------- */

@@ -66,6 +66,8 @@
 #define TLS_ERR_STATE (-0x7F01)    /* not a valid call in this state */
 #define TLS_ERR_NOCERT (-0x7F02)   /* no certificate for this netif */
 #define TLS_ERR_TIMEOUT (-0x7F03)  /* handshake took longer than TLS_HANDSHAKE_TIMEOUT_MS */
+#define TLS_ERR_BUSY (-0x7F04)     /* credentials in use by open sessions: try again later */
+#define TLS_ERR_FLASH (-0x7F05)    /* applied, but the flash write failed (lost at reboot) */
 
 typedef enum { TLS_SERVER = 0, TLS_CLIENT = 1 } tls_role_t;
 
@@ -80,6 +82,8 @@ typedef struct tls_sess tls_sess_t;
  * STARTTLS is not offered and TLS-requiring peers defer). */
 int tls_init(void);
 bool tls_ready(void);
+/* STARTTLS can be served on this netif: TLS ready and a certificate loaded. */
+bool tls_can_serve(uint8_t netif);
 
 /* Make a self-signed ECDSA P-256 certificate for every netif that has none
  * (CN and subjectAltName = the netif hostname) and store it. Returns 0 or
@@ -128,7 +132,10 @@ const char *tls_suite(const tls_sess_t *t);                  /* "?" before */
 
 /* Parse PEM certificate(s) and one private key from text (as pasted on the
  * console), check that the key matches the first certificate, and store
- * them for the netif. 0 or an mbedTLS error (nothing changed). */
+ * them for the netif. 0 or an mbedTLS error (nothing changed), TLS_ERR_BUSY
+ * while sessions use the netif's certificate, TLS_ERR_FLASH (in use now,
+ * not stored). The CA functions likewise (busy while an outbound session
+ * is open). */
 int tls_set_cert_pem(uint8_t netif, const char *pem, size_t len);
 /* The buffer the console collects pasted PEM in (shared with the DER
  * writer: pass it to tls_set_cert_pem / tls_ca_add_pem, which reuse it). */
