@@ -242,14 +242,8 @@ static void dlv_step(dlv_conn_t *d)
 static bool dlv_tls_begin(void *ctx)
 {
     dlv_conn_t *d = ctx;
-    if (d->tls == NULL) {
-        d->tls = tls_reserve();
-    }
-    if (d->tls == NULL) {
-        evt_log(EVT_TLS_SESSIONS_FULL, d->peer, TLS_MAX_SESSIONS);
-        return false;
-    }
-    return true;
+    d->tls = d->tls != NULL ? d->tls : tls_reserve(d->peer);
+    return d->tls != NULL;
 }
 
 /* TLS failed where the dialogue needed it: 9318 with the mbedTLS error, the

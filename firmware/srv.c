@@ -211,14 +211,8 @@ static void srv_maybe_start_tls(srv_conn_t *c)
 static bool srv_tls_begin(void *ctx)
 {
     srv_conn_t *c = ctx;
-    if (c->tls == NULL) {
-        c->tls = tls_reserve();
-    }
-    if (c->tls == NULL) {
-        evt_log(EVT_TLS_SESSIONS_FULL, c->nif, TLS_MAX_SESSIONS);
-        return false;
-    }
-    return true;
+    c->tls = c->tls != NULL ? c->tls : tls_reserve(c->nif);
+    return c->tls != NULL;
 }
 
 static bool srv_auth_check(void *ctx, const char *user, const char *pass)

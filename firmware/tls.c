@@ -672,9 +672,13 @@ static size_t arena_free(void)
     return sizeof(arena) > used + overhead ? sizeof(arena) - used - overhead : 0;
 }
 
-tls_sess_t *tls_reserve(void)
+tls_sess_t *tls_reserve(uint8_t evt_src)
 {
-    if (!ready || arena_free() < TLS_SESSION_MIN) {
+    if (!ready) {
+        return NULL;
+    }
+    if (arena_free() < TLS_SESSION_MIN) {
+        evt_log(EVT_TLS_SESSIONS_FULL, evt_src, TLS_MAX_SESSIONS);
         return NULL;
     }
     unsigned in_use = 0;
@@ -687,6 +691,7 @@ tls_sess_t *tls_reserve(void)
         }
     }
     if (t == NULL) {
+        evt_log(EVT_TLS_SESSIONS_FULL, evt_src, TLS_MAX_SESSIONS);
         return NULL;
     }
     memset(t, 0, offsetof(tls_sess_t, plain));

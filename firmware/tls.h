@@ -9,7 +9,7 @@
  * memory half-way.
  *
  * Glue (srv.c inbound, dlv.c outbound), per connection:
- *   t = tls_reserve()                      NULL: no session free
+ *   t = tls_reserve(src)                   NULL: no session free (1705)
  *   tls_attach(t, pcb, role, netif, name)   after the 220 to STARTTLS
  *   received pbufs -> tls_input(t, p)       (the session owns them and
  *                                            acknowledges them to TCP as it
@@ -92,8 +92,9 @@ int tls_ensure_certs(void);
 
 /* ---- sessions ------------------------------------------------------------- */
 
-/* A free slot, or NULL. The slot counts as in use until tls_release. */
-tls_sess_t *tls_reserve(void);
+/* A free slot, or NULL (then event 1705 is logged with evt_src: the netif
+ * or peer that asked). The slot counts as in use until tls_release. */
+tls_sess_t *tls_reserve(uint8_t evt_src);
 /* Start the handshake on a connection: role, the netif (server: whose
  * certificate), the server name (client: SNI and hostname check, NULL for
  * none).  Returns TLS_OK or an error (then release). */
