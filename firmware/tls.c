@@ -69,12 +69,14 @@ static tls_cred_t creds[NIF_MAX];
 static mbedtls_ssl_config client_conf;
 static mbedtls_x509_crt cas;
 static bool cas_init;
-/* The blobs as stored in flash (or only here when the board has no flash). */
-static uint8_t key_blob[TLS_BLOB_MAX], ca_blob[TLS_BLOB_MAX];
-static size_t key_len, ca_len;
-/* Console paste buffer (PEM text), then DER output: the PEM is parsed into
- * the arena before the DER is written, so one buffer serves both. */
-static uint8_t scratch[TLS_PASTE_MAX];
+/* The one working buffer, used in turn as: the console's PEM paste buffer,
+ * the certificate writer's output, and the flash blob being read or edited
+ * (work_len bytes).  Each user is done before the next starts: pasted PEM and
+ * written DER are parsed into the arena before a blob is loaded over them.
+ * The credentials themselves live in flash and, parsed, in the arena. */
+static uint8_t work[TLS_PASTE_MAX];
+static size_t work_len;
+_Static_assert(TLS_PASTE_MAX >= TLS_BLOB_MAX, "the work buffer holds a whole blob");
 
 /* Key exchange groups, fastest first: x25519, then the NIST curves that
  * peers without x25519 offer.  (mbedTLS's default order starts with the
@@ -98,31 +100,30 @@ static const int tls_suites[] = {
 
 /* ---- flash blobs -------------------------------------------------------------- */
 
-static void blob_load(const char *part_name, uint8_t *blob, size_t *len)
+/* Load partition part_name's blob into work: 0 (an empty blob when none
+ * was ever saved), or TLS_ERR_FLASH when the board has no such partition. */
+static int blob_load(const char *part_name)
 {
     const flash_part_t *part = board_flash_partition(part_name);
-    *len = 0;
+    work_len = 0;
     if (part == NULL) {
-        return;
+        return TLS_ERR_FLASH;
     }
     size_t n = 0;
     uint32_t seq;
     cfgstore_info_t info;
-    if (cfgstore_load(part, blob, TLS_BLOB_MAX, &n, &seq, &info) == CFGSTORE_OK) {
-        *len = n;
+    if (cfgstore_load(part, work, TLS_BLOB_MAX, &n, &seq, &info) == CFGSTORE_OK) {
+        work_len = n;
     }
+    return 0;
 }
 
-/* 0, or a cfgstore error (the RAM copy is kept either way: the device runs
- * with it until the next boot). */
-static int blob_save(const char *part_name, const uint8_t *blob, size_t len)
+/* Save work[0..work_len) atomically: 0 or TLS_ERR_FLASH. */
+static int blob_save(const char *part_name)
 {
     const flash_part_t *part = board_flash_partition(part_name);
-    if (part == NULL) {
-        return 0;
-    }
     cfgstore_info_t info;
-    return cfgstore_save(part, blob, len, &info);
+    return part != NULL && cfgstore_save(part, work, work_len, &info) == CFGSTORE_OK ? 0 : TLS_ERR_FLASH;
 }
 
 /* ---- entropy seed (MBEDTLS_ENTROPY_NV_SEED hooks) ---------------------------------- */
@@ -130,8 +131,10 @@ static int blob_save(const char *part_name, const uint8_t *blob, size_t len)
 int tls_seed_read(unsigned char *buf, size_t len)
 {
     tlsstore_rec_t r;
-    if (tlsstore_find(key_blob, key_len, TLSSTORE_SEED, "", &r) == TLSSTORE_OK && r.len >= len) {
+    if (blob_load("tls") == 0 && tlsstore_find(work, work_len, TLSSTORE_SEED, "", &r) == TLSSTORE_OK &&
+        r.len >= len) {
         memcpy(buf, r.data, len);
+        sasl_wipe(work, sizeof(work));
         return (int)len;
     }
     /* First boot: no seed yet; start from the board source alone. */
@@ -140,10 +143,12 @@ int tls_seed_read(unsigned char *buf, size_t len)
 
 int tls_seed_write(unsigned char *buf, size_t len)
 {
-    if (tlsstore_put(key_blob, &key_len, sizeof(key_blob), TLSSTORE_SEED, "", buf, len) != TLSSTORE_OK) {
-        return -1;
+    int r = blob_load("tls");
+    if (r == 0 && tlsstore_put(work, &work_len, TLS_BLOB_MAX, TLSSTORE_SEED, "", buf, len) == TLSSTORE_OK) {
+        r = blob_save("tls");
     }
-    return blob_save("tls", key_blob, key_len) == 0 ? (int)len : -1;
+    sasl_wipe(work, sizeof(work));
+    return r == 0 ? (int)len : -1;
 }
 
 /* ---- errors ---------------------------------------------------------------------------- */
@@ -219,7 +224,7 @@ static void cred_free(tls_cred_t *c)
     c->has = false;
 }
 
-/* (Re)build netif i's credentials and server configuration from key_blob. */
+/* (Re)build netif i's credentials and server configuration from flash. */
 static int cred_load(uint8_t i)
 {
     tls_cred_t *c = &creds[i];
@@ -229,8 +234,8 @@ static int cred_load(uint8_t i)
         return TLS_ERR_NOCERT;
     }
     tlsstore_rec_t rc, rk;
-    if (tlsstore_find(key_blob, key_len, TLSSTORE_CERT, n->name, &rc) != TLSSTORE_OK ||
-        tlsstore_find(key_blob, key_len, TLSSTORE_KEY, n->name, &rk) != TLSSTORE_OK) {
+    if (blob_load("tls") != 0 || tlsstore_find(work, work_len, TLSSTORE_CERT, n->name, &rc) != TLSSTORE_OK ||
+        tlsstore_find(work, work_len, TLSSTORE_KEY, n->name, &rk) != TLSSTORE_OK) {
         return TLS_ERR_NOCERT;
     }
     mbedtls_x509_crt_init(&c->crt);
@@ -252,6 +257,7 @@ static int cred_load(uint8_t i)
         mbedtls_ssl_conf_curves(&c->conf, tls_curves);
         r = mbedtls_ssl_conf_own_cert(&c->conf, &c->crt, &c->key);
     }
+    sasl_wipe(work, sizeof(work)); /* the key's DER */
     if (r != 0) {
         cred_free(c);
         return r;
@@ -271,9 +277,11 @@ static void ca_reload(void)
     cas_init = true;
     size_t pos = 0;
     tlsstore_rec_t r;
-    while (tlsstore_next(ca_blob, ca_len, &pos, &r) == 1) {
-        if (r.type == TLSSTORE_CA) {
-            (void)mbedtls_x509_crt_parse_der(&cas, r.data, r.len);
+    if (blob_load("tlsca") == 0) {
+        while (tlsstore_next(work, work_len, &pos, &r) == 1) {
+            if (r.type == TLSSTORE_CA) {
+                (void)mbedtls_x509_crt_parse_der(&cas, r.data, r.len);
+            }
         }
     }
     mbedtls_ssl_conf_ca_chain(&client_conf, cas.raw.p != NULL ? &cas : NULL, NULL);
@@ -302,34 +310,50 @@ static bool conf_busy(const mbedtls_ssl_config *conf)
     return false;
 }
 
-static size_t rec_size(uint8_t type, const char *name)
-{
-    tlsstore_rec_t r;
-    if (tlsstore_find(key_blob, key_len, type, name, &r) != TLSSTORE_OK) {
-        return 0;
-    }
-    return 4u + r.name_len + r.len;
-}
-
-/* Store a DER chain and DER key for netif i, then load them. Checked for
- * room first, so that a pair that does not fit changes nothing. */
-static int cred_store(uint8_t i, const uint8_t *chain, size_t clen, const uint8_t *key, size_t klen)
+/* Store a parsed chain and key for netif i in flash, then load them for
+ * use.  Everything is checked before anything is written, so a pair that
+ * does not fit changes nothing.  The key's DER is produced at the end of the
+ * work buffer, past the blob, and moved into its record. */
+static int cred_store(uint8_t i, const mbedtls_x509_crt *chain, mbedtls_pk_context *key)
 {
     const nif_t *n = nif_at(i);
-    size_t nl = strlen(n->name);
-    size_t need = key_len - rec_size(TLSSTORE_CERT, n->name) - rec_size(TLSSTORE_KEY, n->name) +
-                  (4u + nl + clen) + (4u + nl + klen);
-    if (need > sizeof(key_blob) || clen > 0xFFFFu) {
-        return MBEDTLS_ERR_X509_BUFFER_TOO_SMALL;
-    }
     if (conf_busy(&creds[i].conf)) {
         return TLS_ERR_BUSY;
     }
-    (void)tlsstore_put(key_blob, &key_len, sizeof(key_blob), TLSSTORE_CERT, n->name, chain, clen);
-    (void)tlsstore_put(key_blob, &key_len, sizeof(key_blob), TLSSTORE_KEY, n->name, key, klen);
-    int saved = blob_save("tls", key_blob, key_len);
-    int r = cred_load(i);
-    return r != 0 ? r : saved != 0 ? TLS_ERR_FLASH : 0;
+    int r = blob_load("tls");
+    if (r != 0) {
+        return r;
+    }
+    (void)tlsstore_del(work, &work_len, TLSSTORE_CERT, n->name);
+    (void)tlsstore_del(work, &work_len, TLSSTORE_KEY, n->name);
+    size_t chain_len = 0;
+    for (const mbedtls_x509_crt *c = chain; c != NULL && c->raw.p != NULL; c = c->next) {
+        chain_len += c->raw.len;
+    }
+    int kl = mbedtls_pk_write_key_der(key, work + work_len, sizeof(work) - work_len);
+    if (kl < 0) {
+        sasl_wipe(work, sizeof(work));
+        return kl;
+    }
+    size_t nl = strlen(n->name);
+    if (work_len + (4u + nl + chain_len) + (4u + nl + (size_t)kl) > TLS_BLOB_MAX || chain_len > 0xFFFFu) {
+        sasl_wipe(work, sizeof(work));
+        return MBEDTLS_ERR_X509_BUFFER_TOO_SMALL;
+    }
+    uint8_t *d = tlsstore_append(work, &work_len, TLS_BLOB_MAX, TLSSTORE_CERT, n->name, chain_len);
+    for (const mbedtls_x509_crt *c = chain; d != NULL && c != NULL && c->raw.p != NULL; c = c->next) {
+        memcpy(d, c->raw.p, c->raw.len);
+        d += c->raw.len;
+    }
+    /* The record header ends before the key DER starts (checked above). */
+    d = tlsstore_append(work, &work_len, TLS_BLOB_MAX, TLSSTORE_KEY, n->name, (size_t)kl);
+    if (d != NULL) {
+        memmove(d, work + sizeof(work) - kl, (size_t)kl);
+    }
+    int saved = blob_save("tls");
+    sasl_wipe(work, sizeof(work));
+    r = cred_load(i);
+    return r != 0 ? r : saved;
 }
 
 int tls_generate_cert(uint8_t i)
@@ -345,8 +369,7 @@ int tls_generate_cert(uint8_t i)
     mbedtls_pk_init(&key);
     mbedtls_x509write_crt_init(&w);
     mbedtls_mpi_init(&serial);
-    static uint8_t keyder[160];
-    int klen = 0, clen = 0;
+    int clen = 0;
     int r = mbedtls_pk_setup(&key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
     if (r == 0) {
         r = mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(key), rng, &drbg);
@@ -401,20 +424,17 @@ int tls_generate_cert(uint8_t i)
                                                 MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, san,
                                                 hl + 4);
     }
+    mbedtls_x509_crt crt;
+    mbedtls_x509_crt_init(&crt);
     if (r == 0) {
-        clen = mbedtls_x509write_crt_der(&w, scratch, sizeof(scratch), rng, &drbg);
-        r = clen < 0 ? clen : 0;
+        /* The writer fills the buffer from its end. */
+        clen = mbedtls_x509write_crt_der(&w, work, sizeof(work), rng, &drbg);
+        r = clen < 0 ? clen : mbedtls_x509_crt_parse_der(&crt, work + sizeof(work) - clen, (size_t)clen);
     }
     if (r == 0) {
-        klen = mbedtls_pk_write_key_der(&key, keyder, sizeof(keyder));
-        r = klen < 0 ? klen : 0;
+        r = cred_store(i, &crt, &key);
     }
-    if (r == 0) {
-        /* Both writers fill their buffer from the end. */
-        r = cred_store(i, scratch + sizeof(scratch) - clen, (size_t)clen, keyder + sizeof(keyder) - klen,
-                       (size_t)klen);
-    }
-    sasl_wipe(keyder, sizeof(keyder));
+    mbedtls_x509_crt_free(&crt);
     mbedtls_mpi_free(&serial);
     mbedtls_x509write_crt_free(&w);
     mbedtls_pk_free(&key);
@@ -459,28 +479,11 @@ int tls_set_cert_pem(uint8_t i, const char *pem, size_t len)
     if (r == 0) {
         r = mbedtls_pk_check_pair(&chain.pk, &key);
     }
-    /* DER of the chain, leaf first, then of the key (pem may be scratch
-     * itself: it is fully parsed by now). */
-    uint8_t *der = scratch;
-    size_t dlen = 0;
-    for (const mbedtls_x509_crt *c = &chain; r == 0 && c != NULL && c->raw.p != NULL; c = c->next) {
-        if (dlen + c->raw.len > sizeof(scratch)) {
-            r = MBEDTLS_ERR_X509_BUFFER_TOO_SMALL;
-            break;
-        }
-        memcpy(der + dlen, c->raw.p, c->raw.len);
-        dlen += c->raw.len;
-    }
+    /* pem may be the work buffer: it is fully parsed by now. */
     if (r == 0) {
-        int kl = mbedtls_pk_write_key_der(&key, der + dlen, sizeof(scratch) - dlen);
-        if (kl < 0) {
-            r = kl;
-        } else {
-            /* pk_write_key_der writes at the END of the room given. */
-            r = cred_store(i, der, dlen, der + sizeof(scratch) - kl, (size_t)kl);
-        }
+        r = cred_store(i, &chain, &key);
     }
-    sasl_wipe(scratch, sizeof(scratch));
+    sasl_wipe(work, sizeof(work));
     mbedtls_pk_free(&key);
     mbedtls_x509_crt_free(&chain);
     return r;
@@ -488,8 +491,8 @@ int tls_set_cert_pem(uint8_t i, const char *pem, size_t len)
 
 char *tls_paste_buffer(size_t *cap)
 {
-    *cap = sizeof(scratch);
-    return (char *)scratch;
+    *cap = sizeof(work);
+    return (char *)work;
 }
 
 int tls_ca_add_pem(const char *name, const char *pem, size_t len)
@@ -510,26 +513,29 @@ int tls_ca_add_pem(const char *name, const char *pem, size_t len)
     if (r > 0) {
         r = MBEDTLS_ERR_X509_INVALID_FORMAT;
     }
+    /* The PEM (perhaps in work) is parsed: the blob may be loaded now. */
+    if (r == 0) {
+        r = blob_load("tlsca");
+    }
     if (r == 0) {
         unsigned n = 0;
         size_t pos = 0;
         tlsstore_rec_t rec;
-        bool replace = tlsstore_find(ca_blob, ca_len, TLSSTORE_CA, name, &rec) == TLSSTORE_OK;
-        while (tlsstore_next(ca_blob, ca_len, &pos, &rec) == 1) {
+        bool replace = tlsstore_find(work, work_len, TLSSTORE_CA, name, &rec) == TLSSTORE_OK;
+        while (tlsstore_next(work, work_len, &pos, &rec) == 1) {
             n++;
         }
         if (!replace && n >= TLS_MAX_CA) {
             r = MBEDTLS_ERR_X509_BUFFER_TOO_SMALL;
-        } else if (tlsstore_put(ca_blob, &ca_len, sizeof(ca_blob), TLSSTORE_CA, name, crt.raw.p, crt.raw.len) !=
+        } else if (tlsstore_put(work, &work_len, TLS_BLOB_MAX, TLSSTORE_CA, name, crt.raw.p, crt.raw.len) !=
                    TLSSTORE_OK) {
             r = MBEDTLS_ERR_X509_BUFFER_TOO_SMALL;
         }
     }
     mbedtls_x509_crt_free(&crt);
     if (r == 0) {
-        int saved = blob_save("tlsca", ca_blob, ca_len);
+        r = blob_save("tlsca");
         ca_reload();
-        r = saved != 0 ? TLS_ERR_FLASH : 0;
     }
     return r;
 }
@@ -539,12 +545,12 @@ int tls_ca_del(const char *name)
     if (conf_busy(&client_conf)) {
         return TLS_ERR_BUSY;
     }
-    if (tlsstore_del(ca_blob, &ca_len, TLSSTORE_CA, name) != TLSSTORE_OK) {
+    if (blob_load("tlsca") != 0 || tlsstore_del(work, &work_len, TLSSTORE_CA, name) != TLSSTORE_OK) {
         return TLS_ERR_STATE;
     }
-    int saved = blob_save("tlsca", ca_blob, ca_len);
+    int r = blob_save("tlsca");
     ca_reload();
-    return saved != 0 ? TLS_ERR_FLASH : 0;
+    return r;
 }
 
 /* ---- module ------------------------------------------------------------------------------ */
@@ -553,8 +559,6 @@ int tls_init(void)
 {
     ready = false;
     mbedtls_memory_buffer_alloc_init(arena, sizeof(arena));
-    blob_load("tls", key_blob, &key_len);
-    blob_load("tlsca", ca_blob, &ca_len);
     mbedtls_entropy_init(&entropy);
     mbedtls_ctr_drbg_init(&drbg);
     static const char pers[] = "gateway-mta";
@@ -955,7 +959,10 @@ bool tls_ca_info(unsigned i, char *name, size_t nmlen, char *subject, size_t sle
     size_t pos = 0;
     tlsstore_rec_t r;
     unsigned k = 0;
-    while (tlsstore_next(ca_blob, ca_len, &pos, &r) == 1) {
+    if (blob_load("tlsca") != 0) {
+        return false;
+    }
+    while (tlsstore_next(work, work_len, &pos, &r) == 1) {
         if (r.type != TLSSTORE_CA || k++ != i) {
             continue;
         }

@@ -70,34 +70,49 @@ int tlsstore_del(uint8_t *blob, size_t *len, uint8_t type, const char *name)
     return TLSSTORE_OK;
 }
 
-int tlsstore_put(uint8_t *blob, size_t *len, size_t cap, uint8_t type, const char *name,
-                 const void *data, size_t dlen)
+static int tlsstore_room(const uint8_t *blob, size_t len, size_t cap, uint8_t type, const char *name,
+                         size_t dlen)
 {
     size_t nl = strlen(name);
     if (nl > TLSSTORE_NAME_MAX || dlen > 0xFFFFu) {
         return TLSSTORE_ERR_ARG;
     }
     size_t old = 0, at, end;
-    int r = find_at(blob, *len, type, name, NULL, &at, &end);
+    int r = find_at(blob, len, type, name, NULL, &at, &end);
     if (r == TLSSTORE_ERR_CORRUPT) {
         return r;
     }
     if (r == TLSSTORE_OK) {
         old = end - at;
     }
-    if (*len - old + HDR + nl + dlen > cap) {
-        return TLSSTORE_ERR_SPACE;
+    return len - old + HDR + nl + dlen > cap ? TLSSTORE_ERR_SPACE : TLSSTORE_OK;
+}
+
+uint8_t *tlsstore_append(uint8_t *blob, size_t *len, size_t cap, uint8_t type, const char *name, size_t dlen)
+{
+    if (tlsstore_room(blob, *len, cap, type, name, dlen) != TLSSTORE_OK) {
+        return NULL;
     }
-    if (r == TLSSTORE_OK) {
-        tlsstore_del(blob, len, type, name);
-    }
+    (void)tlsstore_del(blob, len, type, name);
+    size_t nl = strlen(name);
     uint8_t *p = blob + *len;
     p[0] = type;
     p[1] = (uint8_t)nl;
     p[2] = (uint8_t)(dlen & 0xFFu);
     p[3] = (uint8_t)(dlen >> 8);
     memcpy(p + HDR, name, nl);
-    memmove(p + HDR + nl, data, dlen);
     *len += HDR + nl + dlen;
+    return p + HDR + nl;
+}
+
+int tlsstore_put(uint8_t *blob, size_t *len, size_t cap, uint8_t type, const char *name,
+                 const void *data, size_t dlen)
+{
+    int r = tlsstore_room(blob, *len, cap, type, name, dlen);
+    if (r != TLSSTORE_OK) {
+        return r;
+    }
+    uint8_t *d = tlsstore_append(blob, len, cap, type, name, dlen);
+    memmove(d, data, dlen);
     return TLSSTORE_OK;
 }

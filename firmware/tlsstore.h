@@ -40,6 +40,10 @@ int tlsstore_find(const uint8_t *blob, size_t len, uint8_t type, const char *nam
                   tlsstore_rec_t *out);
 /* Remove (type, name) if present; *len updated. */
 int tlsstore_del(uint8_t *blob, size_t *len, uint8_t type, const char *name);
+/* Replace or add (type, name) with dlen bytes of data the caller fills in:
+ * returns where to write them, or NULL (name too long, dlen > 65535, no
+ * room) with the blob unchanged. */
+uint8_t *tlsstore_append(uint8_t *blob, size_t *len, size_t cap, uint8_t type, const char *name, size_t dlen);
 /* Replace or add (type, name) = data; on SPACE the blob is unchanged. */
 int tlsstore_put(uint8_t *blob, size_t *len, size_t cap, uint8_t type, const char *name,
                  const void *data, size_t dlen);

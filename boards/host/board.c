@@ -25,6 +25,7 @@
 #include "tap/tap.h"
 #include "flash/flash.h"
 #include "flash/flash_file.h"
+#include "flash/flash_sim.h"
 #include "lwip/ip4_addr.h"
 
 #define HOST_MAX_TAPS NIF_MAX
@@ -46,6 +47,12 @@ static char **saved_argv;
 static flash_file_t flash;
 static bool flash_ok;
 static flash_part_t flash_parts[4];
+/* Without --flash the TLS partitions live in RAM (lost at exit): the TLS
+ * module keeps its seed, certificates and CAs in flash only. */
+static flash_sim_t ram_flash;
+static uint8_t ram_flash_mem[16u * 1024u];
+static uint32_t ram_flash_erases[4];
+static flash_part_t ram_parts[2];
 static const char *exec_lines[16];
 static unsigned n_exec;
 
@@ -143,6 +150,12 @@ void board_init(int argc, char **argv)
             exit(2);
         }
     }
+    if (!flash_ok && flash_sim_init(&ram_flash, ram_flash_mem, ram_flash_erases, sizeof(ram_flash_mem), 4096u, 1u) ==
+                         FLASH_OK) {
+        flash_dev_t *d = flash_sim_dev(&ram_flash);
+        ram_parts[0] = (flash_part_t){ "tls", d, 0, 2u * 4096u };
+        ram_parts[1] = (flash_part_t){ "tlsca", d, 2u * 4096u, 2u * 4096u };
+    }
     if (isatty(0) && tcgetattr(0, &saved_tio) == 0) {
         struct termios t = saved_tio;
         cfmakeraw(&t);
@@ -185,7 +198,7 @@ void board_netifs_init(void)
  * routes on the console (or with --exec). */
 const struct flash_part *board_flash_partition(const char *name)
 {
-    return flash_ok ? flash_part_find(flash_parts, 4, name) : NULL;
+    return flash_ok ? flash_part_find(flash_parts, 4, name) : flash_part_find(ram_parts, 2, name);
 }
 
 const char *const *board_factory_config(void)

@@ -4,7 +4,7 @@ NM          := nm
 ARCH_FLAGS  :=
 OPT         := -O2
 BOARD_SRCS  := boards/host/board.c
-DRIVER_SRCS := drivers/tap/tap.c drivers/flash/flash_file.c
+DRIVER_SRCS := drivers/tap/tap.c drivers/flash/flash_file.c drivers/flash/flash_sim.c
 BOARD_LDFLAGS := -Wl,--gc-sections
 IMAGE       := $(BUILD)/mta-host
 # The host board has no fixed budget; these are the mps2-an385 figures, so

@@ -62,11 +62,36 @@ static void test_space_and_corrupt(void **state)
     assert_int_equal(tlsstore_next(blob, 3, &(size_t){ 0 }, &r), TLSSTORE_ERR_CORRUPT);
 }
 
+/* append: the caller fills the data in place; a replaced record is removed
+ * first; no room leaves the blob as it was. */
+static void test_append_in_place(void **state)
+{
+    (void)state;
+    uint8_t blob[32] = { 0 };
+    size_t len = 0;
+    uint8_t *d = tlsstore_append(blob, &len, sizeof(blob), TLSSTORE_KEY, "eth0", 4);
+    assert_non_null(d);
+    memcpy(d, "wxyz", 4);
+    assert_int_equal(tlsstore_put(blob, &len, sizeof(blob), TLSSTORE_SEED, "", "s", 1), TLSSTORE_OK);
+    d = tlsstore_append(blob, &len, sizeof(blob), TLSSTORE_KEY, "eth0", 2);
+    assert_non_null(d);
+    memcpy(d, "AB", 2);
+    tlsstore_rec_t r;
+    assert_int_equal(tlsstore_find(blob, len, TLSSTORE_KEY, "eth0", &r), TLSSTORE_OK);
+    assert_int_equal(r.len, 2);
+    assert_memory_equal(r.data, "AB", 2);
+    assert_int_equal(tlsstore_find(blob, len, TLSSTORE_SEED, "", &r), TLSSTORE_OK);
+    size_t before = len;
+    assert_null(tlsstore_append(blob, &len, sizeof(blob), TLSSTORE_CA, "x", 30));
+    assert_int_equal(len, before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_find_replace_del),
         cmocka_unit_test(test_space_and_corrupt),
+        cmocka_unit_test(test_append_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
