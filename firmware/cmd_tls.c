@@ -359,6 +359,7 @@ static int cmd_peer_tls(int argc, char **argv)
         memcpy(t->fp, fp, sizeof(fp));
     }
     t->level = (uint8_t)lv;
+    peertls_changed(t);
     return 0;
 }
 
@@ -377,6 +378,7 @@ static int cmd_peer_auth(int argc, char **argv)
         sasl_wipe(t->user, sizeof(t->user));
         sasl_wipe(t->pass, sizeof(t->pass));
         t->plaintext_ok = false;
+        peertls_changed(t);
         return 0;
     }
     if (argc == 4 && strcmp(argv[3], "plaintext-ok") != 0) {
@@ -393,6 +395,7 @@ static int cmd_peer_auth(int argc, char **argv)
     memcpy(t->pass, argv[2], pl + 1);
     sasl_wipe(argv[2], pl);
     t->plaintext_ok = argc == 4;
+    peertls_changed(t);
     return 0;
 }
 

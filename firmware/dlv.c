@@ -45,6 +45,7 @@ typedef struct dlv_conn {
     bool nexthop_set;           /* a next-hop override is registered for dst */
     ip4_addr_t dst;
     tls_sess_t *tls;            /* reserved when STARTTLS is sent, attached after its 220 */
+    uint16_t sec_gen;           /* peertls gen the connection was opened under */
 } dlv_conn_t;
 
 static dlv_conn_t conns[SMTPC_MAX_CONN];
@@ -186,7 +187,12 @@ static void dlv_next_or_quit(dlv_conn_t *d)
 {
     static queue_batch_t b;
     static route_decision_t dec;
-    if (d->msgs < DLV_MAX_MSGS_PER_CONN) {
+    const peertls_t *sec = peertls_get(d->peer);
+    /* The peer's TLS level or credentials changed since this connection was
+     * opened: no further message may go over it (e.g. in plaintext after the
+     * level became encrypt). */
+    bool same_sec = sec == NULL || sec->gen == d->sec_gen;
+    if (same_sec && d->msgs < DLV_MAX_MSGS_PER_CONN) {
         n_views = dlv_views(views, NIF_MAX);
         if (queue_claim_key(mta_uptime_s(), dlv_match, &dec, DLV_KEY(d->peer, d->netif), &b) == QUEUE_OK) {
             if (dlv_load_batch(d, &b) > 0) {
@@ -434,6 +440,8 @@ static err_t dlv_connected(void *arg, struct altcp_pcb *pcb, err_t err)
         return ERR_OK; /* dlv_err follows */
     }
     d->connected = true;
+    const peertls_t *sec = peertls_get(d->peer);
+    d->sec_gen = sec != NULL ? sec->gen : 0;
     dlv_fill_job(d);
     d->msgs = 1;
     d->c = smtpc_open(&d->job, board_now_ms());

@@ -11,8 +11,10 @@ static const char *const level_names[PEERTLS_LEVEL_COUNT] = { "none", "may", "en
 void peertls_reset(unsigned peer)
 {
     if (peer < ROUTE_MAX_PEERS) {
+        uint16_t gen = peers[peer].gen;
         sasl_wipe(&peers[peer], sizeof(peers[peer]));
         peers[peer].level = PEERTLS_MAY;
+        peers[peer].gen = (uint16_t)(gen + 1u);
     }
 }
 
@@ -21,6 +23,11 @@ void peertls_init(void)
     for (unsigned i = 0; i < ROUTE_MAX_PEERS; i++) {
         peertls_reset(i);
     }
+}
+
+void peertls_changed(peertls_t *p)
+{
+    p->gen++;
 }
 
 peertls_t *peertls_get(unsigned peer)

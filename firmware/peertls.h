@@ -41,11 +41,16 @@ typedef struct {
     char user[PEERTLS_USER_MAX];         /* "" = no AUTH */
     char pass[PEERTLS_PASS_MAX];
     bool plaintext_ok;                   /* AUTH allowed without TLS */
+    uint16_t gen;                        /* +1 on every change (peertls_changed): a
+                                            connection opened under older settings
+                                            is not reused for further messages */
 } peertls_t;
 
 /* Every peer back to level may, no AUTH. */
 void peertls_init(void);
 void peertls_reset(unsigned peer);
+/* Record that p's settings changed (bumps gen). */
+void peertls_changed(peertls_t *p);
 /* NULL if peer >= ROUTE_MAX_PEERS. */
 peertls_t *peertls_get(unsigned peer);
 const char *peertls_level_name(uint8_t level);

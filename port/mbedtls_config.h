@@ -25,6 +25,7 @@
 
 /* ---- platform ------------------------------------------------------------ */
 #define MBEDTLS_PLATFORM_C
+#define MBEDTLS_HAVE_ASM             /* bignum inner loop in assembly (UMLAL on Cortex-M3) */
 #define MBEDTLS_PLATFORM_MEMORY
 #define MBEDTLS_PLATFORM_STD_CALLOC port_mbedtls_no_calloc /* replaced by the buffer allocator */
 #define MBEDTLS_PLATFORM_STD_FREE   port_mbedtls_no_free
@@ -74,7 +75,7 @@
 #define MBEDTLS_ECP_DP_SECP384R1_ENABLED
 #define MBEDTLS_ECP_DP_CURVE25519_ENABLED
 #define MBEDTLS_ECP_NIST_OPTIM
-#define MBEDTLS_ECP_WINDOW_SIZE 2
+#define MBEDTLS_ECP_WINDOW_SIZE 4    /* 8-point comb tables (~1.5 KiB of arena per multiplication) */
 #define MBEDTLS_ECP_FIXED_POINT_OPTIM 0  /* no per-curve precomputed tables in RAM */
 #define MBEDTLS_ECDH_C
 #define MBEDTLS_ECDSA_C
