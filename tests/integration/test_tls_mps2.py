@@ -433,6 +433,43 @@ def test_device_certificate_fingerprint_paste_and_power_cycle(pki):
         d.kill()
 
 
+def test_provisioning_tool_pastes_certificate_and_ca(pki):
+    """tests/tools/provision.py follows the `pem> ` prompt: a site file with a
+    certificate, its key and a CA certificate in PEM provisions a fresh device."""
+    tmp = tempfile.mkdtemp(prefix="tlsprov-")
+    smtp_port, smarthost_port = free_port(), free_port()
+    site = os.path.join(tmp, "site.cfg")
+    with open(site, "w") as f:
+        f.write("# TLS material for eth0\n")
+        f.write(f"clock set {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n")
+        f.write("tls cert eth0\n" + open(pki.device.cert).read() + open(pki.device.key).read() + "end\n")
+        f.write("tls ca add corp-root\n" + open(pki.ca_a.cert).read() + "end\n")
+        f.write(f"peer tls smarthost verify {PEER_HOST}\n")
+    sock = os.path.join(tmp, "console.sock")
+    d = Device(qemu_mps2(smtp_port, smarthost_port, console_socket=sock), name="mps2-an385", cwd=tmp,
+               console_socket=sock)
+    try:
+        d.send("\r")
+        d.expect(re.escape(PROMPT), 20)
+        d.release_console()  # the tool takes the console
+        r = subprocess.run(["/usr/bin/python3", os.path.join(os.path.dirname(__file__), "..", "tools", "provision.py"),
+                            "--socket", sock, "--timeout", "60", site], capture_output=True, timeout=300)
+        assert r.returncode == 0, r.stderr.decode() + r.stdout.decode()
+        assert "commands applied and saved" in r.stdout.decode()
+    finally:
+        d.kill()
+    d = boot(tmp, smtp_port, smarthost_port)        # the saved state, after a power cycle
+    try:
+        set_clock(d)
+        assert show_tls_fingerprint(d) == pki.device.sha256
+        assert "corp-root" in d.cmd("show tls")
+        assert f"peer tls smarthost verify {PEER_HOST}" in d.cmd("show running-config")
+        d.send("poweroff\r")
+        assert d.wait_exit(10) == 0
+    finally:
+        d.kill()
+
+
 def test_rsa_certificate_pasted_is_presented(dev, pki):
     out = paste(dev, "tls cert eth0", [pki.device_rsa.cert, pki.device_rsa.key])
     assert errors(out) == [], out

@@ -4,7 +4,9 @@
 Sends a configuration file (console commands, one per line; '!' and '#' lines
 and blank lines are skipped) command by command, waits for the prompt after
 each, stops at the first error line ('% ...') and prints it with its line
-number, then runs `save`.
+number, then runs `save`.  PEM blocks for `tls cert NETIF` and `tls ca add
+NAME` go in the file as they are, followed by a line `end`: the tool follows
+the console's `pem> ` prompt while they are pasted.
 
   provision.py --socket PATH  CONFIG     # QEMU chardev unix socket
   provision.py --serial DEV   CONFIG     # serial device or pty (/dev/ttyUSB0, /dev/pts/N)
@@ -22,6 +24,7 @@ import time
 import tty
 
 PROMPT = b"mta> "
+PEM_PROMPT = b"pem> "   # the console while a certificate or key is pasted
 
 
 class Link:
@@ -103,7 +106,7 @@ def main():
             todo.append((0, "save"))
         for n, line in todo:
             link.write(line.encode() + b"\r")
-            _, out = link.until([PROMPT], a.timeout)
+            _, out = link.until([PROMPT, PEM_PROMPT], a.timeout)
             text = out.decode("utf-8", "replace").replace("\r\n", "\n")
             errs = [l for l in text.split("\n") if l.startswith("%")]
             if errs:
