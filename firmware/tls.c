@@ -56,7 +56,7 @@ typedef struct {
 /* Smallest free arena that a new session needs: the two record buffers, the
  * context and the handshake. Reserving refuses below it. */
 #define TLS_SESSION_MIN (MBEDTLS_SSL_IN_CONTENT_LEN + MBEDTLS_SSL_OUT_CONTENT_LEN + 8u * 1024u)
-#define TLS_BLOB_MAX 4064u /* one 4 KiB sector minus the cfgstore header area */
+#define TLS_BLOB_MAX CFGSTORE_MAX /* what cfgstore saves in one slot (3.5 KiB) */
 
 static uint8_t arena[TLS_ARENA_SIZE] __attribute__((aligned(8)));
 static mbedtls_entropy_context entropy;
@@ -162,6 +162,7 @@ const char *tls_error_text(int err)
     case TLS_ERR_BUSY: return "TLS sessions in use, try again when they end";
     case TLS_ERR_FLASH: return "flash write failed: active until reboot only";
     case MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE: return "TLS not available with this peer";
+    case MBEDTLS_ERR_X509_BUFFER_TOO_SMALL: return "too large for the TLS flash partition";
     case MBEDTLS_ERR_SSL_ALLOC_FAILED: return "out of TLS memory";
     case MBEDTLS_ERR_SSL_NO_CIPHER_CHOSEN: return "no common cipher suite";
     case MBEDTLS_ERR_SSL_NO_USABLE_CIPHERSUITE: return "no usable cipher suite";
