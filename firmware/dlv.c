@@ -235,7 +235,9 @@ static void dlv_step(dlv_conn_t *d)
              * free: logged as the TLS failure it is. */
             evt_log(EVT_MTA_BIND_FAIL, d->peer,
                     evt_pack_netif_err(d->netif, -MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE));
-        } else if (e == SMTPC_ERR_AUTH || (smtpc_state(d->c) >= SMTPC_ST_AUTH && e >= 400)) {
+        } else if (d->job.auth_user != NULL && !smtpc_authenticated(d->c) && (e == SMTPC_ERR_AUTH || e >= 400)) {
+            /* AUTH refused (the peer's reply) or impossible (530: no common
+             * mechanism, or no TLS without plaintext-ok). */
             evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, e > 0 ? e : 530));
         } else if (smtpc_state(d->c) == SMTPC_ST_FAILED && !d->greeted) {
             /* Greeting refused or protocol failure before any transaction. */

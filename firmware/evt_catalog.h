@@ -56,12 +56,16 @@
 EVT_DEF(9318, MTA_BIND_FAIL, WARNING, SMTPC, NETIF_ERR,
         "could not bind to peer {peer} over {arg}",
         "The MTA could not open an SMTP session to this peer MTA: the TCP "
-        "connection, the 220 greeting or the TLS handshake failed. The error "
-        "is a negative lwIP error, an SMTP reply code or a TLS error. Mail "
-        "for this peer stays queued and is retried later. Check that the peer "
-        "address is right, that the peer is reachable over the named "
-        "interface (link, route, firewall) and that it accepts mail from "
-        "this gateway.")
+        "connection, the 220 greeting, the TLS the peer's level requires, or "
+        "AUTH failed. The error is a negative lwIP error, an SMTP reply code "
+        "or a TLS error (tls -0x7080: the peer offered no STARTTLS or no TLS "
+        "session was free; tls -0x2700: its certificate failed 'verify' or "
+        "'fingerprint', see 1706). 'reply 530' with AUTH configured means AUTH "
+        "was refused, or could not be tried (no common mechanism, or no TLS "
+        "and no plaintext-ok). Mail for this peer stays queued and is retried "
+        "later. Check the peer address, that it is reachable over the named "
+        "interface (link, route, firewall), that it accepts mail from this "
+        "gateway, and 'peer tls' / 'peer auth' / 'tls ca'.")
 
 /* src netif index; arg lwIP err_t (negative). */
 EVT_DEF(9321, MTA_LISTEN_FAIL, ERROR, NETIF, ERR,

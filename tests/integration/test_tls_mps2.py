@@ -233,6 +233,30 @@ def test_delivery_to_peer_requiring_tls_and_auth(dev, pki):
         peer.stop()
 
 
+def test_peer_refuses_auth_mail_stays_queued_then_delivered(dev, pki):
+    """A wrong peer password: the peer's 535 defers the message (9318 with the
+    reply), nothing is lost; the right password and a flush deliver it."""
+    peer = TlsAuthPeer(dev.smarthost_port, pki.peer.cert, pki.peer.key, users={"relay": PEER_PW})
+    try:
+        ok(dev, "peer tls smarthost encrypt")
+        ok(dev, "peer auth smarthost relay not-the-password")
+        rc, out = swaks(dev.smtp_port, subject="auth refused first")
+        assert "250 2.0.0" in out, out[-1500:]
+        ev = wait_until(lambda: re.findall(r"9318 smtpc: could not bind to peer 'smarthost' over eth0: reply 535[^\n]*",
+                                           dev.cmd("events id 9318")), 60)
+        assert ev, dev.cmd("events")
+        assert queued(dev) == 1, dev.cmd("show queue")
+        assert peer.messages == [] and any(not a[2] for a in peer.auth_attempts), peer.auth_attempts
+        assert "not-the-password" not in dev.cmd("events")
+        ok(dev, f"peer auth smarthost relay {PEER_PW}")
+        ok(dev, "queue flush")
+        assert peer.wait_count(1, 60) == 1, dev.cmd("events")
+        assert peer.messages[0].auth_user == "relay" and b"Subject: auth refused first" in peer.messages[0].content
+        assert wait_until(lambda: queued(dev) == 0, 20), dev.cmd("show queue")
+    finally:
+        peer.stop()
+
+
 # ---------------------------------------------------------------------------
 # c) verification against provisioned CAs
 
