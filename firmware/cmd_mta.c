@@ -14,6 +14,7 @@
 #include "queue.h"
 #include "route.h"
 #include "peertls.h"
+#include "cmd_tls.h"
 #include "smtpd.h"
 #include "srv.h"
 #include "store_flash.h"
@@ -392,6 +393,13 @@ static int cmd_show_peers(int argc, char **argv)
             const route_peer_t *q = route_peer_get(p->alts[k].peer);
             con_printf("    failover %u: %s@%s\n", k + 1, q ? q->name : "?", nif_name_or_auto(p->alts[k].netif));
         }
+        const peertls_t *t = peertls_get((unsigned)i);
+        if (t != NULL) {
+            con_printf("    tls %s%s%s, auth %s%s\n", peertls_level_name(t->level),
+                       t->level == PEERTLS_VERIFY ? " " : "", t->level == PEERTLS_VERIFY ? t->server_name : "",
+                       t->user[0] != '\0' ? t->user : "none",
+                       t->user[0] != '\0' && t->plaintext_ok ? " (plaintext allowed)" : "");
+        }
     }
     return 0;
 }
@@ -526,8 +534,12 @@ static int cmd_show_listeners(int argc, char **argv)
     for (uint8_t i = 0; i < nif_count(); i++) {
         int e = 0;
         bool l = srv_listening(i, &e);
-        con_printf("%-6s port %u %s  relay %s\n", nif_name(i), SRV_PORT, l ? "listening" : "NOT listening",
-                   pol[srv_get_relay(i)]);
+        uint16_t port;
+        bool on;
+        srv_get_listener(i, &port, &on);
+        con_printf("%-6s port %u %s  relay %s  tls %s  auth %s\n", nif_name(i), port,
+                   l ? "listening" : "NOT listening", pol[srv_get_relay(i)],
+                   cmd_tls_policy_name(srv_get_tls_policy(i)), cmd_tls_policy_name(srv_get_auth_policy(i)));
         if (!l && e != 0) {
             con_printf("       last error %d (%s)\n", e, lwip_strerr((err_t)e));
         }
