@@ -487,6 +487,12 @@ static int cmd_route_get(int argc, char **argv)
         }
         con_printf("source:    %s\nnext hop:  %s\nehlo:      %s\n", nif_ip4_str(d.src_addr, b),
                    nif_ip4_str(d.next_hop, c), d.ehlo);
+        const peertls_t *t = peertls_get(d.peer);
+        if (t != NULL) {
+            con_printf("tls:       %s%s%s%s\n", peertls_level_name(t->level),
+                       t->level == PEERTLS_VERIFY ? " " : "", t->level == PEERTLS_VERIFY ? t->server_name : "",
+                       t->user[0] != '\0' ? ", AUTH as the peer's configured user" : "");
+        }
     } else {
         con_printf("decision:  %s%s%s\n", route_strerror(r), d.defer[0] ? ": " : "", d.defer);
     }
