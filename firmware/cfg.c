@@ -24,6 +24,7 @@
 #include "flash/flash.h"
 #include "pwhash.h"
 #include "cmd_tls.h"
+#include "tls.h"
 #include "lwip/ip4_addr.h"
 
 #define CFG_LOCK_MAX_S 60     /* longest lockout after repeated failures */
@@ -285,7 +286,7 @@ static int cmd_save(int argc, char **argv)
 static int cmd_factory_reset(int argc, char **argv)
 {
     if (argc != 1 || strcmp(argv[0], "confirm") != 0) {
-        con_error("this erases the saved configuration; type 'factory-reset confirm' to do it");
+        con_error("this erases the saved configuration and the TLS keys; type 'factory-reset confirm' to do it");
         return CON_ERR_FAIL;
     }
     const flash_part_t *part = board_flash_partition("config");
@@ -294,7 +295,13 @@ static int cmd_factory_reset(int argc, char **argv)
         return CON_ERR_FAIL;
     }
     cfg_have_startup = false;
-    con_printf("saved configuration erased; 'reboot' starts with factory defaults\n");
+    /* A device reset for another site must not keep this one's keys. */
+    if (tls_erase_stored() != 0) {
+        con_error("configuration erased, but erasing the TLS keys and certificates failed");
+        return CON_ERR_FAIL;
+    }
+    con_printf("saved configuration, TLS keys, certificates and CA certificates erased; "
+               "'reboot' starts with factory defaults and new self-signed certificates\n");
     return 0;
 }
 
@@ -458,7 +465,7 @@ static const con_cmd_t cfg_table[] = {
       cmd_show_running, 0, 1 },
     { "show startup-config", "[secrets]", "the configuration saved in flash (secrets hidden)", cmd_show_startup, 0, 1 },
     { "save", "", "write the running-config to flash (atomically)", cmd_save, 0, 0 },
-    { "factory-reset", "confirm", "erase the saved configuration", cmd_factory_reset, 0, 1 },
+    { "factory-reset", "confirm", "erase the saved configuration, TLS keys and certificates", cmd_factory_reset, 0, 1 },
     { "queue retry", "FIRST MAX LIFETIME", "retry schedule in seconds (first delay doubles up to MAX)",
       cmd_queue_retry, 3, 3 },
     { "events live", "off|SEVERITY", "print events of at least SEVERITY as they happen", cmd_events_live, 1, 1 },

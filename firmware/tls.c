@@ -554,6 +554,19 @@ int tls_ca_del(const char *name)
     return r;
 }
 
+int tls_erase_stored(void)
+{
+    int r = 0;
+    static const char *const parts[] = { "tls", "tlsca" };
+    for (unsigned i = 0; i < 2; i++) {
+        const flash_part_t *part = board_flash_partition(parts[i]);
+        if (part != NULL && cfgstore_erase(part) != CFGSTORE_OK) {
+            r = TLS_ERR_FLASH;
+        }
+    }
+    return r;
+}
+
 /* ---- module ------------------------------------------------------------------------------ */
 
 int tls_init(void)

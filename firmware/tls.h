@@ -146,6 +146,12 @@ int tls_generate_cert(uint8_t netif);
 int tls_ca_add_pem(const char *name, const char *pem, size_t len);
 int tls_ca_del(const char *name);            /* 0 or TLS_ERR_STATE (no such CA) */
 
+/* Erase the TLS partitions (seed, certificates, keys, CA certificates) for
+ * `factory-reset`: the running sessions and loaded credentials stay until
+ * the next boot, which makes new self-signed certificates. 0 or
+ * TLS_ERR_FLASH. */
+int tls_erase_stored(void);
+
 /* ---- status (`show tls`) ---------------------------------------------------- */
 typedef struct {
     bool ready;

@@ -488,6 +488,18 @@ def test_provisioning_tool_pastes_certificate_and_ca(pki):
         assert show_tls_fingerprint(d) == pki.device.sha256
         assert "corp-root" in d.cmd("show tls")
         assert f"peer tls smarthost verify {PEER_HOST}" in d.cmd("show running-config")
+        # factory-reset takes the keys and CA certificates too
+        assert "TLS keys" in ok(d, "factory-reset confirm")
+        d.send("poweroff\r")
+        assert d.wait_exit(10) == 0
+    finally:
+        d.kill()
+    d = boot(tmp, smtp_port, smarthost_port)
+    try:
+        fp = show_tls_fingerprint(d)
+        assert fp != pki.device.sha256
+        assert "no CA certificates" in d.cmd("show tls")
+        assert "(self-signed)" in d.cmd("show tls")
         d.send("poweroff\r")
         assert d.wait_exit(10) == 0
     finally:
