@@ -506,6 +506,28 @@ def test_provisioning_tool_pastes_certificate_and_ca(pki):
         d.kill()
 
 
+def test_entropy_seed_in_flash_is_refreshed_at_every_boot():
+    """The `tls` partition (flash.img 1008 KiB..1016 KiB) holds the entropy
+    seed: it is rewritten at every boot, so its contents differ after each
+    power cycle while the certificate stays the same."""
+    tmp = tempfile.mkdtemp(prefix="tlsseed-")
+    smtp_port, smarthost_port = free_port(), free_port()
+    images, fps = [], []
+    for _ in range(3):
+        d = boot(tmp, smtp_port, smarthost_port)
+        try:
+            fps.append(show_tls_fingerprint(d))
+            d.send("poweroff\r")
+            assert d.wait_exit(10) == 0
+        finally:
+            d.kill()
+        with open(os.path.join(tmp, "flash.img"), "rb") as f:
+            f.seek(1008 * 1024)
+            images.append(f.read(8 * 1024))
+    assert fps[0] == fps[1] == fps[2]
+    assert images[0] != images[1] and images[1] != images[2] and images[0] != images[2]
+
+
 def test_rsa_certificate_pasted_is_presented(dev, pki):
     out = paste(dev, "tls cert eth0", [pki.device_rsa.cert, pki.device_rsa.key])
     assert errors(out) == [], out
