@@ -395,8 +395,8 @@ static int cmd_show_peers(int argc, char **argv)
         }
         const peertls_t *t = peertls_get((unsigned)i);
         if (t != NULL) {
-            con_printf("    tls %s%s%s, auth %s%s\n", peertls_level_name(t->level),
-                       t->level == PEERTLS_VERIFY ? " " : "", t->level == PEERTLS_VERIFY ? t->server_name : "",
+            char lv[PEERTLS_NAME_MAX + 16];
+            con_printf("    tls %s, auth %s%s\n", peertls_describe(t, lv, sizeof(lv)),
                        t->user[0] != '\0' ? t->user : "none",
                        t->user[0] != '\0' && t->plaintext_ok ? " (plaintext allowed)" : "");
         }
@@ -489,8 +489,8 @@ static int cmd_route_get(int argc, char **argv)
                    nif_ip4_str(d.next_hop, c), d.ehlo);
         const peertls_t *t = peertls_get(d.peer);
         if (t != NULL) {
-            con_printf("tls:       %s%s%s%s\n", peertls_level_name(t->level),
-                       t->level == PEERTLS_VERIFY ? " " : "", t->level == PEERTLS_VERIFY ? t->server_name : "",
+            char lv[PEERTLS_NAME_MAX + 16];
+            con_printf("tls:       %s%s\n", peertls_describe(t, lv, sizeof(lv)),
                        t->user[0] != '\0' ? ", AUTH as the peer's configured user" : "");
         }
     } else {

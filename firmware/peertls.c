@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "fmt.h"
 #include "sasl.h"
 
 static peertls_t peers[ROUTE_MAX_PEERS];
@@ -48,6 +49,13 @@ int peertls_level_parse(const char *s)
         }
     }
     return -1;
+}
+
+const char *peertls_describe(const peertls_t *p, char *buf, size_t n)
+{
+    fmt_snprintf(buf, n, "%s%s%s", peertls_level_name(p->level), p->level == PEERTLS_VERIFY ? " " : "",
+                 p->level == PEERTLS_VERIFY ? p->server_name : "");
+    return buf;
 }
 
 bool peertls_required(const peertls_t *p)

@@ -17,6 +17,7 @@
 #define PEERTLS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "route.h"
@@ -55,6 +56,8 @@ void peertls_changed(peertls_t *p);
 peertls_t *peertls_get(unsigned peer);
 const char *peertls_level_name(uint8_t level);
 int peertls_level_parse(const char *s);   /* level or -1 */
+/* "may", "verify mail.example.com", "fingerprint": the level for tables. */
+const char *peertls_describe(const peertls_t *p, char *buf, size_t n);
 /* TLS is required (encrypt and above). */
 bool peertls_required(const peertls_t *p);
 
