@@ -57,8 +57,3 @@ const char *peertls_describe(const peertls_t *p, char *buf, size_t n)
                  p->level == PEERTLS_VERIFY ? p->server_name : "");
     return buf;
 }
-
-bool peertls_required(const peertls_t *p)
-{
-    return p->level >= PEERTLS_ENCRYPT;
-}

@@ -58,7 +58,5 @@ const char *peertls_level_name(uint8_t level);
 int peertls_level_parse(const char *s);   /* level or -1 */
 /* "may", "verify mail.example.com", "fingerprint": the level for tables. */
 const char *peertls_describe(const peertls_t *p, char *buf, size_t n);
-/* TLS is required (encrypt and above). */
-bool peertls_required(const peertls_t *p);
 
 #endif

@@ -923,7 +923,7 @@ const uint8_t *tls_peer_fingerprint(const tls_sess_t *t)
     return t != NULL && t->have_fp ? t->fp : NULL;
 }
 
-const char *tls_suite(const tls_sess_t *t)
+static const char *tls_suite(const tls_sess_t *t)
 {
     return t != NULL && t->established ? mbedtls_ssl_get_ciphersuite(&t->ssl) : "?";
 }

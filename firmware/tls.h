@@ -127,7 +127,6 @@ void tls_detach(tls_sess_t *t);
  * configured CA and hostname match) and the peer certificate's SHA-256. */
 uint32_t tls_verify_flags(const tls_sess_t *t);
 const uint8_t *tls_peer_fingerprint(const tls_sess_t *t);   /* NULL if none */
-const char *tls_suite(const tls_sess_t *t);                  /* "?" before */
 
 /* ---- credentials (console) ----------------------------------------------- */
 
@@ -170,7 +169,8 @@ bool tls_ca_info(unsigned i, char *name, size_t nmlen, char *subject, size_t sle
 /* Active session i (0..TLS_MAX_SESSIONS-1): role, state, suite; false if free. */
 bool tls_sess_info(unsigned i, tls_role_t *role, bool *established, const char **suite);
 
-/* "ecdhe-ecdsa-aes128-gcm-sha256, ..." compiled suites, for `show tls`. */
+/* Short text for a TLS_ERR_* or common mbedTLS error (negative), NULL if
+ * unknown: for events and console messages. */
 const char *tls_error_text(int err);
 
 #endif
