@@ -204,11 +204,6 @@ static int cmd_tls_ca_del(int argc, char **argv)
     return 0;
 }
 
-static void cmd_tls_hex(char *out, const uint8_t *fp)
-{
-    pwhash_hex(out, fp, TLS_FP_LEN);
-}
-
 static int cmd_show_tls(int argc, char **argv)
 {
     (void)argc;
@@ -230,7 +225,7 @@ static int cmd_show_tls(int argc, char **argv)
             con_printf("       no certificate\n");
             continue;
         }
-        cmd_tls_hex(hex, fp);
+        pwhash_hex(hex, fp, TLS_FP_LEN);
         con_printf("       cert %s%s, expires %s\n", subj, self ? " (self-signed)" : "", na);
         con_printf("       sha256 %s\n", hex);
     }

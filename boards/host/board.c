@@ -215,18 +215,6 @@ const char *const *board_factory_config(void)
     return lines;
 }
 
-uint32_t board_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    static int64_t base = -1;
-    int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-    if (base < 0) {
-        base = ms;
-    }
-    return (uint32_t)(ms - base);
-}
-
 uint64_t board_uptime_us(void)
 {
     struct timespec ts;
@@ -239,6 +227,11 @@ uint64_t board_uptime_us(void)
     return (uint64_t)(us - base);
 }
 
+uint32_t board_now_ms(void)
+{
+    return (uint32_t)(board_uptime_us() / 1000u);
+}
+
 uint32_t board_wallclock(void)
 {
     return (uint32_t)time(NULL);
@@ -247,7 +240,7 @@ uint32_t board_wallclock(void)
 uint32_t board_rand(void)
 {
     uint32_t r = 0;
-    if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+    if (board_entropy((uint8_t *)&r, sizeof(r)) != 0) {
         r = (uint32_t)rand();
     }
     return r;
