@@ -25,6 +25,7 @@ PKGS="
 /usr/bin/qemu-system-arm:qemu-system-arm
 /usr/bin/socat:socat
 /usr/bin/swaks:swaks
+/usr/share/doc/libnet-ssleay-perl/copyright:libnet-ssleay-perl
 /usr/sbin/smtp-sink:postfix
 /usr/sbin/smtp-source:postfix
 /usr/bin/tshark:tshark
