@@ -20,16 +20,16 @@ FLASH     ?= $(BUILD)/flash.img
 
 .DEFAULT_GOAL := all
 comma := ,
-.PHONY: all deps run test unit integration size clean bench FORCE
+.PHONY: all deps run test unit integration size clean bench layers FORCE
 
 # ---------------------------------------------------------------- sources
-FW_SRCS     := $(sort $(wildcard firmware/*.c))
+FW_SRCS     := $(sort $(wildcard firmware/*/*.c))
 PORT_SRCS   := $(sort $(wildcard port/*.c))
 # lwIP: IPv4 core, raw/altcp API, ethernet netif (boards add slipif with its sio glue).  No sockets/netconn (NO_SYS=1).
-LWIP_SRCS   := $(addprefix $(LWIPDIR)/core/,init.c def.c dns.c inet_chksum.c ip.c mem.c memp.c \
+LWIP_SRCS   := $(addprefix $(LWIPDIR)/core/,init.c def.c inet_chksum.c ip.c mem.c memp.c \
                  netif.c pbuf.c raw.c stats.c sys.c altcp.c altcp_alloc.c altcp_tcp.c tcp.c \
-                 tcp_in.c tcp_out.c timeouts.c udp.c) \
-               $(addprefix $(LWIPDIR)/core/ipv4/,dhcp.c etharp.c icmp.c ip4_frag.c ip4.c ip4_addr.c) \
+                 tcp_in.c tcp_out.c timeouts.c) \
+               $(addprefix $(LWIPDIR)/core/ipv4/,etharp.c icmp.c ip4_frag.c ip4.c ip4_addr.c) \
                $(LWIPDIR)/api/err.c $(LWIPDIR)/netif/ethernet.c
 MBEDTLSDIR := $(DEPS)/mbedtls
 # Only the modules port/mbedtls_config.h enables (TLS 1.2, ECDHE, AES-GCM,
@@ -45,7 +45,7 @@ MBEDTLS_SRCS := $(addprefix $(MBEDTLSDIR)/library/,sha256.c sha512.c platform_ut
 # IMAGE and (for QEMU boards) QEMU_CMD.
 include boards/$(BOARD)/board.mk
 
-INCLUDES := -Ifirmware -Iport -Iboards/$(BOARD) -Idrivers -I$(LWIPDIR)/include -I$(MBEDTLSDIR)/include \
+INCLUDES := -Ifirmware -Ifirmware/include -Iport -Iboards/$(BOARD) -Idrivers -I$(LWIPDIR)/include -I$(MBEDTLSDIR)/include \
             -I$(BUILD)/gen
 DEFS     := -DBOARD_NAME=\"$(BOARD)\" -DMBEDTLS_CONFIG_FILE=\"mbedtls_config.h\"
 # Project code: warnings are errors.  Third-party code: compiled with its own warnings, not -Werror.
@@ -80,7 +80,12 @@ deps:
 	@sh port/deps.sh
 
 # ---------------------------------------------------------------- build
-all: $(IMAGE)
+all: layers $(IMAGE)
+
+# The include rules of every folder (its README's "May include:" line) and
+# no include cycle: fails the build on a violation (port/check_layers.py).
+layers:
+	@$(PYTHON) port/check_layers.py
 
 $(BUILD)/obj/deps/%.o: $(DEPS)/%.c
 	@mkdir -p $(dir $@)
@@ -115,22 +120,23 @@ run: deps $(IMAGE)
 	$(QEMU_CMD)
 
 # ---------------------------------------------------------------- tests
-UNIT_TESTS := $(basename $(notdir $(wildcard tests/unit/test_*.c)))
+# tests/unit mirrors firmware/ (and drivers/): tests/unit/<folder>/test_<module>.c
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(sort $(wildcard tests/unit/*/test_*.c)))
 UNIT_BUILD := build/unit
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -fsanitize=address,undefined \
-               -fno-omit-frame-pointer -Ifirmware -Iport -Idrivers -Itests/unit -DUNIT_TEST \
+               -fno-omit-frame-pointer -Ifirmware -Ifirmware/include -Iport -Idrivers -Itests/unit -DUNIT_TEST \
                -I$(MBEDTLSDIR)/include -DMBEDTLS_CONFIG_FILE=\"mbedtls_config.h\"
 unit_srcs = $(shell sed -n '1s/^.*unit:\(.*\)\*\/.*$$/\1/p' tests/unit/$(1).c)
 
 define UNIT_RULE
-$(UNIT_BUILD)/$(1): tests/unit/$(1).c $(call unit_srcs,$(1)) $(wildcard firmware/*.h drivers/*/*.h)
-	@mkdir -p $(UNIT_BUILD)
+$(UNIT_BUILD)/$(1): tests/unit/$(1).c $(call unit_srcs,$(1)) $(wildcard firmware/*/*.h drivers/*/*.h)
+	@mkdir -p $(dir $(UNIT_BUILD)/$(1))
 	@echo "  CC  $$@"
 	@gcc $(UNIT_CFLAGS) $$< $(call unit_srcs,$(1)) -lcmocka -o $$@
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call UNIT_RULE,$(t))))
 
-unit: deps $(addprefix $(UNIT_BUILD)/,$(UNIT_TESTS))
+unit: deps layers $(addprefix $(UNIT_BUILD)/,$(UNIT_TESTS))
 	@fail=0; for t in $(UNIT_TESTS); do \
 	    echo "== $$t"; $(UNIT_BUILD)/$$t || fail=1; \
 	done; [ $$fail = 0 ] || { echo "unit tests FAILED"; exit 1; }

@@ -10,8 +10,8 @@
 #define SYS_LIGHTWEIGHT_PROT        0   /* lwIP is never entered from an ISR */
 #define LWIP_SOCKET                 0
 #define LWIP_NETCONN                0
-#define LWIP_ALTCP                  1   /* SMTP code uses altcp so TLS layers in later */
-#define LWIP_ALTCP_TLS              0   /* until the TLS issue lands */
+#define LWIP_ALTCP                  1   /* SMTP glue uses altcp; firmware/tls adds its own TLS layer */
+#define LWIP_ALTCP_TLS              0   /* lwIP's altcp_tls_mbedtls is not used (see README: TLS) */
 #define LWIP_TIMERS                 1
 
 /* ---- Memory: everything static.  mem.c's heap is one static array
@@ -29,15 +29,14 @@
  * driver reads a frame straight into one buffer. */
 #define PBUF_POOL_BUFSIZE           1536
 #ifndef MEMP_NUM_TCP_PCB
-#define MEMP_NUM_TCP_PCB            16  /* board: SMTPD sessions + SMTPC connections + TIME_WAIT slack */
+#define MEMP_NUM_TCP_PCB            16  /* board: SMTPD sessions + SMTPC connections + TIME_WAIT slack (net/lwip_sys.c) */
 #endif
 #ifndef MEMP_NUM_TCP_PCB_LISTEN
-#define MEMP_NUM_TCP_PCB_LISTEN     6   /* one SMTP listener per netif */
+#define MEMP_NUM_TCP_PCB_LISTEN     4   /* board: one SMTP listener per netif (>= NIF_MAX, net/lwip_sys.c) */
 #endif
 #ifndef MEMP_NUM_TCP_SEG
 #define MEMP_NUM_TCP_SEG            64  /* queued TX segments over all connections */
 #endif
-#define MEMP_NUM_UDP_PCB            4   /* DHCP, SNTP, DNS */
 #define MEMP_NUM_RAW_PCB            2   /* console ping */
 #define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)
 #define MEMP_NUM_ALTCP_PCB          MEMP_NUM_TCP_PCB
@@ -52,9 +51,9 @@
 #define LWIP_ETHERNET               1
 #define LWIP_ICMP                   1
 #define LWIP_RAW                    1   /* console ping */
-#define LWIP_UDP                    1
+#define LWIP_UDP                    0   /* nothing sends UDP yet */
 #define LWIP_TCP                    1
-#define LWIP_DHCP                   1
+#define LWIP_DHCP                   0   /* addresses are static (console) */
 #define LWIP_DNS                    0
 #define LWIP_IGMP                   0
 #define LWIP_AUTOIP                 0
@@ -78,7 +77,7 @@
 #define TCP_SND_QUEUELEN            ((4 * (TCP_SND_BUF) + (TCP_MSS - 1)) / (TCP_MSS))
 #define TCP_QUEUE_OOSEQ             0   /* out-of-order segments are rare on a LAN; saves pbufs */
 #define TCP_LISTEN_BACKLOG          1
-#define LWIP_TCP_KEEPALIVE          1   /* reap sessions from vanished clients */
+#define LWIP_TCP_KEEPALIVE          0   /* no PCB sets SO_KEEPALIVE: the SMTP idle timeouts reap vanished peers */
 #define LWIP_TCP_TIMESTAMPS         0
 
 /* ---- Statistics: counters for `show netif` and pool use for `show mem` ---- */
@@ -101,5 +100,6 @@
 /* ---- Hooks: the MTA binds each delivery to the netif its route names ---- */
 #define LWIP_HOOK_FILENAME          "port_hooks.h"
 
-#define LWIP_DEBUG                  0
+/* LWIP_DEBUG stays undefined: lwIP tests it with #ifdef, so even 0 would
+ * compile its debug code in. */
 #endif

@@ -19,8 +19,8 @@
 #include <sys/random.h>
 
 #include "board.h"
-#include "mta.h"
-#include "nif.h"
+#include "app/app.h"
+#include "net/nif.h"
 #include "ethif.h"
 #include "tap/tap.h"
 #include "flash/flash.h"
@@ -319,5 +319,5 @@ const char *board_describe(void)
 
 int main(int argc, char **argv)
 {
-    mta_run(argc, argv);
+    app_run(argc, argv);
 }

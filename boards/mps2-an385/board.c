@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include "board.h"
-#include "mta.h"
+#include "app/app.h"
 #include "cm3.h"
 #include "semihost.h"
-#include "nif.h"
+#include "net/nif.h"
 #include "ethif.h"
 #include "cmsdk_uart/cmsdk_uart.h"
 #include "lan9118/lan9118.h"
@@ -293,5 +293,5 @@ const char *board_describe(void)
 int main(void)
 {
     static char *argv[] = { "mta", NULL };
-    mta_run(1, argv);
+    app_run(1, argv);
 }

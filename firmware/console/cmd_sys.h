@@ -1,0 +1,12 @@
+/* cmd_sys.h - the console's command set: the system commands and the
+ * registry of every module's command table. */
+#ifndef CMD_SYS_H
+#define CMD_SYS_H
+
+#include "console/cmd_env.h"
+
+/* Register all command tables with the console engine. env must outlive
+ * the console. */
+void cmd_init(const cmd_env_t *env);
+
+#endif

@@ -1,0 +1,647 @@
+/* SMTP listeners per netif and the altcp glue of inbound sessions. */
+#include "net/smtpd_net.h"
+
+#include <string.h>
+
+#include "board.h"
+#include "evt/evt.h"
+#include "net/nif.h"
+#include "smtp/smtpd.h"
+#include "lib/fmt.h"
+#include "lib/clock.h"
+#include "queue/queue.h"
+#include "lwip/altcp.h"
+#include "lwip/altcp_tcp.h"
+#include "lwip/tcp.h"
+#include "net/tcpio.h"
+#include "tls/tls.h"
+#include "tls/users.h"
+
+typedef struct smtpd_net_listener {
+    struct altcp_pcb *pcb;
+    ip4_addr_t bound;         /* address the listener was opened on */
+    int last_err;
+    bool reported;            /* 9321 logged for the current failure streak */
+    smtpd_net_relay_t relay;
+    uint16_t port;            /* TCP port, SMTPD_NET_PORT by default */
+    bool enabled;             /* `listener NETIF off` disables it */
+    uint8_t tls_policy;       /* SMTPD_NET_POLICY_*: STARTTLS */
+    uint8_t auth_policy;      /* SMTPD_NET_POLICY_*: SMTP AUTH */
+} smtpd_net_listener_t;
+
+typedef struct smtpd_net_conn {
+    struct altcp_pcb *pcb;
+    smtpd_session_t *s;
+    struct pbuf *pending;     /* received data the engine has not consumed yet */
+    uint16_t pending_off;
+    bool used;
+    uint8_t nif;
+    ip4_addr_t remote;
+    tls_sess_t *tls;          /* reserved at STARTTLS; attached once the 220 is out */
+} smtpd_net_conn_t;
+
+static smtpd_net_listener_t listeners[NIF_MAX];
+static smtpd_net_conn_t conns[SMTPD_MAX_SESSIONS];
+static uint32_t last_retry_ms;
+static bool fatal_reported;
+static bool kicked;
+static bool pressure;          /* queue nearly full: stop reading from clients */
+static uint32_t last_pressure_ms;
+
+void smtpd_net_kick(void)
+{
+    kicked = true;
+}
+
+static void smtpd_net_conn_close(smtpd_net_conn_t *c, bool abort);
+
+static void smtpd_net_flush(smtpd_net_conn_t *c)
+{
+    const uint8_t *p;
+    size_t n;
+    bool wrote = false;
+    if (tls_established(c->tls)) {
+        while ((n = smtpd_output_peek(c->s, &p)) > 0) {
+            int w = tls_write(c->tls, p, n);
+            if (w <= 0) {
+                break;
+            }
+            smtpd_output_consume(c->s, (size_t)w);
+        }
+        return;
+    }
+    if (tls_attached(c->tls)) {
+        return; /* handshaking: nothing of the engine goes out in clear */
+    }
+    while ((n = smtpd_output_peek(c->s, &p)) > 0) {
+        size_t room = altcp_sndbuf(c->pcb);
+        if (room == 0) {
+            break;
+        }
+        if (n > room) {
+            n = room;
+        }
+        if (n > 0xFFFF) {
+            n = 0xFFFF;
+        }
+        if (altcp_write(c->pcb, p, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK) {
+            break;
+        }
+        smtpd_output_consume(c->s, n);
+        wrote = true;
+    }
+    if (wrote) {
+        altcp_output(c->pcb);
+    }
+}
+
+/* Feed pending input to the engine; it may take less than offered when its
+ * reply buffer is nearly full (pipelining backpressure). */
+static void smtpd_net_feed(smtpd_net_conn_t *c)
+{
+    /* Inbound flow control: while the queue is nearly full, leave client data
+     * unread so that TCP's window closes and senders slow down, instead of
+     * answering 452 to everyone; delivery frees space meanwhile. */
+    if (pressure) {
+        return;
+    }
+    while (c->pending != NULL) {
+        struct pbuf *q = c->pending;
+        size_t off = c->pending_off;
+        size_t avail = q->len - off;
+        size_t used = avail ? smtpd_input(c->s, (const uint8_t *)q->payload + off, avail, board_now_ms()) : 0;
+        smtpd_net_flush(c);
+        if (used < avail) {
+            c->pending_off = (uint16_t)(off + used);
+            if (used > 0) {
+                altcp_recved(c->pcb, (u16_t)used);
+            }
+            return;
+        }
+        if (avail > 0) {
+            altcp_recved(c->pcb, (u16_t)avail);
+        }
+        c->pending = q->next;
+        c->pending_off = 0;
+        if (c->pending != NULL) {
+            pbuf_ref(c->pending);
+        }
+        pbuf_free(q);
+    }
+}
+
+static void smtpd_net_check_close(smtpd_net_conn_t *c)
+{
+    const uint8_t *p;
+    if (c->used && smtpd_should_close(c->s) && smtpd_output_peek(c->s, &p) == 0) {
+        smtpd_net_conn_close(c, false);
+    }
+}
+
+/* Decrypted input to the engine, engine output back through TLS. */
+static void smtpd_net_tls_feed(smtpd_net_conn_t *c)
+{
+    if (pressure) {
+        return;
+    }
+    const uint8_t *p;
+    size_t n;
+    while ((n = tls_peek(c->tls, &p)) > 0) {
+        size_t used = smtpd_input(c->s, p, n, board_now_ms());
+        tls_consume(c->tls, used);
+        smtpd_net_flush(c);
+        if (used < n) {
+            break;
+        }
+    }
+}
+
+/* Drive a TLS connection: handshake, then data.  Closes on TLS errors and
+ * on the client's close_notify. */
+static void smtpd_net_tls_run(smtpd_net_conn_t *c)
+{
+    if (!tls_established(c->tls)) {
+        int r = tls_handshake(c->tls, board_now_ms());
+        if (r == TLS_WANT) {
+            return;
+        }
+        if (r != TLS_OK) {
+            evt_log(EVT_TLS_INBOUND_FAIL, c->nif, (uint32_t)(r < 0 ? -r : r));
+            smtpd_net_conn_close(c, true);
+            return;
+        }
+        /* RFC 3207 4.2: the session starts over; the client must EHLO. */
+        smtpd_tls_started(c->s, board_now_ms());
+    }
+    smtpd_net_flush(c);
+    smtpd_net_tls_feed(c);
+    int e = tls_error(c->tls);
+    if (e != 0) {
+        smtpd_net_conn_close(c, e != TLS_EOF);
+        return;
+    }
+    smtpd_net_check_close(c);
+}
+
+/* After STARTTLS was answered 220: once that reply is out, everything the
+ * client sent with it is dropped (the engine already discarded it; this
+ * drops what the engine was not offered yet, e.g. under flow control) and
+ * the handshake starts on whatever arrives next. */
+static void smtpd_net_maybe_start_tls(smtpd_net_conn_t *c)
+{
+    const uint8_t *p;
+    if (!c->used || c->tls == NULL || tls_attached(c->tls) || !smtpd_starttls_pending(c->s) ||
+        smtpd_output_peek(c->s, &p) != 0) {
+        return;
+    }
+    if (c->pending != NULL) {
+        size_t left = c->pending->tot_len - c->pending_off;
+        pbuf_free(c->pending);
+        c->pending = NULL;
+        c->pending_off = 0;
+        altcp_recved(c->pcb, (u16_t)left);
+    }
+    int r = tls_attach(c->tls, c->pcb, TLS_SERVER, c->nif, NULL);
+    if (r != TLS_OK) {
+        evt_log(EVT_TLS_INBOUND_FAIL, c->nif, (uint32_t)(r < 0 ? -r : r));
+        smtpd_net_conn_close(c, true);
+    }
+}
+
+static bool smtpd_net_tls_begin(void *ctx)
+{
+    smtpd_net_conn_t *c = ctx;
+    c->tls = c->tls != NULL ? c->tls : tls_reserve(c->nif);
+    return c->tls != NULL;
+}
+
+static bool smtpd_net_auth_check(void *ctx, const char *user, const char *pass)
+{
+    smtpd_net_conn_t *c = ctx;
+    bool ok = users_check(user, pass);
+    if (!ok) {
+        evt_log(EVT_SMTPD_AUTH_FAIL, c->nif, lwip_ntohl(ip4_addr_get_u32(&c->remote)));
+    }
+    return ok;
+}
+
+/* One step of a connection after any event: TLS or plaintext. */
+static void smtpd_net_step(smtpd_net_conn_t *c)
+{
+    if (tls_attached(c->tls)) {
+        smtpd_net_tls_run(c);
+        return;
+    }
+    smtpd_net_flush(c);
+    smtpd_net_feed(c);
+    smtpd_net_maybe_start_tls(c);
+    if (c->used && tls_attached(c->tls)) {
+        smtpd_net_tls_run(c); /* ciphertext may already be waiting */
+        return;
+    }
+    smtpd_net_check_close(c);
+}
+
+static err_t smtpd_net_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    smtpd_net_conn_t *c = arg;
+    (void)pcb;
+    if (c == NULL || !c->used) {
+        if (p != NULL) {
+            pbuf_free(p);
+        }
+        return ERR_OK;
+    }
+    if (p == NULL || err != ERR_OK) {
+        /* Peer closed: anything not sealed is aborted by smtpd_close(). */
+        if (p != NULL) {
+            pbuf_free(p);
+        }
+        smtpd_net_conn_close(c, false);
+        return ERR_OK;
+    }
+    if (tls_attached(c->tls)) {
+        tls_input(c->tls, p);
+        smtpd_net_tls_run(c);
+        return ERR_OK;
+    }
+    if (c->pending == NULL) {
+        c->pending = p;
+        c->pending_off = 0;
+    } else {
+        pbuf_cat(c->pending, p);
+    }
+    smtpd_net_step(c);
+    return ERR_OK;
+}
+
+static err_t smtpd_net_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
+{
+    smtpd_net_conn_t *c = arg;
+    (void)pcb;
+    (void)len;
+    if (c != NULL && c->used) {
+        smtpd_net_step(c);
+    }
+    return ERR_OK;
+}
+
+static err_t smtpd_net_poll_cb(void *arg, struct altcp_pcb *pcb)
+{
+    smtpd_net_conn_t *c = arg;
+    (void)pcb;
+    if (c != NULL && c->used) {
+        /* The engine's timeouts do not run during a handshake, which has its
+         * own (TLS_HANDSHAKE_TIMEOUT_MS, checked by tls_handshake). */
+        if (!tls_attached(c->tls) || tls_established(c->tls)) {
+            smtpd_tick(c->s, board_now_ms());
+        }
+        smtpd_net_step(c);
+    }
+    return ERR_OK;
+}
+
+static void smtpd_net_err(void *arg, err_t err)
+{
+    smtpd_net_conn_t *c = arg;
+    (void)err;
+    if (c != NULL && c->used) {
+        c->pcb = NULL; /* already freed by lwIP */
+        tls_detach(c->tls);
+        smtpd_net_conn_close(c, false);
+    }
+}
+
+static void smtpd_net_conn_close(smtpd_net_conn_t *c, bool abort)
+{
+    if (!c->used) {
+        return;
+    }
+    c->used = false;
+    if (c->s != NULL) {
+        smtpd_close(c->s);
+        c->s = NULL;
+    }
+    if (c->pending != NULL) {
+        pbuf_free(c->pending);
+        c->pending = NULL;
+    }
+    if (c->tls != NULL) {
+        tls_release(c->tls); /* close_notify first when the session is up */
+        c->tls = NULL;
+    }
+    if (c->pcb != NULL) {
+        struct altcp_pcb *pcb = c->pcb;
+        c->pcb = NULL;
+        tcpio_close(pcb, abort);
+    }
+}
+
+static int smtpd_net_date(char *buf, size_t n)
+{
+    return clock_rfc5322(buf, n);
+}
+
+static err_t smtpd_net_accept(void *arg, struct altcp_pcb *pcb, err_t err)
+{
+    uint8_t nif = (uint8_t)(uintptr_t)arg;
+    if (err != ERR_OK || pcb == NULL) {
+        return ERR_VAL;
+    }
+    const nif_t *n = nif_at(nif);
+    smtpd_net_conn_t *c = NULL;
+    for (unsigned i = 0; i < SMTPD_MAX_SESSIONS; i++) {
+        if (!conns[i].used) {
+            c = &conns[i];
+            break;
+        }
+    }
+    const ip_addr_t *rip = altcp_get_ip(pcb, 0);
+    const ip_addr_t *lip = altcp_get_ip(pcb, 1);
+    smtpd_conn_t sc;
+    memset(&sc, 0, sizeof(sc));
+    sc.netif = nif;
+    fmt_snprintf(sc.netif_name, sizeof(sc.netif_name), "%s", n->name);
+    ip4addr_ntoa_r(ip_2_ip4(lip), sc.local_ip, sizeof(sc.local_ip));
+    ip4addr_ntoa_r(ip_2_ip4(rip), sc.remote_ip, sizeof(sc.remote_ip));
+    fmt_snprintf(sc.hostname, sizeof(sc.hostname), "%s", n->hostname);
+    sc.relay_allowed = smtpd_net_relay_allowed(nif, ip_2_ip4(rip));
+    sc.date = smtpd_net_date;
+    sc.tls_policy = listeners[nif].tls_policy;
+    sc.auth_policy = listeners[nif].auth_policy;
+    sc.tls_begin = tls_can_serve(nif) ? smtpd_net_tls_begin : NULL; /* no certificate: STARTTLS not offered */
+    sc.auth_check = smtpd_net_auth_check;
+    sc.ctx = c;
+    smtpd_session_t *s = c != NULL ? smtpd_open(&sc, board_now_ms()) : NULL;
+    if (s == NULL) {
+        /* Over the session limit: RFC 5321 4.3.2 lets a server answer 421 at
+         * connection time; the reply is queued before the FIN. */
+        const char *busy = smtpd_busy_reply();
+        evt_log(EVT_SMTPD_SESSION_LIMIT, nif, lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(rip))));
+        altcp_write(pcb, busy, (u16_t)strlen(busy), TCP_WRITE_FLAG_COPY);
+        altcp_output(pcb);
+        if (altcp_close(pcb) != ERR_OK) {
+            altcp_abort(pcb);
+            return ERR_ABRT;
+        }
+        return ERR_OK;
+    }
+    memset(c, 0, sizeof(*c));
+    c->used = true;
+    c->pcb = pcb;
+    c->s = s;
+    c->nif = nif;
+    c->remote = *ip_2_ip4(rip);
+    altcp_arg(pcb, c);
+    altcp_recv(pcb, smtpd_net_recv);
+    altcp_sent(pcb, smtpd_net_sent);
+    altcp_err(pcb, smtpd_net_err);
+    altcp_poll(pcb, smtpd_net_poll_cb, 2); /* every second: timeouts */
+    altcp_nagle_disable(pcb);
+    smtpd_net_flush(c); /* the 220 greeting */
+    return ERR_OK;
+}
+
+static int smtpd_net_open_listener(uint8_t i)
+{
+    smtpd_net_listener_t *l = &listeners[i];
+    const nif_t *n = nif_at(i);
+    if (!l->enabled) {
+        return ERR_OK; /* nothing to open: not a failure */
+    }
+    if (!n->admin_up || !netif_is_up(n->netif)) {
+        return ERR_IF;
+    }
+    if (!netif_is_link_up(n->netif)) {
+        return ERR_CONN;
+    }
+    if (ip4_addr_isany_val(*netif_ip4_addr(n->netif))) {
+        return ERR_RTE; /* no address yet */
+    }
+    struct altcp_pcb *pcb = altcp_tcp_new_ip_type(IPADDR_TYPE_V4);
+    if (pcb == NULL) {
+        return ERR_MEM;
+    }
+    /* Bound to the netif's address AND to the netif itself: a client is
+     * trusted by the interface it arrived on, not only by its address. */
+    tcp_bind_netif(tcpio_inner(pcb), n->netif);
+    err_t e = altcp_bind(pcb, netif_ip_addr4(n->netif), l->port);
+    if (e != ERR_OK) {
+        altcp_close(pcb);
+        return e;
+    }
+    struct altcp_pcb *lp = altcp_listen_with_backlog_and_err(pcb, 4, &e);
+    if (lp == NULL) {
+        altcp_close(pcb);
+        return e != ERR_OK ? e : ERR_MEM;
+    }
+    altcp_arg(lp, (void *)(uintptr_t)i);
+    altcp_accept(lp, smtpd_net_accept);
+    l->pcb = lp;
+    l->bound = *netif_ip4_addr(n->netif);
+    return ERR_OK;
+}
+
+/* A listener whose netif went down or changed address is closed; the normal
+ * retry reopens it (and logs 9321 while that fails).  Sessions already
+ * accepted on it carry on. */
+static void smtpd_net_drop_stale(void)
+{
+    for (uint8_t i = 0; i < nif_count(); i++) {
+        smtpd_net_listener_t *l = &listeners[i];
+        const nif_t *n = nif_at(i);
+        if (l->pcb == NULL) {
+            continue;
+        }
+        if (!l->enabled || !n->admin_up || !netif_is_up(n->netif) || !netif_is_link_up(n->netif) ||
+            !ip4_addr_cmp(&l->bound, netif_ip4_addr(n->netif))) {
+            altcp_close(l->pcb);
+            l->pcb = NULL;
+            l->reported = false;
+        }
+    }
+}
+
+static void smtpd_net_try_listeners(void)
+{
+    smtpd_net_drop_stale();
+    for (uint8_t i = 0; i < nif_count(); i++) {
+        smtpd_net_listener_t *l = &listeners[i];
+        if (l->pcb != NULL) {
+            continue;
+        }
+        if (!l->enabled) {
+            continue;
+        }
+        int e = smtpd_net_open_listener(i);
+        if (e == ERR_OK) {
+            l->last_err = 0;
+            l->reported = false;
+            evt_log(EVT_SMTPD_LISTENING, i, l->port);
+            continue;
+        }
+        if (!l->reported || l->last_err != e) {
+            evt_log(EVT_MTA_LISTEN_FAIL, i, (uint32_t)(int32_t)e);
+            l->reported = true;
+        }
+        l->last_err = e;
+    }
+}
+
+/* 9266 is for a configuration that leaves the MTA nothing to serve: no
+ * interface is enabled at all.  A link that is still down or an address not
+ * yet assigned is transient (9321 per netif, retried), not fatal. */
+static void smtpd_net_check_fatal(void)
+{
+    for (uint8_t i = 0; i < nif_count(); i++) {
+        if (nif_at(i)->admin_up) {
+            return;
+        }
+    }
+    if (!fatal_reported) {
+        evt_log(EVT_MTA_INIT_FATAL, EVT_SRC_NONE, EVT_CAUSE_NO_NETIF);
+        fatal_reported = true;
+    }
+}
+
+void smtpd_net_init(void)
+{
+    for (unsigned i = 0; i < NIF_MAX; i++) {
+        listeners[i].relay = SMTPD_NET_RELAY_SUBNET;
+        listeners[i].port = SMTPD_NET_PORT;
+        listeners[i].enabled = true;
+        listeners[i].tls_policy = SMTPD_NET_POLICY_OFFER;
+        listeners[i].auth_policy = SMTPD_NET_POLICY_OFF;
+    }
+}
+
+void smtpd_net_start(void)
+{
+    smtpd_net_try_listeners();
+    smtpd_net_check_fatal();
+    last_retry_ms = board_now_ms();
+}
+
+static void smtpd_net_check_pressure(uint32_t now)
+{
+    if (now - last_pressure_ms < SMTPD_NET_PRESSURE_MS) {
+        return;
+    }
+    last_pressure_ms = now;
+    queue_stats_t st;
+    queue_stats(&st);
+    uint32_t slots_pct = st.messages * 100u / QUEUE_MAX_MSGS;
+    uint32_t free_pct = st.store.total ? (uint32_t)((uint64_t)st.store.free * 100u / st.store.total) : 100u;
+    bool was = pressure;
+    /* Hysteresis: hold above 80 %, release below 60 %. */
+    if (slots_pct >= 80u || free_pct <= 20u) {
+        pressure = true;
+    } else if (slots_pct < 60u && free_pct > 40u) {
+        pressure = false;
+    }
+    if (was && !pressure) {
+        for (unsigned i = 0; i < SMTPD_MAX_SESSIONS; i++) {
+            smtpd_net_conn_t *c = &conns[i];
+            if (c->used) {
+                smtpd_net_step(c);
+            }
+        }
+    }
+}
+
+void smtpd_net_poll(void)
+{
+    uint32_t now = board_now_ms();
+    smtpd_net_check_pressure(now);
+    if (kicked || now - last_retry_ms >= SMTPD_NET_RETRY_MS) {
+        kicked = false;
+        last_retry_ms = now;
+        smtpd_net_try_listeners();
+    }
+}
+
+void smtpd_net_set_relay(uint8_t nif, smtpd_net_relay_t policy)
+{
+    if (nif < NIF_MAX) {
+        listeners[nif].relay = policy;
+    }
+}
+
+void smtpd_net_set_listener(uint8_t nif, uint16_t port, bool enabled)
+{
+    if (nif >= NIF_MAX) {
+        return;
+    }
+    smtpd_net_listener_t *l = &listeners[nif];
+    if (l->pcb != NULL && (l->port != port || !enabled)) {
+        altcp_close(l->pcb);
+        l->pcb = NULL;
+    }
+    l->port = port;
+    l->enabled = enabled;
+    l->reported = false;
+    kicked = true;
+}
+
+void smtpd_net_get_listener(uint8_t nif, uint16_t *port, bool *enabled)
+{
+    *port = nif < NIF_MAX ? listeners[nif].port : 0;
+    *enabled = nif < NIF_MAX && listeners[nif].enabled;
+}
+
+void smtpd_net_set_tls_policy(uint8_t nif, uint8_t policy)
+{
+    if (nif < NIF_MAX && policy <= SMTPD_NET_POLICY_REQUIRED) {
+        listeners[nif].tls_policy = policy;
+    }
+}
+
+uint8_t smtpd_net_get_tls_policy(uint8_t nif)
+{
+    return nif < NIF_MAX ? listeners[nif].tls_policy : SMTPD_NET_POLICY_OFF;
+}
+
+void smtpd_net_set_auth_policy(uint8_t nif, uint8_t policy)
+{
+    if (nif < NIF_MAX && policy <= SMTPD_NET_POLICY_REQUIRED) {
+        listeners[nif].auth_policy = policy;
+    }
+}
+
+uint8_t smtpd_net_get_auth_policy(uint8_t nif)
+{
+    return nif < NIF_MAX ? listeners[nif].auth_policy : SMTPD_NET_POLICY_OFF;
+}
+
+smtpd_net_relay_t smtpd_net_get_relay(uint8_t nif)
+{
+    return nif < NIF_MAX ? listeners[nif].relay : SMTPD_NET_RELAY_NONE;
+}
+
+bool smtpd_net_listening(uint8_t nif, int *last_err)
+{
+    if (nif >= NIF_MAX) {
+        return false;
+    }
+    if (last_err != NULL) {
+        *last_err = listeners[nif].last_err;
+    }
+    return listeners[nif].pcb != NULL;
+}
+
+bool smtpd_net_relay_allowed(uint8_t nif, const ip4_addr_t *remote)
+{
+    const nif_t *n = nif_at(nif);
+    if (n == NULL) {
+        return false;
+    }
+    switch (listeners[nif].relay) {
+    case SMTPD_NET_RELAY_ANY:
+        return true;
+    case SMTPD_NET_RELAY_SUBNET:
+        return ip4_addr_netcmp(remote, netif_ip4_addr(n->netif), netif_ip4_netmask(n->netif));
+    case SMTPD_NET_RELAY_NONE:
+    default:
+        return false;
+    }
+}

@@ -1,0 +1,881 @@
+/*
+ * route.c - peer/route tables and the pure route decision (see route.h).
+ */
+#include "route/route.h"
+
+#include <string.h>
+
+#include "lib/fmt.h"
+
+typedef struct {
+    bool used;
+    route_peer_t cfg;
+} route_peer_slot_t;
+
+typedef struct {
+    bool used;
+    route_route_t r;
+} route_route_slot_t;
+
+static route_peer_slot_t route_peers[ROUTE_MAX_PEERS];
+static route_route_slot_t route_routes[ROUTE_MAX_ROUTES];
+static unsigned route_n_netifs;
+
+/* ------------------------------------------------------------ helpers */
+
+static void route_set_why(const char **why, const char *text)
+{
+    if (why != NULL) {
+        *why = text;
+    }
+}
+
+static char route_lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* ASCII case-insensitive compare of n bytes (DNS names are ASCII,
+ * RFC 4343; no locale in firmware). */
+static bool route_ieq_n(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (route_lower(a[i]) != route_lower(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool route_ieq(const char *a, const char *b)
+{
+    size_t la = strlen(a);
+    return la == strlen(b) && route_ieq_n(a, b, la);
+}
+
+static void route_copy(char *dst, size_t cap, const char *src, size_t n)
+{
+    if (n >= cap) {
+        n = cap - 1u;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static void route_ip_fmt(char *buf, size_t cap, uint32_t a)
+{
+    fmt_snprintf(buf, cap, "%u.%u.%u.%u", (unsigned)(a >> 24),
+                 (unsigned)((a >> 16) & 0xFFu), (unsigned)((a >> 8) & 0xFFu),
+                 (unsigned)(a & 0xFFu));
+}
+
+/* Strict dotted quad of exactly n chars: four decimal 0..255 parts. */
+static bool route_parse_ipv4(const char *s, size_t n, uint32_t *out)
+{
+    uint32_t a = 0;
+    unsigned part = 0, digits = 0, val = 0;
+
+    for (size_t i = 0; i <= n; i++) {
+        char c = (i < n) ? s[i] : '\0';
+        if (c >= '0' && c <= '9') {
+            val = val * 10u + (unsigned)(c - '0');
+            if (++digits > 3u || val > 255u) {
+                return false;
+            }
+        } else if (c == '.' || c == '\0') {
+            if (digits == 0u || part > 3u) {
+                return false;
+            }
+            a = (a << 8) | val;
+            part++;
+            digits = 0;
+            val = 0;
+            if (c == '.' && part == 4u) {
+                return false;
+            }
+        } else {
+            return false;
+        }
+    }
+    if (part != 4u) {
+        return false;
+    }
+    *out = a;
+    return true;
+}
+
+static bool route_label_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* Dot-separated non-empty labels (RFC 1035 2.3.1, '_' tolerated). */
+static bool route_domain_ok(const char *s, size_t n)
+{
+    size_t label = 0;
+
+    if (n == 0u) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '.') {
+            if (label == 0u) {
+                return false;
+            }
+            label = 0;
+        } else if (route_label_char(s[i])) {
+            if (++label > 63u) {
+                return false;
+            }
+        } else {
+            return false;
+        }
+    }
+    return label != 0u;
+}
+
+static bool route_netif_ok(uint8_t idx)
+{
+    return idx == ROUTE_NETIF_AUTO || idx < route_n_netifs;
+}
+
+static bool route_peer_used(unsigned idx)
+{
+    return idx < ROUTE_MAX_PEERS && route_peers[idx].used;
+}
+
+/* ------------------------------------------------------------ init */
+
+void route_init(unsigned n_netifs)
+{
+    memset(route_peers, 0, sizeof(route_peers));
+    memset(route_routes, 0, sizeof(route_routes));
+    route_n_netifs = (n_netifs > ROUTE_MAX_NETIFS) ? ROUTE_MAX_NETIFS : n_netifs;
+}
+
+/* ------------------------------------------------------------ peers */
+
+/* Validate cfg for slot self (ROUTE_MAX_PEERS when adding). */
+static int route_peer_check(const route_peer_t *cfg, unsigned self,
+                            const char **why)
+{
+    size_t n;
+
+    if (cfg == NULL) {
+        route_set_why(why, "no configuration");
+        return ROUTE_ERR_INVAL;
+    }
+    n = strnlen(cfg->name, sizeof(cfg->name));
+    if (n == 0u) {
+        route_set_why(why, "empty name");
+        return ROUTE_ERR_NAME;
+    }
+    if (n > ROUTE_NAME_MAX) {
+        route_set_why(why, "name longer than 31 characters");
+        return ROUTE_ERR_NAME;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!route_label_char(cfg->name[i]) && cfg->name[i] != '.') {
+            route_set_why(why, "bad character in name");
+            return ROUTE_ERR_NAME;
+        }
+    }
+    for (unsigned i = 0; i < ROUTE_MAX_PEERS; i++) {
+        if (i != self && route_peers[i].used &&
+            route_ieq(route_peers[i].cfg.name, cfg->name)) {
+            route_set_why(why, "duplicate peer name");
+            return ROUTE_ERR_DUP;
+        }
+    }
+    if (cfg->addr == 0u || cfg->addr == 0xFFFFFFFFu) {
+        route_set_why(why, "bad peer address");
+        return ROUTE_ERR_ADDR;
+    }
+    if (cfg->port == 0u) {
+        route_set_why(why, "bad port");
+        return ROUTE_ERR_PORT;
+    }
+    if (!route_netif_ok(cfg->via)) {
+        route_set_why(why, "unknown netif index");
+        return ROUTE_ERR_NETIF;
+    }
+    if (cfg->mode != ROUTE_MODE_ENFORCE && cfg->mode != ROUTE_MODE_FAILOVER) {
+        route_set_why(why, "bad mode");
+        return ROUTE_ERR_MODE;
+    }
+    if (cfg->n_alts > ROUTE_MAX_ALTS) {
+        route_set_why(why, "too many alternatives");
+        return ROUTE_ERR_INVAL;
+    }
+    /* ENFORCE means "this netif only": alternatives would contradict it. */
+    if (cfg->mode == ROUTE_MODE_ENFORCE && cfg->n_alts != 0u) {
+        route_set_why(why, "alternatives need FAILOVER mode");
+        return ROUTE_ERR_MODE;
+    }
+    for (unsigned i = 0; i < cfg->n_alts; i++) {
+        /* an alternative may name the peer itself (same peer, other netif) */
+        if (cfg->alts[i].peer != self && !route_peer_used(cfg->alts[i].peer)) {
+            route_set_why(why, "unknown peer in alternatives");
+            return ROUTE_ERR_PEER;
+        }
+        if (!route_netif_ok(cfg->alts[i].netif)) {
+            route_set_why(why, "unknown netif index in alternatives");
+            return ROUTE_ERR_NETIF;
+        }
+    }
+    return ROUTE_OK;
+}
+
+static void route_peer_store(unsigned idx, const route_peer_t *cfg)
+{
+    route_peer_t *p = &route_peers[idx].cfg;
+    size_t n = strnlen(cfg->name, sizeof(cfg->name));
+
+    memset(p, 0, sizeof(*p));
+    memcpy(p->name, cfg->name, n);
+    p->addr = cfg->addr;
+    p->port = cfg->port;
+    p->via = cfg->via;
+    p->next_hop = cfg->next_hop;
+    p->mode = cfg->mode;
+    p->n_alts = cfg->n_alts;
+    memcpy(p->alts, cfg->alts, sizeof(p->alts[0]) * cfg->n_alts);
+    route_peers[idx].used = true;
+}
+
+int route_peer_add(const route_peer_t *cfg, const char **why)
+{
+    int rc;
+    unsigned idx;
+
+    for (idx = 0; idx < ROUTE_MAX_PEERS; idx++) {
+        if (!route_peers[idx].used) {
+            break;
+        }
+    }
+    /* validate first so a full table still reports config errors; the new
+     * peer cannot name itself as an alternative before it has an index */
+    rc = route_peer_check(cfg, ROUTE_MAX_PEERS, why);
+    if (rc != ROUTE_OK) {
+        return rc;
+    }
+    if (idx == ROUTE_MAX_PEERS) {
+        route_set_why(why, "peer table full");
+        return ROUTE_ERR_FULL;
+    }
+    route_peer_store(idx, cfg);
+    route_set_why(why, "ok");
+    return (int)idx;
+}
+
+int route_peer_modify(unsigned idx, const route_peer_t *cfg, const char **why)
+{
+    int rc;
+
+    if (!route_peer_used(idx)) {
+        route_set_why(why, "no such peer");
+        return ROUTE_ERR_NOTFOUND;
+    }
+    rc = route_peer_check(cfg, idx, why);
+    if (rc != ROUTE_OK) {
+        return rc;
+    }
+    route_peer_store(idx, cfg);
+    route_set_why(why, "ok");
+    return ROUTE_OK;
+}
+
+int route_peer_del(unsigned idx, const char **why)
+{
+    if (!route_peer_used(idx)) {
+        route_set_why(why, "no such peer");
+        return ROUTE_ERR_NOTFOUND;
+    }
+    for (unsigned r = 0; r < ROUTE_MAX_ROUTES; r++) {
+        if (!route_routes[r].used) {
+            continue;
+        }
+        for (unsigned k = 0; k < route_routes[r].r.n_peers; k++) {
+            if (route_routes[r].r.peers[k] == idx) {
+                route_set_why(why, "peer used by a route");
+                return ROUTE_ERR_INUSE;
+            }
+        }
+    }
+    for (unsigned p = 0; p < ROUTE_MAX_PEERS; p++) {
+        if (p == idx || !route_peers[p].used) {
+            continue;
+        }
+        for (unsigned k = 0; k < route_peers[p].cfg.n_alts; k++) {
+            if (route_peers[p].cfg.alts[k].peer == idx) {
+                route_set_why(why, "peer used as another peer's alternative");
+                return ROUTE_ERR_INUSE;
+            }
+        }
+    }
+    memset(&route_peers[idx], 0, sizeof(route_peers[idx]));
+    route_set_why(why, "ok");
+    return ROUTE_OK;
+}
+
+int route_peer_find(const char *name)
+{
+    if (name == NULL) {
+        return ROUTE_ERR_INVAL;
+    }
+    for (unsigned i = 0; i < ROUTE_MAX_PEERS; i++) {
+        if (route_peers[i].used && route_ieq(route_peers[i].cfg.name, name)) {
+            return (int)i;
+        }
+    }
+    return ROUTE_ERR_NOTFOUND;
+}
+
+const route_peer_t *route_peer_get(unsigned idx)
+{
+    return route_peer_used(idx) ? &route_peers[idx].cfg : NULL;
+}
+
+int route_peer_next(int prev)
+{
+    for (int i = (prev < 0) ? 0 : prev + 1; i < ROUTE_MAX_PEERS; i++) {
+        if (route_peers[i].used) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------ routes */
+
+static bool route_pattern_ok(const char *pat, size_t n)
+{
+    if (n == 1u && pat[0] == '*') {
+        return true;
+    }
+    if (n > 2u && pat[0] == '*' && pat[1] == '.') {
+        return route_domain_ok(pat + 2, n - 2u);
+    }
+    return route_domain_ok(pat, n);
+}
+
+int route_add(const char *pattern, const uint8_t *peers, unsigned n_peers,
+              const char **why)
+{
+    size_t n;
+    unsigned idx;
+    route_route_t *r;
+
+    if (pattern == NULL || (peers == NULL && n_peers != 0u)) {
+        route_set_why(why, "no pattern or peers");
+        return ROUTE_ERR_INVAL;
+    }
+    n = strnlen(pattern, ROUTE_PATTERN_MAX);
+    if (n >= ROUTE_PATTERN_MAX) {
+        route_set_why(why, "pattern too long");
+        return ROUTE_ERR_PATTERN;
+    }
+    if (!route_pattern_ok(pattern, n)) {
+        route_set_why(why, "bad pattern (use 'example.com', '*.example.com' or '*')");
+        return ROUTE_ERR_PATTERN;
+    }
+    if (n_peers == 0u || n_peers > ROUTE_MAX_RPEERS) {
+        route_set_why(why, "a route needs 1 to 4 peers");
+        return ROUTE_ERR_INVAL;
+    }
+    for (unsigned i = 0; i < n_peers; i++) {
+        if (!route_peer_used(peers[i])) {
+            route_set_why(why, "unknown peer");
+            return ROUTE_ERR_PEER;
+        }
+        for (unsigned k = 0; k < i; k++) {
+            if (peers[k] == peers[i]) {
+                route_set_why(why, "peer listed twice");
+                return ROUTE_ERR_PEER;
+            }
+        }
+    }
+    if (route_find(pattern) >= 0) {
+        route_set_why(why, "duplicate pattern");
+        return ROUTE_ERR_DUP;
+    }
+    for (idx = 0; idx < ROUTE_MAX_ROUTES; idx++) {
+        if (!route_routes[idx].used) {
+            break;
+        }
+    }
+    if (idx == ROUTE_MAX_ROUTES) {
+        route_set_why(why, "route table full");
+        return ROUTE_ERR_FULL;
+    }
+    r = &route_routes[idx].r;
+    memset(r, 0, sizeof(*r));
+    /* stored lower-case: matching and printing are then uniform */
+    for (size_t i = 0; i < n; i++) {
+        r->pattern[i] = route_lower(pattern[i]);
+    }
+    r->n_peers = (uint8_t)n_peers;
+    memcpy(r->peers, peers, n_peers);
+    route_routes[idx].used = true;
+    route_set_why(why, "ok");
+    return (int)idx;
+}
+
+int route_del(unsigned idx, const char **why)
+{
+    if (idx >= ROUTE_MAX_ROUTES || !route_routes[idx].used) {
+        route_set_why(why, "no such route");
+        return ROUTE_ERR_NOTFOUND;
+    }
+    memset(&route_routes[idx], 0, sizeof(route_routes[idx]));
+    route_set_why(why, "ok");
+    return ROUTE_OK;
+}
+
+int route_find(const char *pattern)
+{
+    if (pattern == NULL) {
+        return ROUTE_ERR_INVAL;
+    }
+    for (unsigned i = 0; i < ROUTE_MAX_ROUTES; i++) {
+        if (route_routes[i].used && route_ieq(route_routes[i].r.pattern, pattern)) {
+            return (int)i;
+        }
+    }
+    return ROUTE_ERR_NOTFOUND;
+}
+
+const route_route_t *route_get(unsigned idx)
+{
+    return (idx < ROUTE_MAX_ROUTES && route_routes[idx].used)
+               ? &route_routes[idx].r : NULL;
+}
+
+int route_next(int prev)
+{
+    for (int i = (prev < 0) ? 0 : prev + 1; i < ROUTE_MAX_ROUTES; i++) {
+        if (route_routes[i].used) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------ decision */
+
+static const char *route_nname(const route_netif_view_t *v)
+{
+    return (v->name != NULL && v->name[0] != '\0') ? v->name : "?";
+}
+
+static uint32_t route_mask(uint8_t prefix_len)
+{
+    if (prefix_len == 0u) {
+        return 0u;
+    }
+    if (prefix_len >= 32u) {
+        return 0xFFFFFFFFu;
+    }
+    return 0xFFFFFFFFu << (32u - prefix_len);
+}
+
+static bool route_on_link(const route_netif_view_t *v, uint32_t a)
+{
+    uint32_t m = route_mask(v->prefix_len);
+    return v->has_addr && ((a ^ v->addr) & m) == 0u;
+}
+
+/*
+ * Resolve ROUTE_NETIF_AUTO for peer address a: the netif whose p2p peer is
+ * a or whose subnet holds a (longest prefix wins), else the is_default
+ * netif. ROUTE_NONE if neither. A down netif still owns its subnet: sending
+ * an on-link peer's mail through another interface is the bug we avoid.
+ */
+static uint8_t route_auto(uint32_t a, const route_netif_view_t *nv, unsigned nn,
+                          char *note, size_t note_cap)
+{
+    int best = -1, best_len = -1;
+    char ip[16];
+
+    for (unsigned i = 0; i < nn && i < ROUTE_NETIF_AUTO; i++) {
+        int len = -1;
+        if (nv[i].p2p_peer != 0u && nv[i].p2p_peer == a) {
+            len = 33; /* exact far end beats any subnet */
+        } else if (nv[i].has_addr && route_on_link(&nv[i], a)) {
+            len = nv[i].prefix_len;
+        }
+        if (len > best_len) {
+            best = (int)i;
+            best_len = len;
+        }
+    }
+    route_ip_fmt(ip, sizeof(ip), a);
+    if (best >= 0) {
+        fmt_snprintf(note, note_cap, "auto: netif %s holds %s",
+                     route_nname(&nv[best]), ip);
+        return (uint8_t)best;
+    }
+    for (unsigned i = 0; i < nn && i < ROUTE_NETIF_AUTO; i++) {
+        if (nv[i].is_default) {
+            fmt_snprintf(note, note_cap, "auto: default netif %s",
+                         route_nname(&nv[i]));
+            return (uint8_t)i;
+        }
+    }
+    fmt_snprintf(note, note_cap, "auto: no netif holds %s, no default", ip);
+    return ROUTE_NONE;
+}
+
+/* Fill c->netif/usable/next_hop/why for candidate (c->peer, c->cfg_netif). */
+static void route_eval(route_candidate_t *c, const route_netif_view_t *nv,
+                       unsigned nn, char *note, size_t note_cap)
+{
+    const route_peer_t *p = &route_peers[c->peer].cfg;
+    const route_netif_view_t *v;
+    char ip[16];
+    uint8_t ni = c->cfg_netif;
+
+    note[0] = '\0';
+    c->usable = false;
+    c->next_hop = 0;
+    if (ni == ROUTE_NETIF_AUTO) {
+        c->auto_netif = true;
+        ni = route_auto(p->addr, nv, nn, note, note_cap);
+        if (ni == ROUTE_NONE) {
+            c->netif = ROUTE_NONE;
+            route_copy(c->why, sizeof(c->why), note, strlen(note));
+            return;
+        }
+    }
+    c->netif = ni;
+    if (ni >= nn) {
+        fmt_snprintf(c->why, sizeof(c->why), "netif #%u not present", (unsigned)ni);
+        c->netif = ROUTE_NONE;
+        return;
+    }
+    v = &nv[ni];
+    if (!v->up) {
+        fmt_snprintf(c->why, sizeof(c->why), "netif %s down", route_nname(v));
+        return;
+    }
+    if (!v->has_addr) {
+        fmt_snprintf(c->why, sizeof(c->why), "netif %s has no address",
+                     route_nname(v));
+        return;
+    }
+    /* The override is a router on the peer's own link; on another netif
+     * it would be off-link, so normal next-hop rules apply there. */
+    if (p->next_hop != 0u && (p->via == ni || p->via == ROUTE_NETIF_AUTO)) {
+        if (v->p2p_peer == 0u && !route_on_link(v, p->next_hop)) {
+            route_ip_fmt(ip, sizeof(ip), p->next_hop);
+            fmt_snprintf(c->why, sizeof(c->why), "next hop %s not on-link on %s",
+                         ip, route_nname(v));
+            return;
+        }
+        c->next_hop = p->next_hop;
+    } else if (v->p2p_peer != 0u) {
+        /* SLIP/PPP: everything goes to the far end of the link */
+        c->next_hop = v->p2p_peer;
+    } else if (route_on_link(v, p->addr)) {
+        c->next_hop = p->addr;
+    } else if (v->gw != 0u) {
+        c->next_hop = v->gw;
+    } else {
+        route_ip_fmt(ip, sizeof(ip), p->addr);
+        fmt_snprintf(c->why, sizeof(c->why), "no gateway on %s for off-link %s",
+                     route_nname(v), ip);
+        return;
+    }
+    c->usable = true;
+    c->why[0] = '\0';
+}
+
+static void route_cand_add(route_decision_t *out, uint8_t peer, uint8_t netif,
+                           bool enforce)
+{
+    route_candidate_t *c;
+
+    /* a plain duplicate adds nothing; an ENFORCE binding must stay to stop */
+    if (!enforce) {
+        for (unsigned i = 0; i < out->n_cand; i++) {
+            if (out->cand[i].peer == peer && out->cand[i].cfg_netif == netif) {
+                return;
+            }
+        }
+    }
+    if (out->n_cand >= ROUTE_MAX_CAND) {
+        return;
+    }
+    c = &out->cand[out->n_cand++];
+    memset(c, 0, sizeof(*c));
+    c->peer = peer;
+    c->cfg_netif = netif;
+    c->netif = ROUTE_NONE;
+    c->enforce = enforce;
+}
+
+static void route_decision_reset(route_decision_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->route_idx = -1;
+    out->chosen = -1;
+    out->peer = ROUTE_NONE;
+    out->netif = ROUTE_NONE;
+}
+
+static int route_walk(const uint8_t *peers, unsigned n_peers,
+                      const route_netif_view_t *nv, unsigned nn,
+                      route_decision_t *out)
+{
+    char note[ROUTE_WHY_MAX];
+
+    for (unsigned i = 0; i < n_peers; i++) {
+        const route_peer_t *p;
+        if (!route_peer_used(peers[i])) {
+            continue;
+        }
+        p = &route_peers[peers[i]].cfg;
+        route_cand_add(out, peers[i], p->via, p->mode == ROUTE_MODE_ENFORCE);
+        if (p->mode == ROUTE_MODE_FAILOVER) {
+            for (unsigned k = 0; k < p->n_alts; k++) {
+                if (route_peer_used(p->alts[k].peer)) {
+                    route_cand_add(out, p->alts[k].peer, p->alts[k].netif, false);
+                }
+            }
+        }
+    }
+    for (unsigned i = 0; i < out->n_cand; i++) {
+        route_eval(&out->cand[i], nv, nn, note, sizeof(note));
+    }
+    for (unsigned i = 0; i < out->n_cand; i++) {
+        route_candidate_t *c = &out->cand[i];
+        if (c->usable) {
+            const route_peer_t *p = &route_peers[c->peer].cfg;
+            const route_netif_view_t *v = &nv[c->netif];
+            out->chosen = (int)i;
+            out->peer = c->peer;
+            out->netif = c->netif;
+            out->peer_addr = p->addr;
+            out->port = p->port;
+            out->src_addr = v->addr;
+            out->next_hop = c->next_hop;
+            if (v->hostname != NULL && v->hostname[0] != '\0') {
+                route_copy(out->ehlo, sizeof(out->ehlo), v->hostname,
+                           strlen(v->hostname));
+            } else {
+                /* RFC 5321 4.1.4: no name -> address literal */
+                char ip[16];
+                route_ip_fmt(ip, sizeof(ip), v->addr);
+                fmt_snprintf(out->ehlo, sizeof(out->ehlo), "[%s]", ip);
+            }
+            if (c->auto_netif) {
+                out->auto_netif = true;
+                route_eval(c, nv, nn, out->auto_note, sizeof(out->auto_note));
+            }
+            out->status = ROUTE_OK;
+            return ROUTE_OK;
+        }
+        if (c->enforce) {
+            fmt_snprintf(out->defer, sizeof(out->defer), "%s (peer '%s' ENFORCE)",
+                         c->why, route_peers[c->peer].cfg.name);
+            for (unsigned k = i + 1u; k < out->n_cand; k++) {
+                out->cand[k].skipped = true;
+            }
+            out->status = ROUTE_ERR_DEFER;
+            return ROUTE_ERR_DEFER;
+        }
+    }
+    if (out->n_cand == 0u) {
+        fmt_snprintf(out->defer, sizeof(out->defer), "no peers");
+    } else {
+        fmt_snprintf(out->defer, sizeof(out->defer),
+                     "all %u candidates unusable; first: %s", out->n_cand,
+                     out->cand[0].why);
+    }
+    out->status = ROUTE_ERR_DEFER;
+    return ROUTE_ERR_DEFER;
+}
+
+/* Extract the domain part of dest into [*d, *d + *n). */
+static bool route_dest_domain(const char *dest, const char **d, size_t *n)
+{
+    size_t len = strlen(dest);
+    const char *at;
+
+    if (len >= 2u && dest[0] == '<' && dest[len - 1u] == '>') {
+        dest++;
+        len -= 2u;
+    }
+    at = NULL;
+    for (size_t i = 0; i < len; i++) {
+        if (dest[i] == '@') {
+            at = &dest[i];
+        }
+    }
+    if (at != NULL) {
+        len -= (size_t)(at + 1 - dest);
+        dest = at + 1;
+    }
+    /* fully qualified form "example.com." names the same domain */
+    if (len > 1u && dest[len - 1u] == '.' && dest[0] != '[') {
+        len--;
+    }
+    *d = dest;
+    *n = len;
+    return len != 0u && len <= 255u;
+}
+
+int route_decide(const char *dest, const route_netif_view_t *netifs,
+                 unsigned n_netifs, route_decision_t *out)
+{
+    const char *d;
+    size_t n;
+    uint32_t ip;
+    int best = -1;
+    size_t best_len = 0;
+    enum { M_NONE, M_EXACT, M_WILD, M_DEFAULT } kind = M_NONE;
+    const route_route_t *r;
+    char ipbuf[16];
+
+    if (out == NULL) {
+        return ROUTE_ERR_INVAL;
+    }
+    route_decision_reset(out);
+    if (dest == NULL || (netifs == NULL && n_netifs != 0u)) {
+        out->status = ROUTE_ERR_INVAL;
+        fmt_snprintf(out->reason, sizeof(out->reason), "invalid arguments");
+        return ROUTE_ERR_INVAL;
+    }
+    if (!route_dest_domain(dest, &d, &n)) {
+        out->status = ROUTE_ERR_BADDEST;
+        fmt_snprintf(out->reason, sizeof(out->reason), "bad destination");
+        return ROUTE_ERR_BADDEST;
+    }
+    if (d[0] == '[') {
+        /* RFC 5321 4.1.3 address literal; IPv6 literals also route by '*' */
+        if (n < 3u || d[n - 1u] != ']') {
+            out->status = ROUTE_ERR_BADDEST;
+            fmt_snprintf(out->reason, sizeof(out->reason), "bad address literal");
+            return ROUTE_ERR_BADDEST;
+        }
+        out->ip_literal = true;
+        if (n >= 7u && route_ieq_n(d + 1, "ipv6:", 5)) {
+            route_copy(ipbuf, sizeof(ipbuf), "IPv6", 4);
+        } else if (route_parse_ipv4(d + 1, n - 2u, &ip)) {
+            route_ip_fmt(ipbuf, sizeof(ipbuf), ip);
+        } else {
+            out->status = ROUTE_ERR_BADDEST;
+            fmt_snprintf(out->reason, sizeof(out->reason), "bad address literal");
+            return ROUTE_ERR_BADDEST;
+        }
+    } else if (route_parse_ipv4(d, n, &ip)) {
+        out->ip_literal = true;
+        route_ip_fmt(ipbuf, sizeof(ipbuf), ip);
+    } else if (!route_domain_ok(d, n)) {
+        out->status = ROUTE_ERR_BADDEST;
+        fmt_snprintf(out->reason, sizeof(out->reason), "bad domain");
+        return ROUTE_ERR_BADDEST;
+    }
+
+    for (unsigned i = 0; i < ROUTE_MAX_ROUTES; i++) {
+        const char *pat;
+        size_t pl;
+        if (!route_routes[i].used) {
+            continue;
+        }
+        pat = route_routes[i].r.pattern;
+        pl = strlen(pat);
+        if (pl == 1u && pat[0] == '*') {
+            if (kind == M_NONE) {
+                kind = M_DEFAULT;
+                best = (int)i;
+            }
+        } else if (out->ip_literal) {
+            continue; /* literals only ever match '*' */
+        } else if (pat[0] == '*') {
+            /* "*.example.com" -> suffix ".example.com", strictly shorter */
+            size_t sl = pl - 1u;
+            if (n > sl && route_ieq_n(d + n - sl, pat + 1, sl) &&
+                (kind == M_NONE || kind == M_DEFAULT ||
+                 (kind == M_WILD && sl > best_len))) {
+                kind = M_WILD;
+                best = (int)i;
+                best_len = sl;
+            }
+        } else if (pl == n && route_ieq_n(d, pat, n)) {
+            kind = M_EXACT;
+            best = (int)i;
+            break; /* patterns are unique: nothing beats an exact match */
+        }
+    }
+    if (best < 0) {
+        out->status = ROUTE_ERR_NOROUTE;
+        if (out->ip_literal) {
+            fmt_snprintf(out->reason, sizeof(out->reason),
+                         "IP literal %s: no default route '*'", ipbuf);
+        } else {
+            fmt_snprintf(out->reason, sizeof(out->reason), "no route for '%.*s'",
+                         (int)n, d);
+        }
+        return ROUTE_ERR_NOROUTE;
+    }
+    r = &route_routes[best].r;
+    out->route_idx = best;
+    route_copy(out->pattern, sizeof(out->pattern), r->pattern, strlen(r->pattern));
+    if (out->ip_literal) {
+        fmt_snprintf(out->reason, sizeof(out->reason),
+                     "IP literal %s: default route '*'", ipbuf);
+    } else if (kind == M_EXACT) {
+        fmt_snprintf(out->reason, sizeof(out->reason), "exact match '%s'",
+                     r->pattern);
+    } else if (kind == M_WILD) {
+        fmt_snprintf(out->reason, sizeof(out->reason), "wildcard '%s'", r->pattern);
+    } else {
+        fmt_snprintf(out->reason, sizeof(out->reason), "default route '*'");
+    }
+    return route_walk(r->peers, r->n_peers, netifs, n_netifs, out);
+}
+
+int route_decide_peer(unsigned peer_idx, const route_netif_view_t *netifs,
+                      unsigned n_netifs, route_decision_t *out)
+{
+    uint8_t p;
+
+    if (out == NULL) {
+        return ROUTE_ERR_INVAL;
+    }
+    route_decision_reset(out);
+    if (!route_peer_used(peer_idx) || (netifs == NULL && n_netifs != 0u)) {
+        out->status = ROUTE_ERR_INVAL;
+        fmt_snprintf(out->reason, sizeof(out->reason), "no such peer");
+        return ROUTE_ERR_INVAL;
+    }
+    p = (uint8_t)peer_idx;
+    fmt_snprintf(out->reason, sizeof(out->reason), "peer '%s'",
+                 route_peers[peer_idx].cfg.name);
+    return route_walk(&p, 1u, netifs, n_netifs, out);
+}
+
+const char *route_strerror(int err)
+{
+    switch (err) {
+    case ROUTE_OK: return "ok";
+    case ROUTE_ERR_INVAL: return "invalid argument";
+    case ROUTE_ERR_NAME: return "bad name";
+    case ROUTE_ERR_DUP: return "duplicate";
+    case ROUTE_ERR_PORT: return "bad port";
+    case ROUTE_ERR_NETIF: return "unknown netif";
+    case ROUTE_ERR_FULL: return "table full";
+    case ROUTE_ERR_NOTFOUND: return "not found";
+    case ROUTE_ERR_INUSE: return "in use";
+    case ROUTE_ERR_PEER: return "unknown peer";
+    case ROUTE_ERR_PATTERN: return "bad pattern";
+    case ROUTE_ERR_ADDR: return "bad address";
+    case ROUTE_ERR_MODE: return "bad mode";
+    case ROUTE_ERR_DEFER: return "deferred";
+    case ROUTE_ERR_NOROUTE: return "no route";
+    case ROUTE_ERR_BADDEST: return "bad destination";
+    default: return "unknown error";
+    }
+}
