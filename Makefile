@@ -47,10 +47,16 @@ include boards/$(BOARD)/board.mk
 
 INCLUDES := -Ifirmware -Ifirmware/include -Iport -Iboards/$(BOARD) -Idrivers -I$(LWIPDIR)/include -I$(MBEDTLSDIR)/include \
             -I$(BUILD)/gen
+# Reproducible builds: the build time is the last commit's (SOURCE_DATE_EPOCH,
+# as reproducible-builds.org defines it), and file paths are relative, so the
+# same tree gives the same image wherever and whenever it is built.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export SOURCE_DATE_EPOCH
 DEFS     := -DBOARD_NAME=\"$(BOARD)\" -DMBEDTLS_CONFIG_FILE=\"mbedtls_config.h\"
 # Project code: warnings are errors.  Third-party code: compiled with its own warnings, not -Werror.
-WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
-CFLAGS_COMMON := -std=gnu11 -g -ffunction-sections -fdata-sections $(ARCH_FLAGS) $(OPT) $(DEFS) \
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
+            -Wconversion -Wundef
+CFLAGS_COMMON := -std=gnu11 -g -ffunction-sections -fdata-sections -ffile-prefix-map=$(CURDIR)=. $(ARCH_FLAGS) $(OPT) $(DEFS) \
                  -include board_opts.h $(INCLUDES)
 PROJ_CFLAGS := $(CFLAGS_COMMON) $(WARN)
 TP_CFLAGS   := $(CFLAGS_COMMON) -w
@@ -86,6 +92,15 @@ all: layers $(IMAGE)
 # no include cycle: fails the build on a violation (port/check_layers.py).
 layers:
 	@$(PYTHON) port/check_layers.py
+
+# version.h reads it; rewritten only when the epoch changes, so only the
+# files that use it are rebuilt.
+$(BUILD)/gen/build_epoch.h: FORCE
+	@mkdir -p $(dir $@)
+	@echo '#define MTA_BUILD_EPOCH $(SOURCE_DATE_EPOCH)u' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(PROJ_OBJS): | $(BUILD)/gen/build_epoch.h
 
 $(BUILD)/obj/deps/%.o: $(DEPS)/%.c
 	@mkdir -p $(dir $@)

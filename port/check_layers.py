@@ -31,6 +31,7 @@ FW = os.path.join(ROOT, "firmware")
 INC = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 LWIP_PREFIXES = ("lwip/", "netif/", "arch/")
 LWIP_FILES = ("lwipopts.h",)
+GENERATED = ("build_epoch.h",)  # written by the Makefile into build/<board>/gen, part of include
 
 
 def folders():
@@ -75,7 +76,7 @@ def classify(inc, here):
         return "lwip", None
     if inc.startswith("mbedtls/") or inc == "mbedtls_config.h":
         return "mbedtls", None
-    if "/" not in inc and os.path.exists(os.path.join(FW, "include", inc)):
+    if inc in GENERATED or "/" not in inc and os.path.exists(os.path.join(FW, "include", inc)):
         return "include", os.path.splitext(inc)[0]
     if "/" not in inc and os.path.exists(os.path.join(ROOT, "port", inc)):
         return "port", None

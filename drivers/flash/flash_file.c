@@ -106,7 +106,7 @@ static int file_erase(flash_dev_t *dev, uint32_t sector)
     if (f->fd < 0) {
         return FLASH_ERR_IO;
     }
-    return fill_ff(f->fd, (off_t)sector * dev->sector_size, dev->sector_size);
+    return fill_ff(f->fd, (off_t)((uint64_t)sector * dev->sector_size), dev->sector_size);
 }
 
 static const flash_ops_t file_ops = {

@@ -72,7 +72,7 @@ int sasl_b64_decode(const char *in, size_t n, uint8_t *out, size_t cap)
         int v[4];
         int pad = 0;
         for (int k = 0; k < 4; k++) {
-            char c = in[i + k];
+            char c = in[i + (size_t)k];
             if (c == '=' && i + 4 == n && k >= 2) {
                 v[k] = 0;
                 pad++;

@@ -1889,7 +1889,7 @@ void store_flash_stats(const store_flash_t *st, store_flash_stats_t *out)
                 out->free += st->ssize - c->end;
         } else {
             out->sectors_free++;
-            out->sectors_dirty += c->state == SEC_DIRTY;
+            out->sectors_dirty = (uint16_t)(out->sectors_dirty + (c->state == SEC_DIRTY));
             out->free += st->ssize;
         }
         if (c->erases < out->erase_min)
