@@ -222,8 +222,9 @@ size_t smtp_data_push(smtp_data_t *d, const uint8_t *p, size_t n)
             continue;
         }
 
-        /* RFC 5321 4.5.3.1.6: 1000 octets per line including the CRLF;
-         * counted on the wire, i.e. with the stuffing dot. */
+        /* RFC 5321 4.5.3.1.6: 1000 octets per line including the CRLF,
+         * "not counting the leading dot duplicated for transparency"; the
+         * ST_BOL case below takes that dot back out of the count. */
         if (d->line_len < UINT16_MAX)
             d->line_len++;
         if (d->line_len > SMTP_DATA_LINE_MAX && !(d->flags & F_LONG_LINE))
@@ -232,6 +233,9 @@ size_t smtp_data_push(smtp_data_t *d, const uint8_t *p, size_t n)
         switch (d->state) {
         case ST_BOL:
             if (c == '.') {
+                /* Either the transparency dot (dropped, so not counted) or
+                 * the terminator, whose length does not matter. */
+                d->line_len--;
                 d->state = ST_DOT;
             } else if (c == '\r') {
                 d->state = ST_CR;

@@ -46,7 +46,8 @@ size_t smtp_stuff_end(smtp_stuff_t *s, uint8_t *out, size_t cap);
 /* Decoder (DATA reception)                                            */
 /* ------------------------------------------------------------------ */
 
-/* Maximum text line length including CRLF (RFC 5321 4.5.3.1.6). */
+/* Maximum text line length including CRLF, not counting a transparency dot
+ * (RFC 5321 4.5.3.1.6). */
 #define SMTP_DATA_LINE_MAX 1000u
 
 /* Result of a finished DATA phase (0 = message good). Several problems may
@@ -67,7 +68,7 @@ typedef struct {
     void *ctx;
     uint32_t max_size;  /* octets of unstuffed data; 0 = unlimited */
     uint32_t size;      /* octets of unstuffed data seen (saturating) */
-    uint16_t line_len;  /* octets of the current line on the wire (saturating) */
+    uint16_t line_len;  /* octets of the current line, less a transparency dot (saturating) */
     uint8_t state;      /* private */
     uint8_t flags;      /* private: problems seen */
     int sink_err;       /* first negative value returned by the sink, or 0 */

@@ -403,12 +403,28 @@ static void test_data_line_length(void **state)
     assert_true(o.done);
     assert_int_equal(o.result, SMTP_DATA_ERR_LONG_LINE);
 
-    /* the stuffing dot counts (it is on the wire) */
+    /* RFC 5321 4.5.3.1.6: the transparency dot does not count.  A 998-octet
+     * line starting with '.' is 999 + CRLF on the wire and is fine. */
     in[0] = '.';
     memset(in + 1, '.', 998);
     memcpy(in + 999, "\r\n.\r\n", 5);
     decode_all_ways(in, 1004, 0, &o);
+    assert_int_equal(o.result, SMTP_DATA_OK);
+    assert_int_equal(o.sink.len, 1000);
+    assert_memory_equal(o.sink.buf, in + 1, 1000);
+
+    /* ... but one more octet after the dot is a 999-octet line: too long */
+    memset(in + 1, 'x', 999);
+    memcpy(in + 1000, "\r\n.\r\n", 5);
+    decode_all_ways(in, 1005, 0, &o);
     assert_int_equal(o.result, SMTP_DATA_ERR_LONG_LINE);
+
+    /* A lone "." line after a long line still terminates */
+    memset(in, 'a', 998);
+    memcpy(in + 998, "\r\n..\r\n.\r\n", 9);
+    decode_all_ways(in, 1007, 0, &o);
+    assert_int_equal(o.result, SMTP_DATA_OK);
+    assert_int_equal(o.sink.len, 1003);
 
     /* several lines of exactly 1000 */
     n = 0;
@@ -421,6 +437,32 @@ static void test_data_line_length(void **state)
     decode_all_ways(in, n + 3, 0, &o);
     assert_int_equal(o.result, SMTP_DATA_OK);
     assert_int_equal(o.sink.len, 2000);
+}
+
+/* The client side of the same edge (RFC 5321 4.5.3.1.6): a stored 998-octet
+ * line that starts with '.' goes out as 999 octets + CRLF, whole, and the
+ * device's own decoder takes it back unchanged. */
+static void test_stuff_long_dot_line(void **state)
+{
+    static char msg[1000], wire[1010];
+    smtp_stuff_t s;
+    size_t w, used, o;
+    outcome_t out;
+    (void)state;
+
+    memset(msg, '.', 998);
+    memcpy(msg + 998, "\r\n", 2);
+    smtp_stuff_init(&s);
+    used = smtp_stuff(&s, (const uint8_t *)msg, sizeof msg, (uint8_t *)wire, sizeof wire, &w);
+    assert_int_equal(used, sizeof msg);
+    assert_int_equal(w, 1001);
+    assert_memory_equal(wire, "..", 2);
+    o = w + smtp_stuff_end(&s, (uint8_t *)wire + w, 5);
+    assert_int_equal(o, 1004);
+    decode_all_ways(wire, o, 0, &out);
+    assert_int_equal(out.result, SMTP_DATA_OK);
+    assert_int_equal(out.sink.len, sizeof msg);
+    assert_memory_equal(out.sink.buf, msg, sizeof msg);
 }
 
 static void test_data_size_limit(void **state)
@@ -528,6 +570,7 @@ int main(void)
         cmocka_unit_test(test_data_smuggling),
         cmocka_unit_test(test_data_bare_cr_lf_inside),
         cmocka_unit_test(test_data_line_length),
+        cmocka_unit_test(test_stuff_long_dot_line),
         cmocka_unit_test(test_data_size_limit),
         cmocka_unit_test(test_data_sink_error),
         cmocka_unit_test(test_data_null_sink),
