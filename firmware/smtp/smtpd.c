@@ -344,7 +344,7 @@ static void path_error(smtpd_session_t *s, int rc, smtpd_reply_id_t bad_addr, sm
         reply(s, SMTPD_R_PARAM_UNKNOWN, NULL);
         break;
     case SMTPD_CMD_ERR_PARAM_VALUE:
-        reply(s, SMTPD_R_PARAM_VALUE, NULL);
+        reply(s, SMTPD_R_PARAM_VALUE, s_path.bad_param != NULL ? s_path.bad_param : "");
         break;
     default:
         reply(s, syntax, NULL);
@@ -374,6 +374,9 @@ static int check_mail(smtpd_session_t *s, const smtpd_cmd_t *cmd)
     rc = smtpd_cmd_parse_mail(cmd->arg, cmd->arg_len, &s_path);
     /* AUTH= (RFC 4954 5) only exists where AUTH was offered. */
     if (rc == SMTPD_CMD_OK && s_path.has_auth && !auth_offered(s))
+        rc = SMTPD_CMD_ERR_PARAM;
+    /* RFC 3461 is not offered yet: its parameters are unknown ones. */
+    if (rc == SMTPD_CMD_OK && s_path.has_dsn)
         rc = SMTPD_CMD_ERR_PARAM;
     if (rc != SMTPD_CMD_OK) {
         path_error(s, rc, SMTPD_R_MAIL_BAD_ADDR, SMTPD_R_MAIL_SYNTAX);
@@ -412,6 +415,8 @@ static int check_rcpt(smtpd_session_t *s, const smtpd_cmd_t *cmd)
 {
     int rc = smtpd_cmd_parse_rcpt(cmd->arg, cmd->arg_len, &s_path);
 
+    if (rc == SMTPD_CMD_OK && s_path.has_dsn)
+        rc = SMTPD_CMD_ERR_PARAM; /* RFC 3461 is not offered yet */
     if (rc != SMTPD_CMD_OK) {
         path_error(s, rc, SMTPD_R_RCPT_BAD_ADDR, SMTPD_R_RCPT_SYNTAX);
         return -1;

@@ -438,9 +438,17 @@ static bool parse_size(const char *v, size_t len, uint32_t *out)
     return true;
 }
 
+static unsigned hex_val(char c)
+{
+    return is_digit(c) ? (unsigned)(c - '0') : (unsigned)(c - 'A' + 10);
+}
+
 /* xtext (RFC 3461 4): "!".."~" except "+" and "=", or "+" and two upper-case
- * hex digits. Empty is not valid as an AUTH= value. */
-static bool valid_xtext(const char *v, size_t len)
+ * hex digits. Empty is not valid. With min_decoded set, every decoded
+ * character must also be >= min_decoded and <= '~': RFC 3461 4.2 and 4.4
+ * allow only printable US-ASCII inside ORCPT (' ' included) and ENVID (graphic
+ * only), whatever the encoding. */
+static bool valid_xtext(const char *v, size_t len, char min_decoded)
 {
     size_t i;
 
@@ -450,12 +458,64 @@ static bool valid_xtext(const char *v, size_t len)
         if (v[i] == '+') {
             if (i + 2 >= len || !is_upper_hex(v[i + 1]) || !is_upper_hex(v[i + 2]))
                 return false;
+            unsigned c = hex_val(v[i + 1]) * 16u + hex_val(v[i + 2]);
+            if (min_decoded != 0 && (c < (unsigned char)min_decoded || c > '~'))
+                return false;
             i += 2;
         } else if (v[i] < '!' || v[i] > '~' || v[i] == '=') {
             return false;
         }
     }
     return true;
+}
+
+/* NOTIFY= (RFC 3461 4.1): "NEVER" alone, or a comma list of SUCCESS,
+ * FAILURE, DELAY (each at most once). Returns the bits, 0 if malformed. */
+static uint8_t parse_notify(const char *v, size_t len)
+{
+    static const struct { const char *name; uint8_t bit; } k_notify[] = {
+        { "NEVER", SMTPD_CMD_NOTIFY_NEVER },
+        { "SUCCESS", SMTPD_CMD_NOTIFY_SUCCESS },
+        { "FAILURE", SMTPD_CMD_NOTIFY_FAILURE },
+        { "DELAY", SMTPD_CMD_NOTIFY_DELAY },
+    };
+    uint8_t bits = 0;
+    size_t pos = 0;
+
+    while (pos <= len) {
+        size_t end = pos;
+        uint8_t bit = 0;
+        while (end < len && v[end] != ',')
+            end++;
+        for (size_t k = 0; k < sizeof k_notify / sizeof k_notify[0]; k++) {
+            if (ieq(v + pos, end - pos, k_notify[k].name))
+                bit = k_notify[k].bit;
+        }
+        if (bit == 0 || (bits & bit))
+            return 0;
+        bits |= bit;
+        pos = end + 1;
+    }
+    if ((bits & SMTPD_CMD_NOTIFY_NEVER) && bits != SMTPD_CMD_NOTIFY_NEVER)
+        return 0;
+    return bits;
+}
+
+/* ORCPT= (RFC 3461 4.2): addr-type ";" xtext, addr-type an RFC 5322 atom,
+ * the whole at most SMTPD_CMD_ORCPT_MAX. */
+static bool valid_orcpt(const char *v, size_t len)
+{
+    const char *semi = memchr(v, ';', len);
+    size_t tlen;
+
+    if (len > SMTPD_CMD_ORCPT_MAX || semi == NULL || semi == v)
+        return false;
+    tlen = (size_t)(semi - v);
+    for (size_t i = 0; i < tlen; i++) {
+        if (!is_atext(v[i]))
+            return false;
+    }
+    return valid_xtext(semi + 1, len - tlen - 1, ' ');
 }
 
 /* Mail-parameters = esmtp-param *(SP esmtp-param);
@@ -508,11 +568,13 @@ static int parse_params(const char *s, size_t len, size_t pos, bool is_mail,
 
         if (is_mail && ieq(s + kw, kwlen, "SIZE")) {
             /* RFC 1870 section 6 */
+            out->bad_param = "SIZE";
             if (out->has_size || !has_val || !parse_size(s + val, vlen, &out->size))
                 return SMTPD_CMD_ERR_PARAM_VALUE;
             out->has_size = true;
         } else if (is_mail && ieq(s + kw, kwlen, "BODY")) {
             /* RFC 6152 section 2 */
+            out->bad_param = "BODY";
             if (out->body != SMTPD_CMD_BODY_NONE || !has_val)
                 return SMTPD_CMD_ERR_PARAM_VALUE;
             if (ieq(s + val, vlen, "7BIT"))
@@ -524,14 +586,51 @@ static int parse_params(const char *s, size_t len, size_t pos, bool is_mail,
         } else if (is_mail && ieq(s + kw, kwlen, "AUTH")) {
             /* RFC 4954 5: a server may treat every client as insufficiently
              * trusted, i.e. parse and discard a valid AUTH= value. */
-            if (out->has_auth || !has_val || !valid_xtext(s + val, vlen))
+            out->bad_param = "AUTH";
+            if (out->has_auth || !has_val || !valid_xtext(s + val, vlen, 0))
                 return SMTPD_CMD_ERR_PARAM_VALUE;
             out->has_auth = true;
+        } else if (is_mail && ieq(s + kw, kwlen, "RET")) {
+            /* RFC 3461 4.3 */
+            out->bad_param = "RET";
+            if (out->ret != SMTPD_CMD_RET_NONE || !has_val)
+                return SMTPD_CMD_ERR_PARAM_VALUE;
+            if (ieq(s + val, vlen, "FULL"))
+                out->ret = SMTPD_CMD_RET_FULL;
+            else if (ieq(s + val, vlen, "HDRS"))
+                out->ret = SMTPD_CMD_RET_HDRS;
+            else
+                return SMTPD_CMD_ERR_PARAM_VALUE;
+            out->has_dsn = true;
+        } else if (is_mail && ieq(s + kw, kwlen, "ENVID")) {
+            /* RFC 3461 4.4 */
+            out->bad_param = "ENVID";
+            if (out->envid != NULL || !has_val || vlen > SMTPD_CMD_ENVID_MAX ||
+                !valid_xtext(s + val, vlen, '!'))
+                return SMTPD_CMD_ERR_PARAM_VALUE;
+            out->envid = s + val;
+            out->envid_len = (uint8_t)vlen;
+            out->has_dsn = true;
+        } else if (!is_mail && ieq(s + kw, kwlen, "NOTIFY")) {
+            /* RFC 3461 4.1 */
+            out->bad_param = "NOTIFY";
+            if (out->notify != 0 || !has_val || (out->notify = parse_notify(s + val, vlen)) == 0)
+                return SMTPD_CMD_ERR_PARAM_VALUE;
+            out->has_dsn = true;
+        } else if (!is_mail && ieq(s + kw, kwlen, "ORCPT")) {
+            /* RFC 3461 4.2 */
+            out->bad_param = "ORCPT";
+            if (out->orcpt != NULL || !has_val || !valid_orcpt(s + val, vlen))
+                return SMTPD_CMD_ERR_PARAM_VALUE;
+            out->orcpt = s + val;
+            out->orcpt_len = (uint16_t)vlen;
+            out->has_dsn = true;
         } else {
             /* RFC 5321 4.1.1.11: unrecognised parameter -> 555 */
             return SMTPD_CMD_ERR_PARAM;
         }
     }
+    out->bad_param = NULL;
     return SMTPD_CMD_OK;
 }
 

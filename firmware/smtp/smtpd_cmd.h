@@ -1,6 +1,6 @@
 /*
- * smtp_cmd -- SMTP command line and address parsing (RFC 5321 4.1,
- * RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 4954 AUTH). Pure: no I/O, no heap,
+ * smtpd_cmd -- SMTP command line and address parsing (RFC 5321 4.1,
+ * RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 4954 AUTH, RFC 3461 DSN). Pure: no I/O, no heap,
  * no state.
  *
  * Lines are given WITHOUT the CRLF and need not be NUL-terminated; the
@@ -32,6 +32,17 @@
 #define SMTPD_CMD_ERR_PARAM       (-4) /* unknown ESMTP parameter -> 555 5.5.4 */
 #define SMTPD_CMD_ERR_PARAM_VALUE (-5) /* bad/duplicate SIZE=, BODY= or AUTH= -> 501 5.5.4 */
 #define SMTPD_CMD_ERR_MECH        (-6) /* unknown SASL mechanism -> 504 5.5.4 */
+
+/* RFC 3461 4.4: an ENVID is at most 100 characters (as xtext on the wire). */
+#define SMTPD_CMD_ENVID_MAX 100u
+/* RFC 3461 4.2: an ORCPT value ("addr-type;xtext") is at most 500 characters. */
+#define SMTPD_CMD_ORCPT_MAX 500u
+
+/* NOTIFY= (RFC 3461 4.1): a set of these bits; 0 = no NOTIFY= given. */
+#define SMTPD_CMD_NOTIFY_NEVER   0x01u
+#define SMTPD_CMD_NOTIFY_SUCCESS 0x02u
+#define SMTPD_CMD_NOTIFY_FAILURE 0x04u
+#define SMTPD_CMD_NOTIFY_DELAY   0x08u
 
 /* Longest SASL mechanism name (RFC 4422 3.1). */
 #define SMTPD_CMD_MECH_MAX 20u
@@ -68,6 +79,13 @@ typedef enum {
     SMTPD_CMD_BODY_8BITMIME
 } smtpd_cmd_body_t;
 
+/* RET= values (RFC 3461 4.3). */
+typedef enum {
+    SMTPD_CMD_RET_NONE = 0, /* no RET= parameter */
+    SMTPD_CMD_RET_FULL,
+    SMTPD_CMD_RET_HDRS
+} smtpd_cmd_ret_t;
+
 /* A parsed MAIL FROM / RCPT TO argument. */
 typedef struct {
     /* Mailbox "local@domain" as sent (quoted local-parts kept quoted),
@@ -80,6 +98,19 @@ typedef struct {
     bool has_auth;        /* AUTH= given (MAIL only, RFC 4954 5); its value
                            * is checked but not kept: every client is
                            * treated as "insufficiently trusted" */
+    /* RFC 3461 DSN parameters. envid and orcpt point into the argument
+     * (valid as long as it is), as sent: still xtext-encoded, which is
+     * also how they are relayed and how RFC 3464 reports carry them. */
+    bool has_dsn;         /* any of RET=, ENVID=, NOTIFY=, ORCPT= given */
+    smtpd_cmd_ret_t ret;  /* RET= (MAIL only) */
+    const char *envid;    /* ENVID= xtext (MAIL only); NULL = none */
+    uint8_t envid_len;
+    uint8_t notify;       /* NOTIFY= bits (RCPT only); 0 = none */
+    const char *orcpt;    /* ORCPT= "addr-type;xtext" (RCPT only); NULL = none */
+    uint16_t orcpt_len;
+    /* On SMTPD_CMD_ERR_PARAM_VALUE: the keyword at fault ("SIZE", "NOTIFY",
+     * ...), a constant string, so a reply can name it. */
+    const char *bad_param;
 } smtpd_cmd_path_t;
 
 /* SASL mechanisms the server knows (RFC 4954). */
@@ -110,17 +141,20 @@ const char *smtpd_cmd_verb_name(smtpd_cmd_verb_t verb);
 /* Parse the argument of MAIL: "FROM:<reverse-path> [SP params]".
  * Accepts an optional space after the colon, the null path "<>", and ignores
  * a source route ("<@a,@b:user@dom>"). Params: SIZE=<digits>, BODY=7BIT |
- * 8BITMIME, AUTH=<xtext> | AUTH=<> (keywords/values case-insensitive; the
- * caller refuses AUTH= when it did not offer AUTH). Returns SMTPD_CMD_OK,
+ * 8BITMIME, AUTH=<xtext> | AUTH=<>, RET=FULL | HDRS and ENVID=<xtext> (RFC
+ * 3461 4.3, 4.4; keywords/values case-insensitive; the caller refuses AUTH=
+ * or the DSN parameters when it did not offer them). Returns SMTPD_CMD_OK,
  * SMTPD_CMD_ERR_SYNTAX (no "FROM:"), SMTPD_CMD_ERR_ADDR (path syntax/length,
  * missing "<>"), SMTPD_CMD_ERR_PARAM (other keyword) or
- * SMTPD_CMD_ERR_PARAM_VALUE. *out is undefined on error. */
+ * SMTPD_CMD_ERR_PARAM_VALUE. On error only bad_param is meaningful (for
+ * SMTPD_CMD_ERR_PARAM_VALUE); the rest of *out is undefined. */
 int smtpd_cmd_parse_mail(const char *arg, size_t len, smtpd_cmd_path_t *out);
 
-/* Parse the argument of RCPT: "TO:<forward-path>". "<Postmaster>" (any
- * case, no domain) is accepted (RFC 5321 4.1.1.3); "<>" is not. Any ESMTP
- * parameter is SMTPD_CMD_ERR_PARAM (none is offered). Other errors as for
- * smtpd_cmd_parse_mail. */
+/* Parse the argument of RCPT: "TO:<forward-path> [SP params]". "<Postmaster>"
+ * (any case, no domain) is accepted (RFC 5321 4.1.1.3); "<>" is not. Params:
+ * NOTIFY=NEVER | a comma list of SUCCESS, FAILURE, DELAY, and
+ * ORCPT=addr-type;xtext (RFC 3461 4.1, 4.2); any other is
+ * SMTPD_CMD_ERR_PARAM. Other errors as for smtpd_cmd_parse_mail. */
 int smtpd_cmd_parse_rcpt(const char *arg, size_t len, smtpd_cmd_path_t *out);
 
 /* Parse the argument of HELO/EHLO: the first blank-separated word (further

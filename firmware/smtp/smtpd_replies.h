@@ -82,7 +82,7 @@ SMTP_REPLIES_DEF(MAIL_BAD_ADDR,   501, "5.1.7", "Bad sender address syntax")
 SMTP_REPLIES_DEF(MAIL_NESTED,     503, "5.5.1", "Sender already specified")
 SMTP_REPLIES_DEF(NEED_HELO,       503, "5.5.1", "Send HELO/EHLO first")
 SMTP_REPLIES_DEF(PARAM_UNKNOWN,   555, "5.5.4", "Unsupported MAIL/RCPT parameter")
-SMTP_REPLIES_DEF(PARAM_VALUE,     501, "5.5.4", "Bad parameter value")
+SMTP_REPLIES_DEF(PARAM_VALUE,     501, "5.5.4", "Bad %s parameter value")
 
 /* ---- RCPT ------------------------------------------------------------- */
 SMTP_REPLIES_DEF(RCPT_OK,         250, "2.1.5", "Recipient ok")

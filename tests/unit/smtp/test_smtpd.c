@@ -645,7 +645,7 @@ static void body_syntax_errors(void)
         "C: MAIL FROM:<a@b.example> FOO=BAR",
         "S: 555 5.5.4 Unsupported MAIL/RCPT parameter",
         "C: MAIL FROM:<a@b.example> SIZE=12x",
-        "S: 501 5.5.4 Bad parameter value",
+        "S: 501 5.5.4 Bad SIZE parameter value",
         "C: MAIL FROM:<a@b.example> BODY=8BITMIME",
         "S: 250 2.1.0 Sender ok",
         "C: RCPT TO:<bad>",

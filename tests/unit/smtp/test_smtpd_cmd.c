@@ -299,7 +299,8 @@ static void test_mail_params(void **state)
     mail("FROM:<a@b.example> BODY=7BIT BODY=7BIT", SMTPD_CMD_ERR_PARAM_VALUE);
     mail("FROM:<a@b.example> BODY", SMTPD_CMD_ERR_PARAM_VALUE);
     /* unknown parameters -> 555 */
-    mail("FROM:<a@b.example> RET=HDRS", SMTPD_CMD_ERR_PARAM);
+    mail("FROM:<a@b.example> NOTIFY=NEVER", SMTPD_CMD_ERR_PARAM);
+    mail("FROM:<a@b.example> ORCPT=rfc822;a@b", SMTPD_CMD_ERR_PARAM);
     mail("FROM:<a@b.example> SMTPUTF8", SMTPD_CMD_ERR_PARAM);
     mail("FROM:<a@b.example> X-FOO=bar", SMTPD_CMD_ERR_PARAM);
     /* malformed parameter syntax */
@@ -435,9 +436,95 @@ static void test_rcpt(void **state)
     rcpt("TO:user@example.com", SMTPD_CMD_ERR_ADDR);
     rcpt("FROM:<user@example.com>", SMTPD_CMD_ERR_SYNTAX);
     rcpt("", SMTPD_CMD_ERR_SYNTAX);
-    /* no RCPT parameters are offered */
-    rcpt("TO:<user@example.com> NOTIFY=NEVER", SMTPD_CMD_ERR_PARAM);
+    /* only the RFC 3461 parameters belong to RCPT */
     rcpt("TO:<user@example.com> SIZE=10", SMTPD_CMD_ERR_PARAM);
+    rcpt("TO:<user@example.com> RET=FULL", SMTPD_CMD_ERR_PARAM);
+    rcpt("TO:<user@example.com> ENVID=x", SMTPD_CMD_ERR_PARAM);
+}
+
+/* RFC 3461: RET and ENVID on MAIL, NOTIFY and ORCPT on RCPT */
+static void test_dsn_params(void **state)
+{
+    static char big[700];
+    smtpd_cmd_path_t p;
+    (void)state;
+
+    p = mail("FROM:<a@b.example>", SMTPD_CMD_OK);
+    assert_false(p.has_dsn);
+    assert_int_equal(p.ret, SMTPD_CMD_RET_NONE);
+    assert_null(p.envid);
+    p = mail("FROM:<a@b.example> RET=full ENVID=QQ314159+2B1", SMTPD_CMD_OK);
+    assert_true(p.has_dsn);
+    assert_int_equal(p.ret, SMTPD_CMD_RET_FULL);
+    assert_int_equal(p.envid_len, 12);
+    assert_memory_equal(p.envid, "QQ314159+2B1", 12);
+    p = mail("FROM:<> RET=HDRS", SMTPD_CMD_OK);
+    assert_int_equal(p.ret, SMTPD_CMD_RET_HDRS);
+    assert_null(p.envid);
+
+    p = mail("FROM:<a@b.example> RET=BODY", SMTPD_CMD_ERR_PARAM_VALUE);
+    assert_string_equal(p.bad_param, "RET");
+    mail("FROM:<a@b.example> RET", SMTPD_CMD_ERR_PARAM_VALUE);
+    mail("FROM:<a@b.example> RET=FULL RET=HDRS", SMTPD_CMD_ERR_PARAM_VALUE);
+    p = mail("FROM:<a@b.example> ENVID=a+2", SMTPD_CMD_ERR_PARAM_VALUE);
+    assert_string_equal(p.bad_param, "ENVID");
+    mail("FROM:<a@b.example> ENVID=a+2b", SMTPD_CMD_ERR_PARAM_VALUE); /* lower-case hex */
+    mail("FROM:<a@b.example> ENVID=a+20", SMTPD_CMD_ERR_PARAM_VALUE); /* decodes to a space */
+    mail("FROM:<a@b.example> ENVID=a+0A", SMTPD_CMD_ERR_PARAM_VALUE); /* decodes to LF */
+    mail("FROM:<a@b.example> ENVID=a ENVID=b", SMTPD_CMD_ERR_PARAM_VALUE);
+    /* RFC 3461 4.4: 100 characters at most */
+    strcpy(big, "FROM:<a@b.example> ENVID=");
+    memset(big + strlen(big), 'e', 100);
+    p = mail(big, SMTPD_CMD_OK);
+    assert_int_equal(p.envid_len, 100);
+    strcat(big, "e");
+    mail(big, SMTPD_CMD_ERR_PARAM_VALUE);
+
+    p = rcpt("TO:<u@example.com>", SMTPD_CMD_OK);
+    assert_false(p.has_dsn);
+    assert_int_equal(p.notify, 0);
+    assert_null(p.orcpt);
+    p = rcpt("TO:<u@example.com> NOTIFY=NEVER", SMTPD_CMD_OK);
+    assert_true(p.has_dsn);
+    assert_int_equal(p.notify, SMTPD_CMD_NOTIFY_NEVER);
+    p = rcpt("TO:<u@example.com> NOTIFY=success,Failure,DELAY ORCPT=rfc822;u+2Bx@example.com",
+             SMTPD_CMD_OK);
+    assert_int_equal(p.notify, SMTPD_CMD_NOTIFY_SUCCESS | SMTPD_CMD_NOTIFY_FAILURE |
+                                   SMTPD_CMD_NOTIFY_DELAY);
+    assert_int_equal(p.orcpt_len, strlen("rfc822;u+2Bx@example.com"));
+    assert_memory_equal(p.orcpt, "rfc822;u+2Bx@example.com", p.orcpt_len);
+    p = rcpt("TO:<u@example.com> ORCPT=rfc822;Joe+20User@example.com", SMTPD_CMD_OK); /* space ok */
+    assert_true(p.has_dsn);
+    assert_int_equal(p.notify, 0);
+
+    p = rcpt("TO:<u@example.com> NOTIFY=NEVER,SUCCESS", SMTPD_CMD_ERR_PARAM_VALUE);
+    assert_string_equal(p.bad_param, "NOTIFY");
+    rcpt("TO:<u@example.com> NOTIFY=FAILURE,FAILURE", SMTPD_CMD_ERR_PARAM_VALUE);
+    rcpt("TO:<u@example.com> NOTIFY=FAILURE,", SMTPD_CMD_ERR_PARAM_VALUE);
+    rcpt("TO:<u@example.com> NOTIFY=,DELAY", SMTPD_CMD_ERR_PARAM_VALUE);
+    rcpt("TO:<u@example.com> NOTIFY=SOMETIMES", SMTPD_CMD_ERR_PARAM_VALUE);
+    rcpt("TO:<u@example.com> NOTIFY", SMTPD_CMD_ERR_PARAM_VALUE);
+    rcpt("TO:<u@example.com> NOTIFY=DELAY NOTIFY=DELAY", SMTPD_CMD_ERR_PARAM_VALUE);
+    p = rcpt("TO:<u@example.com> ORCPT=u@example.com", SMTPD_CMD_ERR_PARAM_VALUE); /* no type */
+    assert_string_equal(p.bad_param, "ORCPT");
+    rcpt("TO:<u@example.com> ORCPT=;u@example.com", SMTPD_CMD_ERR_PARAM_VALUE);
+    rcpt("TO:<u@example.com> ORCPT=rfc822;", SMTPD_CMD_ERR_PARAM_VALUE);
+    rcpt("TO:<u@example.com> ORCPT=rfc(822;u@x", SMTPD_CMD_ERR_PARAM_VALUE);
+    rcpt("TO:<u@example.com> ORCPT=rfc822;u+0D@x", SMTPD_CMD_ERR_PARAM_VALUE);
+    rcpt("TO:<u@example.com> ORCPT=rfc822;a ORCPT=rfc822;b", SMTPD_CMD_ERR_PARAM_VALUE);
+    /* RFC 3461 4.2: 500 characters at most */
+    strcpy(big, "TO:<u@example.com> ORCPT=rfc822;");
+    memset(big + strlen(big), 'o', 500 - strlen("rfc822;"));
+    p = rcpt(big, SMTPD_CMD_OK);
+    assert_int_equal(p.orcpt_len, 500);
+    strcat(big, "o");
+    rcpt(big, SMTPD_CMD_ERR_PARAM_VALUE);
+
+    /* the keyword at fault is named for the older parameters too */
+    p = mail("FROM:<a@b.example> SIZE=x", SMTPD_CMD_ERR_PARAM_VALUE);
+    assert_string_equal(p.bad_param, "SIZE");
+    p = mail("FROM:<a@b.example> BODY=8BITMIME BODY=7BIT", SMTPD_CMD_ERR_PARAM_VALUE);
+    assert_string_equal(p.bad_param, "BODY");
 }
 
 static void test_mailbox_domain_helpers(void **state)
@@ -504,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_mail_auth_param),
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_rcpt),
+        cmocka_unit_test(test_dsn_params),
         cmocka_unit_test(test_mailbox_domain_helpers),
         cmocka_unit_test(test_helo),
         cmocka_unit_test(test_postmaster),
