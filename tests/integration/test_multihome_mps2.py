@@ -122,7 +122,11 @@ def test_enforced_netif_down_defers_and_resumes(rig):
     dev.cmd("interface sl0 down")
     assert "250 2.0.0" in send(dev.smtp_port, "user@mx.wan.test", "while down")
     wait_9318(dev, r"9318 smtpc: could not bind to peer 'wanpeer' over sl0", 30)
-    assert "decision:  " in dev.cmd("route get user@mx.wan.test")
+    # the decision names the cause, and nothing is routed elsewhere meanwhile
+    out = dev.cmd("route get user@mx.wan.test")
+    assert re.search(r"^decision:  deferred: netif sl0 down \(peer 'wanpeer' ENFORCE\)$", out, re.M), out
+    assert re.search(r"^  1\. wanpeer@sl0 \(enforce\) unusable: netif sl0 down$", out, re.M), out
+    assert not re.search(r"^netif:", out, re.M), out
     dev.cmd("interface sl0 up")
     dev.cmd("queue flush")
     assert wan_sink.wait_count(1, 60) == 1
