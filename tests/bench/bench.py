@@ -31,7 +31,8 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, HERE)
 
-from device import Device, free_port, qemu_mps2  # noqa: E402
+from device import free_port, qemu_mps2  # noqa: E402
+from helpers import boot, poll, queue_empty, wait_until  # noqa: E402
 from netns import Netns, can_use_netns  # noqa: E402
 import procstat  # noqa: E402
 from postfix_inst import PostfixInstance  # noqa: E402
@@ -230,25 +231,15 @@ def pool_pressure(mem_text):
     return hot
 
 
-def queue_empty(dev):
-    out = dev.cmd("show stats")
-    m = re.search(r"queue:\s+messages (\d+) \(\d+ bytes\), open transactions (\d+)", out)
-    return bool(m) and m.group(1) == "0" and m.group(2) == "0"
-
-
 def run_device(ns, n, size, sessions, probe_interval):
     sink = BenchSink(DEV_SINK_PORT, host=PEER_IP, netns=ns.name, backlog=max(100, 2 * sessions))
     dev = None
     try:
-        dev = Device(ns.argv(HOST_IMAGE, "--netif", f"eth0=tap0,{DEV_IP}/24,{PEER_IP},mta.lan.test",
-                             "--exec", f"peer add sink {PEER_IP} port {DEV_SINK_PORT} via eth0",
-                             "--exec", "route add * sink"), name="mta-host")
-        dev.expect(r"mta> ", timeout=10)
-        for _ in range(50):
-            out = dev.cmd("show listeners")
-            if "listening" in out and "NOT" not in out:
-                break
-            time.sleep(0.1)
+        dev = boot(None, ns.argv(HOST_IMAGE, "--netif", f"eth0=tap0,{DEV_IP}/24,{PEER_IP},mta.lan.test",
+                                 "--exec", f"peer add sink {PEER_IP} port {DEV_SINK_PORT} via eth0",
+                                 "--exec", "route add * sink"), name="mta-host", timeout=10)
+        wait_until(lambda: "listening" in (out := dev.cmd("show listeners")) and "NOT" not in out, 5,
+                   "mta-host listening on eth0", interval=0.1, detail=lambda: dev.cmd("show listeners"))
         pid = dev.proc.pid  # `ip netns exec` execs mta-host: same PID
         idle = idle_latency(ns, DEV_IP, 25, sink.dir, size)
         st0 = parse_stats(dev.cmd("show stats"))  # the unloaded probes' counts, subtracted below
@@ -292,10 +283,7 @@ def run_postfix(ns, n, size, sessions, probe_interval):
         pf.start()
         time.sleep(0.5)
         idle = idle_latency(ns, "127.0.0.1", PF_PORT, sink.dir, size)
-        for _ in range(100):
-            if pf.queue_count() == 0:
-                break
-            time.sleep(0.1)
+        poll(lambda: pf.queue_count() == 0, 10, 0.1)
         time.sleep(1.0)  # let the resident daemons settle (quiet snapshot)
         root = pf.master_pid
         cpu0 = procstat.tree_cpu_seconds(root)
@@ -303,10 +291,7 @@ def run_postfix(ns, n, size, sessions, probe_interval):
         watch = SinkWatch(sink.dir)
         ld = run_load(ns, "127.0.0.1", PF_PORT, sink, n, size, sessions, probe_interval, "pf")
         wait_sink(sink.dir, ld["expected"], drained=lambda: pf.queue_count() == 0)
-        for _ in range(100):  # queue manager's last "removed"s, then a quiet tree
-            if pf.queue_count() == 0:
-                break
-            time.sleep(0.1)
+        poll(lambda: pf.queue_count() == 0, 10, 0.1)  # queue manager's last "removed"s, then a quiet tree
         time.sleep(0.5)
         cpu1 = procstat.tree_cpu_seconds(root)
         mem.stop()
@@ -593,10 +578,9 @@ def mps2_run(n, size, sessions, tmp):
     # socat -> smtp-sink without Nagle (",," is an escaped comma for QEMU): otherwise every relayed message waits ~40 ms for a
     # delayed ACK on the host side (a harness artifact, not the device)
     argv = [a.replace(f"TCP:127.0.0.1:{sh_port}", f"TCP:127.0.0.1:{sh_port},,nodelay") for a in argv]
-    dev = Device(argv, name="mps2-an385")
-    qmp = None
+    dev = qmp = None
     try:
-        dev.expect(r"mta> ", timeout=20)
+        dev = boot(None, argv, name="mps2-an385", timeout=20)  # a fresh flash, removed at kill()
         qmp = Qmp(qmp_path)
         m = re.search(r"store:\s+\d+ of (\d+) bytes", dev.cmd("show stats"))
         batch = mps2_batch(size, int(m.group(1)) if m else 81920)
@@ -646,7 +630,8 @@ def mps2_run(n, size, sessions, tmp):
     finally:
         if qmp:
             qmp.close()
-        dev.kill()
+        if dev:
+            dev.kill()
         sink.stop()
         shutil.rmtree(sink.dir, ignore_errors=True)
         try:
@@ -671,12 +656,11 @@ def mps2_tls_run(k, size, tmp):
     qmp_path = os.path.join(tmp, f"qmp-tls-{time.monotonic_ns()}.sock")
     argv = qemu_mps2(smtp_port, sh_port, image=MPS2_IMAGE,
                      extra=["-icount", "shift=0", "-qmp", f"unix:{qmp_path},server=on,wait=off"])
-    dev = Device(argv, name="mps2-an385")
-    qmp = None
+    dev = qmp = None
     body = b"Subject: tls bench\r\n\r\n" + (b"x" * 76 + b"\r\n") * max(1, size // 78)
     res = {}
     try:
-        dev.expect(r"mta> ", timeout=20)
+        dev = boot(None, argv, name="mps2-an385", timeout=20)  # a fresh flash, removed at kill()
         qmp = Qmp(qmp_path)
         dev.cmd("clock set " + time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
 
@@ -704,9 +688,7 @@ def mps2_tls_run(k, size, tmp):
                 io = smtp_connect("127.0.0.1", smtp_port)
                 send_message(io, "load@lan.test", ["sink@example.com"], body)
                 io.cmd("QUIT")
-                deadline = time.monotonic() + 60
-                while len(peer.messages) < before + j + 1 and time.monotonic() < deadline:
-                    time.sleep(0.02)
+                poll(lambda: len(peer.messages) >= before + j + 1, 60, 0.02)
             return qmp.icount() - i0, len(peer.messages) - before
 
         dev.cmd("peer tls smarthost none")
@@ -728,7 +710,8 @@ def mps2_tls_run(k, size, tmp):
     finally:
         if qmp:
             qmp.close()
-        dev.kill()
+        if dev:
+            dev.kill()
         peer.stop()
         shutil.rmtree(pki, ignore_errors=True)
 

@@ -15,6 +15,8 @@ import struct
 import threading
 import time
 
+from peers import SmtpSink  # tests/integration (bench.py puts it on sys.path)
+
 IN_CLOSE_WRITE = 0x00000008
 IN_NONBLOCK = 0o4000
 IN_CLOEXEC = 0o2000000
@@ -61,33 +63,11 @@ class SinkWatch:
         os.close(self.fd)
 
 
-class BenchSink:
+class BenchSink(SmtpSink):
     """smtp-sink writing one dump file per message into a directory on tmpfs
     (/dev/shm): on ext4 creating the files caps smtp-sink at about 3000
     messages/s on this machine, which is about what the device relays."""
 
     def __init__(self, port, host="127.0.0.1", netns=None, backlog=100):
-        import subprocess
-        import tempfile
-        base = "/dev/shm" if os.path.isdir("/dev/shm") else None
-        self.dir = tempfile.mkdtemp(prefix="bench-sink-", dir=base)
-        os.chmod(self.dir, 0o777)
-        argv = ["smtp-sink", "-d", os.path.join(self.dir, "%Y%m%d%H%M%S."), "-c"]
-        if os.geteuid() == 0:
-            argv += ["-u", "nobody"]  # smtp-sink refuses to keep root privileges
-        argv += [f"{host}:{port}", str(backlog)]
-        if netns:
-            argv = ["ip", "netns", "exec", netns] + argv
-        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     start_new_session=True)
-        time.sleep(0.2)
-        if self.proc.poll() is not None:
-            raise RuntimeError("smtp-sink did not start: " + self.proc.stderr.read().decode())
-
-    def stop(self):
-        import shutil
-        import signal
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(5)
-        shutil.rmtree(self.dir, ignore_errors=True)
+        super().__init__(port, host=host, netns=netns, backlog=backlog,
+                         base_dir="/dev/shm" if os.path.isdir("/dev/shm") else None)

@@ -27,12 +27,15 @@ def free_port():
 
 class Device:
     """cwd: the device's working directory.  QEMU keeps the board's flash in
-    "flash.img" there, so each test gets a fresh directory (a factory-fresh
-    device) unless it passes one to power-cycle the same device."""
+    "flash.img" there: tests pass pytest's tmp_path (a factory-fresh device),
+    or the same directory again to power-cycle the same device.  Without one
+    the device gets a temporary directory that kill() removes."""
 
     def __init__(self, argv, name="device", cwd=None, env=None, console_socket=None):
+        self._own_dir = None
         if cwd is None:
-            cwd = tempfile.mkdtemp(prefix="dev-")
+            self._own_dir = tempfile.TemporaryDirectory(prefix="dev-")
+            cwd = self._own_dir.name
         self.cwd = cwd
         self.argv = argv
         self.name = name
@@ -140,6 +143,9 @@ class Device:
             except ProcessLookupError:
                 pass
             self.proc.wait(5)
+        if self._own_dir is not None:
+            self._own_dir.cleanup()
+            self._own_dir = None
 
 
 def qemu_mps2(smtp_port, smarthost_port, extra=None, image=None, sl0_socket=None, eth0_pcap=None,

@@ -4,12 +4,9 @@ running-config, and the device relays mail with it."""
 import os
 import re
 import subprocess
-import tempfile
-import time
 
-import pytest
-
-from device import Device, ROOT, free_port, qemu_mps2
+from device import ROOT, free_port
+from helpers import boot, swaks
 from peers import SmtpSink
 
 PROVISION = os.path.join(ROOT, "tests", "tools", "provision.py")
@@ -35,26 +32,19 @@ events live off
 """
 
 
-def boot(tmp, smtp_port, smarthost_port):
-    sock = os.path.join(tmp, "console.sock")
-    if os.path.exists(sock):
-        os.unlink(sock)
-    dev = Device(qemu_mps2(smtp_port, smarthost_port, console_socket=sock), name="mps2-an385", cwd=tmp,
-                 console_socket=sock)
-    dev.sock_path = sock
-    return dev
+def boot_socket(tmp, smtp_port, smarthost_port):
+    """Boot with the console on a unix socket, as the provisioning tool needs it."""
+    return boot(tmp, smtp_port=smtp_port, smarthost_port=smarthost_port,
+                console_socket=os.path.join(str(tmp), "console.sock"), timeout=10)
 
 
-def test_provision_save_poweroff_boot_same_config_and_relays():
-    tmp = tempfile.mkdtemp(prefix="cfg-")
+def test_provision_save_poweroff_boot_same_config_and_relays(tmp_path):
     smtp_port, smarthost_port = free_port(), free_port()
-    cfg = os.path.join(tmp, "site17.cfg")
+    cfg = str(tmp_path / "site17.cfg")
     with open(cfg, "w") as f:
         f.write(FULL_CONFIG)
-    dev = boot(tmp, smtp_port, smarthost_port)
+    dev = boot_socket(tmp_path, smtp_port, smarthost_port)
     try:
-        dev.send("\r")
-        dev.expect(r"mta> ", timeout=10)
         assert "no startup-config saved" in dev.cmd("show startup-config")
         dev.release_console()  # the provisioning tool takes the console
         r = subprocess.run(["/usr/bin/python3", PROVISION, "--socket", dev.sock_path, cfg],
@@ -64,10 +54,8 @@ def test_provision_save_poweroff_boot_same_config_and_relays():
     finally:
         dev.kill()
     # power cycle 1: read the configuration back
-    dev = boot(tmp, smtp_port, smarthost_port)
+    dev = boot_socket(tmp_path, smtp_port, smarthost_port)
     try:
-        dev.send("\r")
-        dev.expect(r"mta> ", timeout=10)
         first = dev.cmd("show running-config")
         assert ", saved" in first
         assert "hostname gw17.customer.test" in first and "mtu 1006" in first
@@ -80,17 +68,12 @@ def test_provision_save_poweroff_boot_same_config_and_relays():
     finally:
         dev.kill()
     # power cycle 2: identical, and mail is relayed with this configuration
-    dev = boot(tmp, smtp_port, smarthost_port)
+    dev = boot_socket(tmp_path, smtp_port, smarthost_port)
     sink = SmtpSink(smarthost_port)
     try:
-        dev.send("\r")
-        dev.expect(r"mta> ", timeout=10)
         second = dev.cmd("show running-config")
         assert second == first
-        r = subprocess.run(["swaks", "--server", f"127.0.0.1:{smtp_port}", "--from", "a@lan.test",
-                            "--to", "user@mx.example.org", "--body", "configured", "--timeout", "30"],
-                           capture_output=True, timeout=60)
-        out = r.stdout.decode()
+        rc, out = swaks(smtp_port, frm="a@lan.test", to="user@mx.example.org", helo=None, body="configured")
         assert "250 2.0.0" in out, out
         assert "SIZE 20000" in out  # the saved limit is announced
         assert sink.wait_count(1, 30) == 1
@@ -102,13 +85,9 @@ def test_provision_save_poweroff_boot_same_config_and_relays():
         dev.kill()
 
 
-def test_paste_running_config_into_factory_reset_device_reproduces_it():
-    tmp = tempfile.mkdtemp(prefix="cfg-")
-    smtp_port, smarthost_port = free_port(), free_port()
-    dev = boot(tmp, smtp_port, smarthost_port)
+def test_paste_running_config_into_factory_reset_device_reproduces_it(tmp_path):
+    dev = boot_socket(tmp_path, free_port(), free_port())
     try:
-        dev.send("\r")
-        dev.expect(r"mta> ", timeout=10)
         for line in FULL_CONFIG.splitlines():
             out = dev.cmd(line)
             assert not out.strip().startswith("%"), (line, out)

@@ -4,11 +4,11 @@ an address shows the listener-failure path (9321 for it, no 9266)."""
 import os
 import re
 import subprocess
-import time
 
 import pytest
 
-from device import Device, ROOT
+from device import ROOT
+from helpers import boot, swaks as swaks_, wait_until
 from netns import Netns, can_use_netns, sh
 from peers import SmtpSink
 
@@ -20,7 +20,7 @@ WAN_DEV, WAN_PEER = "198.51.100.2", "198.51.100.1"
 
 
 @pytest.fixture
-def rig():
+def rig(tmp_path):
     pid = os.getpid()
     dev_ns, lan, wan = Netns(f"mthd{pid}"), Netns(f"mthl{pid}"), Netns(f"mthw{pid}")
     for tap in ("tap0", "tap1", "tap2"):
@@ -33,26 +33,24 @@ def rig():
                        "--exec", f"peer add wanpeer {WAN_PEER} port 25 via wan0 enforce",
                        "--exec", "route add * lanpeer",
                        "--exec", "route add *.wan.test wanpeer")
-    dev = Device(argv, name="host")
+    dev = None
     sinks = []
     try:
-        dev.expect(r"mta> ", timeout=10)
+        dev = boot(tmp_path, argv, name="host", timeout=10)
         # The device holds the TAPs open; move each one into its own network.
         for tap, ns, addr in (("tap0", lan, LAN_PEER), ("tap1", wan, WAN_PEER)):
             sh("ip", "-n", dev_ns.name, "link", "set", tap, "netns", ns.name)
             sh("ip", "-n", ns.name, "addr", "add", f"{addr}/24", "dev", tap)
             sh("ip", "-n", ns.name, "link", "set", tap, "up")
         sinks = [SmtpSink(25, host=LAN_PEER, netns=lan.name), SmtpSink(25, host=WAN_PEER, netns=wan.name)]
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            out = dev.cmd("show listeners")
-            if re.search(r"eth0 .* listening", out) and re.search(r"wan0 .* listening", out):
-                break
-            time.sleep(0.3)
+        wait_until(lambda: re.search(r"eth0 .* listening", out := dev.cmd("show listeners")) and
+                   re.search(r"wan0 .* listening", out), 15, "eth0 and wan0 listening",
+                   detail=lambda: dev.cmd("show listeners"))
         dev.ns = dev_ns
         yield dev, lan, wan, sinks[0], sinks[1]
     finally:
-        dev.kill()
+        if dev:
+            dev.kill()
         for s in sinks:
             s.stop()
         for ns in (dev_ns, lan, wan):
@@ -60,27 +58,40 @@ def rig():
 
 
 def swaks(ns, server, to, subject):
-    r = subprocess.run(ns.argv("swaks", "--server", f"{server}:25", "--from", "a@lan.test", "--to", to,
-                               "--header", f"Subject: {subject}", "--body", "x", "--timeout", "20"),
-                       capture_output=True, timeout=60)
-    return r.stdout.decode()
+    """swaks from inside network ns to the device's address server; the transcript."""
+    return swaks_(f"{server}:25", frm="a@lan.test", to=to, helo=None, subject=subject, body="x", timeout=20,
+                  netns=ns)[1]
+
+
+def capture(ns, tap, pcap, filt, err=subprocess.DEVNULL):
+    """tcpdump on tap inside ns into pcap; returns once it is capturing
+    (it says "listening on" first), so no packet is missed."""
+    errf = str(pcap) + ".err"
+    cap = subprocess.Popen(ns.argv("tcpdump", "--immediate-mode", "-Z", "root", "-i", tap, "-w", str(pcap), "-U",
+                                   filt), stdout=subprocess.DEVNULL, stderr=open(errf, "w"),
+                           start_new_session=True)
+    wait_until(lambda: "listening on" in open(errf).read() or cap.poll() is not None, 10, f"tcpdump on {tap}")
+    assert cap.poll() is None, open(errf).read()
+    cap.errfile = errf
+    return cap
+
+
+def stop_capture(cap):
+    os.killpg(cap.pid, 2)   # SIGINT: tcpdump writes out what it has and exits
+    cap.wait(10)
 
 
 def test_each_peer_through_its_own_netif(rig, tmp_path):
     dev, lan, wan, lan_sink, wan_sink = rig
     pcap = str(tmp_path / "lan.pcap")
-    cap = subprocess.Popen(lan.argv("tcpdump", "--immediate-mode", "-Z", "root", "-i", "tap0", "-w", pcap, "-U", "tcp"),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    cap = capture(lan, "tap0", pcap, "tcp")
     try:
-        time.sleep(1)
         assert "250 2.0.0" in swaks(lan, LAN_DEV, "u@mx.wan.test", "to wan")
         assert "250 2.0.0" in swaks(lan, LAN_DEV, "u@example.com", "to lan")
         assert wan_sink.wait_count(1, 30) == 1, dev.cmd("show queue") + dev.cmd("events")
         assert lan_sink.wait_count(1, 30) == 1
     finally:
-        time.sleep(0.5)
-        os.killpg(cap.pid, 2)
-        cap.wait(10)
+        stop_capture(cap)
     meta, _ = wan_sink.messages()[0]
     assert meta["X-Helo-Args"] == ["mta.wan.test"] and meta["X-Client-Addr"] == [WAN_DEV]
     meta, _ = lan_sink.messages()[0]
@@ -114,11 +125,8 @@ def test_listener_failure_on_one_netif_does_not_stop_the_mta(rig):
     # give the spare netif a link and an address: its listener comes up on the next retry
     sh("ip", "-n", dev.ns.name, "link", "set", "tap2", "up")
     dev.cmd("interface spare address 203.0.113.2/24 up")
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if re.search(r"spare .* listening", dev.cmd("show listeners")) and "NOT" not in dev.cmd("show listeners"):
-            break
-        time.sleep(0.5)
+    wait_until(lambda: re.search(r"spare .* listening", out := dev.cmd("show listeners")) and "NOT" not in out,
+               15, "spare listening", detail=lambda: dev.cmd("show listeners"))
     assert re.search(r"1200 smtpd: listener started on spare", dev.cmd("events id 1200"))
 
 
@@ -140,11 +148,8 @@ def test_peer_next_hop_override(rig, tmp_path):
     sh("ip", "-n", wan.name, "addr", "add", f"{far}/32", "dev", "lo")
     far_sink = SmtpSink(25, host=far, netns=wan.name)
     pcap = str(tmp_path / "wan.pcap")
-    cap = subprocess.Popen(wan.argv("tcpdump", "--immediate-mode", "-Z", "root", "-i", "tap1", "-w", pcap, "-U", "arp or tcp"),
-                           stdout=subprocess.DEVNULL, stderr=open(str(tmp_path / "tcpdump.err"), "w"),
-                           start_new_session=True)
+    cap = capture(wan, "tap1", pcap, "arp or tcp")
     try:
-        time.sleep(1)
         dev.cmd(f"peer add far {far} port 25 via wan0 nexthop {router} enforce")
         dev.cmd("route add far.test far")
         out = dev.cmd("route get u@far.test")
@@ -152,12 +157,10 @@ def test_peer_next_hop_override(rig, tmp_path):
         assert "250 2.0.0" in swaks(lan, LAN_DEV, "u@far.test", "via the other router")
         assert far_sink.wait_count(1, 30) == 1, dev.cmd("events")
     finally:
-        time.sleep(0.5)
-        os.killpg(cap.pid, 2)
-        cap.wait(10)
+        stop_capture(cap)
         far_sink.stop()
     r = subprocess.run(["tshark", "-r", pcap, "-Y", f"arp.opcode==1 && arp.src.proto_ipv4=={WAN_DEV}",
                         "-T", "fields", "-e", "arp.dst.proto_ipv4"], capture_output=True, timeout=60)
     asked = set(r.stdout.decode().split())
     dump = subprocess.run(["tshark", "-r", pcap], capture_output=True, timeout=60).stdout.decode()
-    assert router in asked, dump + open(str(tmp_path / "tcpdump.err")).read()
+    assert router in asked, dump + open(cap.errfile).read()

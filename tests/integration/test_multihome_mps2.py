@@ -4,12 +4,11 @@ Each side has its own smtp-sink, reachable only through that network."""
 import os
 import re
 import subprocess
-import tempfile
-import time
 
 import pytest
 
-from device import Device, ROOT, free_port, qemu_mps2
+from device import ROOT
+from helpers import boot, swaks, wait_until
 from netns import Netns, can_use_netns
 from peers import SmtpSink
 
@@ -20,40 +19,45 @@ BRIDGE = os.path.join(ROOT, "tests", "tools", "slip_tun.py")
 
 
 @pytest.fixture
-def rig():
-    tmp = tempfile.mkdtemp(prefix="mh-")
+def rig(tmp_path):
     ns = Netns(f"mtaw{os.getpid()}")
-    sock = os.path.join(tmp, "sl0.sock")
-    pcap = os.path.join(tmp, "eth0.pcap")
-    smtp_port, smarthost_port = free_port(), free_port()
-    dev = Device(qemu_mps2(smtp_port, smarthost_port, sl0_socket=sock, eth0_pcap=pcap), name="mps2-an385")
-    bridge = subprocess.Popen(ns.argv("/usr/bin/python3", BRIDGE, "--socket", sock, "--tun", "tun0",
-                                      "--addr", WAN_PEER, "--peer", SL0_ADDR),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    sock = str(tmp_path / "sl0.sock")
+    pcap = str(tmp_path / "eth0.pcap")
+    dev = bridge = None
     lan_sink = wan_sink = None
     try:
+        # QEMU listens on sl0's socket from start-up (server=on,wait=off);
+        # the bridge connects once the device is at its prompt
+        dev = boot(tmp_path, timeout=10, sl0_socket=sock, eth0_pcap=pcap)
+        bridge = subprocess.Popen(ns.argv("/usr/bin/python3", BRIDGE, "--socket", sock, "--tun", "tun0",
+                                          "--addr", WAN_PEER, "--peer", SL0_ADDR),
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         assert bridge.stdout.readline().startswith(b"slip_tun: up")
-        dev.expect(r"mta> ", timeout=10)
-        lan_sink = SmtpSink(smarthost_port)
+        lan_sink = SmtpSink(dev.smarthost_port)
         wan_sink = SmtpSink(25, host=WAN_PEER, netns=ns.name)
-        dev.smtp_port = smtp_port
         yield dev, lan_sink, wan_sink, pcap, ns
     finally:
-        dev.kill()
+        if dev:
+            dev.kill()
         for s in (lan_sink, wan_sink):
             if s:
                 s.stop()
-        if bridge.poll() is None:
+        if bridge and bridge.poll() is None:
             os.killpg(bridge.pid, 9)
             bridge.wait(5)
         ns.delete()
 
 
 def send(port, to, subject):
-    r = subprocess.run(["swaks", "--server", f"127.0.0.1:{port}", "--from", "dev@lan.test", "--to", to,
-                        "--header", f"Subject: {subject}", "--body", "multihomed", "--timeout", "30"],
-                       capture_output=True, timeout=60)
-    return r.stdout.decode()
+    return swaks(port, to=to, helo=None, subject=subject, body="multihomed")[1]
+
+
+def wait_9318(dev, pattern, timeout):
+    """Wait (bounded) for a 9318 event matching pattern; return the events."""
+    def found():
+        ev = dev.cmd("events id 9318")
+        return ev if re.search(pattern, ev) else None
+    return wait_until(found, timeout, f"9318 /{pattern}/", interval=1.0, detail=lambda: dev.cmd("events"))
 
 
 def syns_to(pcap, dst):
@@ -97,14 +101,8 @@ def test_wrong_binding_defers_with_9318_naming_the_netif(rig):
     out = dev.cmd("route get user@mx.wan.test")
     assert "netif:     eth0" in out and "source:    10.0.2.15" in out and "next hop:  10.0.2.2" in out, out
     assert "250 2.0.0" in send(dev.smtp_port, "user@mx.wan.test", "wrong way")
-    deadline = time.monotonic() + 60
-    ev = ""
-    while time.monotonic() < deadline:
-        ev = dev.cmd("events id 9318")
-        if "9318" in ev:
-            break
-        time.sleep(1)
-    assert re.search(r"9318 smtpc: could not bind to peer 'wanpeer' over eth0: err -\d+", ev), ev
+    ev = wait_9318(dev, r"9318 smtpc: could not bind to peer 'wanpeer' over eth0: err -\d+", 60)
+    assert not re.search(r"9318 .* over sl0", ev), ev
     q = dev.cmd("show queue")
     assert "user@mx.wan.test" in q and "deferred" in q, q
     assert wan_sink.files() == []
@@ -123,15 +121,12 @@ def test_enforced_netif_down_defers_and_resumes(rig):
     dev.cmd("route add *.wan.test wanpeer")
     dev.cmd("interface sl0 down")
     assert "250 2.0.0" in send(dev.smtp_port, "user@mx.wan.test", "while down")
-    deadline = time.monotonic() + 30
-    ev = ""
-    while time.monotonic() < deadline:
-        ev = dev.cmd("events id 9318")
-        if "over sl0" in ev:
-            break
-        time.sleep(0.5)
-    assert re.search(r"9318 smtpc: could not bind to peer 'wanpeer' over sl0", ev), ev
-    assert "decision:  " in dev.cmd("route get user@mx.wan.test")
+    wait_9318(dev, r"9318 smtpc: could not bind to peer 'wanpeer' over sl0", 30)
+    # the decision names the cause, and nothing is routed elsewhere meanwhile
+    out = dev.cmd("route get user@mx.wan.test")
+    assert re.search(r"^decision:  deferred: netif sl0 down \(peer 'wanpeer' ENFORCE\)$", out, re.M), out
+    assert re.search(r"^  1\. wanpeer@sl0 \(enforce\) unusable: netif sl0 down$", out, re.M), out
+    assert not re.search(r"^netif:", out, re.M), out
     dev.cmd("interface sl0 up")
     dev.cmd("queue flush")
     assert wan_sink.wait_count(1, 60) == 1

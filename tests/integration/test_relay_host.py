@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from device import Device, ROOT
+from device import ROOT
+from helpers import boot, swaks, wait_until
 from netns import Netns, can_use_netns
 from peers import SmtpSink
 
@@ -27,17 +28,15 @@ def lan():
 
 
 @pytest.fixture
-def host_dev(lan):
+def host_dev(lan, tmp_path):
     argv = lan.argv(HOST_IMAGE, "--netif", f"eth0=tap0,{DEV_IP}/24,{PEER_IP},mta.lan.test",
                     "--exec", f"peer add sink {PEER_IP} port {SINK_PORT} via eth0",
                     "--exec", "route add * sink")
-    dev = Device(argv, name="host")
+    dev = boot(tmp_path, argv, name="host", timeout=10)
     try:
-        dev.expect(r"mta> ", timeout=10)
         # the listener opens once the TAP link is seen up
-        for _ in range(50):
-            if "listening" in dev.cmd("show listeners") and "NOT" not in dev.cmd("show listeners"):
-                break
+        wait_until(lambda: "listening" in (out := dev.cmd("show listeners")) and "NOT" not in out, 10,
+                   "eth0 listening", detail=lambda: dev.cmd("show listeners"))
         yield dev
     finally:
         dev.kill()
@@ -51,10 +50,8 @@ def sink(lan):
 
 
 def test_swaks_relay_on_host_board(lan, host_dev, sink):
-    r = subprocess.run(lan.argv("swaks", "--server", f"{DEV_IP}:25", "--from", "a@lan.test", "--to",
-                                "u@example.com", "--body", "hello from the LAN"),
-                       capture_output=True, timeout=60)
-    out = r.stdout.decode()
+    rc, out = swaks(f"{DEV_IP}:25", frm="a@lan.test", to="u@example.com", helo=None, body="hello from the LAN",
+                    netns=lan)
     assert "250 2.0.0" in out, out
     assert sink.wait_count(1, 30) == 1
     meta, text = sink.messages()[0]

@@ -9,14 +9,14 @@ boots its own factory-fresh device; all traffic stays on 127.0.0.1.
 import os
 import re
 import subprocess
-import tempfile
 import threading
 import time
 import types
 
 import pytest
 
-from device import PROMPT, Device, free_port, qemu_mps2
+from device import PROMPT, free_port
+from helpers import boot, show_stats, swaks as swaks_, wait_until
 from peers import SmtpSink
 from tlspeers import (InjectPeer, SmtpLines, TlsAuthPeer, auth_plain, client_context, der_fingerprint, der_text,
                       inject_starttls, make_ca, make_cert, send_message, server_context, smtp_connect, starttls)
@@ -32,9 +32,9 @@ TLS_ERR_9318 = r"9318 smtpc: could not bind to peer 'smarthost' over eth0: tls -
 # fixtures and helpers
 
 @pytest.fixture(scope="module")
-def pki():
+def pki(tmp_path_factory):
     """CA A signs the peer's and the device's certificates; CA B signs nothing we use."""
-    d = tempfile.mkdtemp(prefix="pki-")
+    d = str(tmp_path_factory.mktemp("pki"))
     ca_a = make_ca(d, "Gateway Test Root A")
     return types.SimpleNamespace(
         ca_a=ca_a,
@@ -95,23 +95,10 @@ def errors(out):
     return [l for l in out.splitlines() if l.startswith("%")]
 
 
-def wait_until(fn, timeout, interval=1.0):
-    """fn() until truthy or timeout (bounded); returns the last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(interval)
-
-
-def swaks(port, extra=(), subject="tls test", to="user@example.com", frm="dev@lan.test", timeout=90):
+def swaks(port, extra=(), subject="tls test"):
     """swaks to the device; returns (exit status, transcript).  In the transcript
     '<~ ' marks replies received inside TLS, '<~*' error replies inside TLS."""
-    argv = ["swaks", "--server", f"127.0.0.1:{port}", "--from", frm, "--to", to, "--helo", "client.lan.test",
-            "--header", f"Subject: {subject}", "--body", "over TLS", "--timeout", "60"] + list(extra)
-    r = subprocess.run(argv, capture_output=True, timeout=timeout)
-    return r.returncode, r.stdout.decode("utf-8", "replace")
+    return swaks_(port, subject=subject, body="over TLS", extra=extra, timeout=60)
 
 
 def wait_9318_tls(dev, timeout=60):
@@ -119,9 +106,8 @@ def wait_9318_tls(dev, timeout=60):
     def tls_9318():
         ev = dev.cmd("events id 9318")
         return ev if re.search(TLS_ERR_9318, ev) else ""
-    ev = wait_until(tls_9318, timeout)
-    assert ev, dev.cmd("events id 9318")
-    return ev
+    return wait_until(tls_9318, timeout, "9318 naming a TLS error", interval=1.0,
+                      detail=lambda: dev.cmd("events id 9318"))
 
 
 def queued(dev):
@@ -193,8 +179,11 @@ def test_submission_needs_tls_and_auth(dev, mech):
             io.cmd("QUIT")
         finally:
             io.sock.close()
-        time.sleep(2)
-        assert sink.wait_count(1, 1) == 1       # only the authenticated message went out
+        # only the authenticated message went out: the others were refused
+        # before the device accepted anything, and the queue is empty again
+        wait_until(lambda: queued(dev) == 0, 20, "queue empty", detail=lambda: dev.cmd("show queue"))
+        assert show_stats(dev)["messages accepted"] == 1, dev.cmd("show stats")
+        assert sink.wait_count(1, 10) == 1 and len(sink.files()) == 1
         # the password never shows; `secrets` shows a hash of it
         cfg = dev.cmd("show running-config")
         assert "auth policy eth0 required" in cfg, cfg
@@ -227,7 +216,7 @@ def test_delivery_to_peer_requiring_tls_and_auth(dev, pki):
         assert b"Subject: to tls auth peer" in m.content
         assert m.helo == HOSTNAME
         assert [a for a in peer.auth_attempts if not a[2]] == [], peer.auth_attempts
-        assert wait_until(lambda: queued(dev) == 0, 20), dev.cmd("show queue")
+        wait_until(lambda: queued(dev) == 0, 20, "queue empty", detail=lambda: dev.cmd("show queue"))
         assert PEER_PW not in dev.cmd("show running-config")
     finally:
         peer.stop()
@@ -242,9 +231,9 @@ def test_peer_refuses_auth_mail_stays_queued_then_delivered(dev, pki):
         ok(dev, "peer auth smarthost relay not-the-password")
         rc, out = swaks(dev.smtp_port, subject="auth refused first")
         assert "250 2.0.0" in out, out[-1500:]
-        ev = wait_until(lambda: re.findall(r"9318 smtpc: could not bind to peer 'smarthost' over eth0: reply 535[^\n]*",
-                                           dev.cmd("events id 9318")), 60)
-        assert ev, dev.cmd("events")
+        wait_until(lambda: re.findall(r"9318 smtpc: could not bind to peer 'smarthost' over eth0: reply 535[^\n]*",
+                                      dev.cmd("events id 9318")), 60, "9318 with the peer's 535", interval=1.0,
+                   detail=lambda: dev.cmd("events"))
         assert queued(dev) == 1, dev.cmd("show queue")
         assert peer.messages == [] and any(not a[2] for a in peer.auth_attempts), peer.auth_attempts
         assert "not-the-password" not in dev.cmd("events")
@@ -252,7 +241,7 @@ def test_peer_refuses_auth_mail_stays_queued_then_delivered(dev, pki):
         ok(dev, "queue flush")
         assert peer.wait_count(1, 60) == 1, dev.cmd("events")
         assert peer.messages[0].auth_user == "relay" and b"Subject: auth refused first" in peer.messages[0].content
-        assert wait_until(lambda: queued(dev) == 0, 20), dev.cmd("show queue")
+        wait_until(lambda: queued(dev) == 0, 20, "queue empty", detail=lambda: dev.cmd("show queue"))
     finally:
         peer.stop()
 
@@ -278,7 +267,7 @@ def test_verify_peer_with_provisioned_ca(dev, pki):
         ok(dev, "queue flush")
         assert peer.wait_count(1, 60) == 1, dev.cmd("events id 9318")
         assert peer.messages[0].tls and b"Subject: verified" in peer.messages[0].content
-        assert wait_until(lambda: queued(dev) == 0, 20), dev.cmd("show queue")
+        wait_until(lambda: queued(dev) == 0, 20, "queue empty", detail=lambda: dev.cmd("show queue"))
         ok(dev, "tls ca del wrongca")
         assert "wrongca" not in dev.cmd("show tls")
     finally:
@@ -301,7 +290,7 @@ def test_fingerprint_pinning(dev, pki):
         ok(dev, "queue flush")
         assert peer.wait_count(1, 60) == 1, dev.cmd("events id 9318")
         assert peer.messages[0].tls and b"Subject: pinned" in peer.messages[0].content
-        assert wait_until(lambda: queued(dev) == 0, 20), dev.cmd("show queue")
+        wait_until(lambda: queued(dev) == 0, 20, "queue empty", detail=lambda: dev.cmd("show queue"))
     finally:
         peer.stop()
 
@@ -398,7 +387,7 @@ def test_two_tls_sessions_third_gets_454(dev):
             assert r and r[0] == "sent", (i, r)
             assert r[1][-1][0].startswith("250"), (i, r)
         assert sink.wait_count(2, 60) == 2
-        assert wait_until(lambda: tls_sessions(dev)[0] == 0, 20), dev.cmd("show tls")
+        wait_until(lambda: tls_sessions(dev)[0] == 0, 20, "TLS sessions free", detail=lambda: dev.cmd("show tls"))
         # sessions are free again
         assert len(presented_cert(dev.smtp_port)) > 100
     finally:
@@ -411,17 +400,9 @@ def test_two_tls_sessions_third_gets_454(dev):
 # ---------------------------------------------------------------------------
 # g) the device's own certificate: fingerprint, generate, paste, survives power-cycle
 
-def boot(tmp, smtp_port, smarthost_port):
-    d = Device(qemu_mps2(smtp_port, smarthost_port), name="mps2-an385", cwd=tmp)
-    d.smtp_port, d.smarthost_port = smtp_port, smarthost_port
-    d.expect(re.escape(PROMPT), timeout=20)
-    return d
-
-
-def test_device_certificate_fingerprint_paste_and_power_cycle(pki):
-    tmp = tempfile.mkdtemp(prefix="tlscert-")
+def test_device_certificate_fingerprint_paste_and_power_cycle(pki, tmp_path):
     smtp_port, smarthost_port = free_port(), free_port()
-    d = boot(tmp, smtp_port, smarthost_port)
+    d = boot(tmp_path, smtp_port=smtp_port, smarthost_port=smarthost_port)
     try:
         need_tls_firmware(d)
         set_clock(d)
@@ -445,7 +426,7 @@ def test_device_certificate_fingerprint_paste_and_power_cycle(pki):
         assert d.wait_exit(10) == 0
     finally:
         d.kill()
-    d = boot(tmp, smtp_port, smarthost_port)        # same flash.img
+    d = boot(tmp_path, smtp_port=smtp_port, smarthost_port=smarthost_port)        # same flash.img
     try:
         set_clock(d)
         assert show_tls_fingerprint(d) == pki.device.sha256
@@ -457,24 +438,20 @@ def test_device_certificate_fingerprint_paste_and_power_cycle(pki):
         d.kill()
 
 
-def test_provisioning_tool_pastes_certificate_and_ca(pki):
+def test_provisioning_tool_pastes_certificate_and_ca(pki, tmp_path):
     """tests/tools/provision.py follows the `pem> ` prompt: a site file with a
     certificate, its key and a CA certificate in PEM provisions a fresh device."""
-    tmp = tempfile.mkdtemp(prefix="tlsprov-")
     smtp_port, smarthost_port = free_port(), free_port()
-    site = os.path.join(tmp, "site.cfg")
+    site = str(tmp_path / "site.cfg")
     with open(site, "w") as f:
         f.write("# TLS material for eth0\n")
         f.write(f"clock set {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n")
         f.write("tls cert eth0\n" + open(pki.device.cert).read() + open(pki.device.key).read() + "end\n")
         f.write("tls ca add corp-root\n" + open(pki.ca_a.cert).read() + "end\n")
         f.write(f"peer tls smarthost verify {PEER_HOST}\n")
-    sock = os.path.join(tmp, "console.sock")
-    d = Device(qemu_mps2(smtp_port, smarthost_port, console_socket=sock), name="mps2-an385", cwd=tmp,
-               console_socket=sock)
+    sock = str(tmp_path / "console.sock")
+    d = boot(tmp_path, smtp_port=smtp_port, smarthost_port=smarthost_port, console_socket=sock)
     try:
-        d.send("\r")
-        d.expect(re.escape(PROMPT), 20)
         d.release_console()  # the tool takes the console
         r = subprocess.run(["/usr/bin/python3", os.path.join(os.path.dirname(__file__), "..", "tools", "provision.py"),
                             "--socket", sock, "--timeout", "60", site], capture_output=True, timeout=300)
@@ -482,7 +459,7 @@ def test_provisioning_tool_pastes_certificate_and_ca(pki):
         assert "commands applied and saved" in r.stdout.decode()
     finally:
         d.kill()
-    d = boot(tmp, smtp_port, smarthost_port)        # the saved state, after a power cycle
+    d = boot(tmp_path, smtp_port=smtp_port, smarthost_port=smarthost_port)   # the saved state, after a power cycle
     try:
         set_clock(d)
         assert show_tls_fingerprint(d) == pki.device.sha256
@@ -494,7 +471,7 @@ def test_provisioning_tool_pastes_certificate_and_ca(pki):
         assert d.wait_exit(10) == 0
     finally:
         d.kill()
-    d = boot(tmp, smtp_port, smarthost_port)
+    d = boot(tmp_path, smtp_port=smtp_port, smarthost_port=smarthost_port)
     try:
         fp = show_tls_fingerprint(d)
         assert fp != pki.device.sha256
@@ -506,22 +483,21 @@ def test_provisioning_tool_pastes_certificate_and_ca(pki):
         d.kill()
 
 
-def test_entropy_seed_in_flash_is_refreshed_at_every_boot():
+def test_entropy_seed_in_flash_is_refreshed_at_every_boot(tmp_path):
     """The `tls` partition (flash.img 1008 KiB..1016 KiB) holds the entropy
     seed: it is rewritten at every boot, so its contents differ after each
     power cycle while the certificate stays the same."""
-    tmp = tempfile.mkdtemp(prefix="tlsseed-")
     smtp_port, smarthost_port = free_port(), free_port()
     images, fps = [], []
     for _ in range(3):
-        d = boot(tmp, smtp_port, smarthost_port)
+        d = boot(tmp_path, smtp_port=smtp_port, smarthost_port=smarthost_port)
         try:
             fps.append(show_tls_fingerprint(d))
             d.send("poweroff\r")
             assert d.wait_exit(10) == 0
         finally:
             d.kill()
-        with open(os.path.join(tmp, "flash.img"), "rb") as f:
+        with open(str(tmp_path / "flash.img"), "rb") as f:
             f.seek(1008 * 1024)
             images.append(f.read(8 * 1024))
     assert fps[0] == fps[1] == fps[2]
@@ -585,14 +561,13 @@ BAD = [
 ]
 
 
-def test_bad_tls_commands_one_error_line_each(dev):
+def test_bad_tls_commands_one_error_line_each(dev, tmp_path):
     before = dev.cmd("show running-config secrets")
     for line in BAD:
         out = dev.cmd(line)
         lines = [l for l in out.splitlines() if l.strip()]
         assert len(lines) == 1 and lines[0].startswith("%"), (line, out)
-    tmp = tempfile.mkdtemp(prefix="junk-")
-    junk = os.path.join(tmp, "junk.pem")
+    junk = str(tmp_path / "junk.pem")
     with open(junk, "w") as f:
         f.write("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n")
     out = paste(dev, "tls ca add junk", [junk])
@@ -609,10 +584,7 @@ def test_selfcheck_tlsauthpeer_with_swaks(pki):
     peer = TlsAuthPeer(port, pki.peer.cert, pki.peer.key)
     try:
         def run(*extra):
-            r = subprocess.run(["swaks", "--server", f"127.0.0.1:{port}", "--to", "a@example.com",
-                                "--from", "s@lan.test", "--timeout", "20"] + list(extra),
-                               capture_output=True, timeout=60)
-            return r.returncode, r.stdout.decode("utf-8", "replace")
+            return swaks_(port, to="a@example.com", frm="s@lan.test", helo=None, timeout=20, extra=extra)
         cred = ["--auth-user", "relay", "--auth-password", "secret"]
         for mech in ("PLAIN", "LOGIN"):
             rc, out = run("--tls", "--auth", mech, *cred)
@@ -662,7 +634,8 @@ def test_selfcheck_injectpeer(pki):
         tio.cmd("MAIL FROM:<c@lan.test>")       # sent before the real EHLO reply was read
         tio.cmd("QUIT")
         tio.sock.close()
-        assert wait_until(lambda: len(peer.sessions) == 2 and peer.sessions[1].desync, 10), peer.sessions
+        wait_until(lambda: len(peer.sessions) == 2 and peer.sessions[1].desync, 10,
+                   "the naive client's desync seen by the peer", detail=lambda: peer.sessions)
     finally:
         peer.stop()
 
