@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "board.h"
+#include "flash_layout.h"
 #include "app/app.h"
 #include "an385.h"
 #include "cortex_m/cm3.h"
@@ -43,10 +44,15 @@ static volatile uint32_t ticks_ms;
 /* Flash: a 1 MiB NOR image of 4 KiB sectors (like common SPI NOR parts),
  * kept by QEMU's host in "flash.img" in its working directory (make run
  * starts QEMU in the directory of $(FLASH)). */
-static const flash_semihost_config_t flash_cfg = { "flash.img", 1024u * 1024u, 4096u };
+#define AN385_FLASH_SIZE (1024u * 1024u)
+#define AN385_FLASH_SECTOR 4096u
+static const flash_semihost_config_t flash_cfg = { "flash.img", AN385_FLASH_SIZE, AN385_FLASH_SECTOR };
 static flash_semihost_t flash;
 static bool flash_ok;
-static flash_part_t flash_parts[4];
+/* The partitions: flash_layout.h, for this device. */
+#define AN385_PART(name, off, size) { name, &flash.dev, off, size },
+static const flash_part_t flash_parts[FLASH_LAYOUT_PARTS] = { FLASH_LAYOUT(AN385_PART, AN385_FLASH_SIZE) };
+FLASH_LAYOUT_CHECK(AN385_FLASH_SIZE, AN385_FLASH_SECTOR);
 static uint32_t rand_state;
 
 void SysTick_Handler(void)
@@ -120,23 +126,13 @@ void board_init(int argc, char **argv)
     cm3_nvic_enable(uart0_cfg.rx_irq);
     cmsdk_uart_init(&uart1, &uart1_cfg);
     cm3_nvic_enable(uart1_cfg.rx_irq);
-    /* Partitions: config = two 4 KiB sectors, message store, TLS (2 x 8 KiB). */
     flash_ok = flash_semihost_open(&flash, &flash_cfg) == 0;
-    if (flash_ok) {
-        flash_dev_t *d = flash_semihost_dev(&flash);
-        flash_parts[0] = (flash_part_t){ "config", d, 0, 2u * 4096u };
-        flash_parts[1] = (flash_part_t){ "store", d, 2u * 4096u, 1000u * 1024u };
-        /* TLS: seed, certificates and keys; CA certificates (two sectors
-         * each: cfgstore's atomic slots). */
-        flash_parts[2] = (flash_part_t){ "tls", d, 1008u * 1024u, 2u * 4096u };
-        flash_parts[3] = (flash_part_t){ "tlsca", d, 1016u * 1024u, 2u * 4096u };
-    }
     cm3_enable_irq();
 }
 
 const struct flash_part *board_flash_partition(const char *name)
 {
-    return flash_ok ? flash_part_find(flash_parts, 4, name) : NULL;
+    return flash_ok ? flash_part_find(flash_parts, FLASH_LAYOUT_PARTS, name) : NULL;
 }
 
 void board_netifs_init(void)
