@@ -1,4 +1,4 @@
-/* unit: firmware/queue/store_flash.c drivers/flash/flash_sim.c firmware/lib/crc32.c firmware/queue/queue.c firmware/queue/dsn.c firmware/lib/fmt.c */
+/* unit: firmware/queue/store_flash.c drivers/flash/flash_sim.c firmware/lib/crc32.c firmware/queue/queue.c firmware/queue/dsn.c firmware/lib/fmt.c firmware/lib/date.c */
 /* Tests for the flash message store: the store_ops_t contract (as store_ram
  * keeps it), remounts, full store, compaction and wear, corruption, and power
  * cuts before, after and in the middle of every single program and erase of
