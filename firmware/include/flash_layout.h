@@ -73,4 +73,12 @@
     _Static_assert(FLASH_LAYOUT_STORE_SIZE(dev) / (sector) <= STORE_FLASH_MAX_SECTORS,      \
                    "flash layout: the store index (STORE_FLASH_MAX_SECTORS) covers the store")
 
+/* Images written before this table existed (1 MiB, both boards) must keep
+ * their meaning: the table may change only in ways that keep these. */
+_Static_assert(FLASH_LAYOUT_STORE_OFF == 8u * 1024u &&
+                   FLASH_LAYOUT_STORE_SIZE(1024u * 1024u) == 1000u * 1024u &&
+                   FLASH_LAYOUT_TLS_OFF(1024u * 1024u) == 1008u * 1024u &&
+                   FLASH_LAYOUT_TLSCA_OFF(1024u * 1024u) == 1016u * 1024u,
+               "flash layout: a 1 MiB image keeps its partitions where they were");
+
 #endif /* FLASH_LAYOUT_H */
