@@ -27,8 +27,9 @@ int main(void);
 extern uint32_t _sidata[], _sdata[], _edata[], _sbss[], _ebss[];
 extern uint32_t _estack[], __stack_start[];
 extern const cm3_vector_t __isr_vector_start[];
-extern cm3_vector_t __preinit_array_start[], __preinit_array_end[];
-extern cm3_vector_t __init_array_start[], __init_array_end[];
+typedef void (*startup_fn_t)(void);
+extern startup_fn_t __preinit_array_start[], __preinit_array_end[];
+extern startup_fn_t __init_array_start[], __init_array_end[];
 
 #define WEAK_DEFAULT __attribute__((weak, alias("Default_Handler")))
 void NMI_Handler(void) WEAK_DEFAULT;
@@ -82,10 +83,10 @@ void Reset_Handler(void)
     cm3_dsb();
     cm3_isb();
 
-    for (cm3_vector_t *f = __preinit_array_start; f < __preinit_array_end; f++) {
+    for (startup_fn_t *f = __preinit_array_start; f < __preinit_array_end; f++) {
         (*f)();
     }
-    for (cm3_vector_t *f = __init_array_start; f < __init_array_end; f++) {
+    for (startup_fn_t *f = __init_array_start; f < __init_array_end; f++) {
         (*f)();
     }
 
