@@ -19,6 +19,7 @@
 #include <sys/random.h>
 
 #include "board.h"
+#include "flash_layout.h"
 #include "app/app.h"
 #include "net/nif.h"
 #include "ethif.h"
@@ -44,15 +45,25 @@ static unsigned n_taps;
 static struct termios saved_tio;
 static int tio_saved;
 static char **saved_argv;
+/* --flash FILE: the same geometry as mps2-an385 (1 MiB of 4 KiB sectors),
+ * so a flash image means the same on both boards. */
+#define HOST_FLASH_SIZE (1024u * 1024u)
+#define HOST_FLASH_SECTOR 4096u
 static flash_file_t flash;
 static bool flash_ok;
-static flash_part_t flash_parts[4];
+#define HOST_PART(name, off, size) { name, &flash.dev, off, size },
+static const flash_part_t flash_parts[FLASH_LAYOUT_PARTS] = { FLASH_LAYOUT(HOST_PART, HOST_FLASH_SIZE) };
+FLASH_LAYOUT_CHECK(HOST_FLASH_SIZE, HOST_FLASH_SECTOR);
 /* Without --flash the TLS partitions live in RAM (lost at exit): the TLS
- * module keeps its seed, certificates and CAs in flash only. */
+ * module keeps its seed, certificates and CAs in flash only.  Config and
+ * store have no partition then (the RAM store queues the mail). */
 static flash_sim_t ram_flash;
-static uint8_t ram_flash_mem[16u * 1024u];
-static uint32_t ram_flash_erases[4];
-static flash_part_t ram_parts[2];
+static uint8_t ram_flash_mem[FLASH_LAYOUT_TLS_SIZE + FLASH_LAYOUT_TLSCA_SIZE];
+static uint32_t ram_flash_erases[sizeof(ram_flash_mem) / HOST_FLASH_SECTOR];
+static const flash_part_t ram_parts[] = {
+    { "tls", &ram_flash.dev, 0, FLASH_LAYOUT_TLS_SIZE },
+    { "tlsca", &ram_flash.dev, FLASH_LAYOUT_TLS_SIZE, FLASH_LAYOUT_TLSCA_SIZE },
+};
 static const char *exec_lines[16];
 static unsigned n_exec;
 
@@ -131,17 +142,11 @@ void board_init(int argc, char **argv)
                 exit(2);
             }
         } else if (strcmp(argv[i], "--flash") == 0 && i + 1 < argc) {
-            /* Same geometry and partitions as mps2-an385: 1 MiB, 4 KiB sectors. */
             const char *path = argv[++i];
-            if (flash_file_open(&flash, path, 0, 0) != 0) {
+            if (flash_file_open(&flash, path, HOST_FLASH_SIZE, HOST_FLASH_SECTOR) != 0) {
                 fprintf(stderr, "mta-host: cannot open flash file '%s'\n", path);
                 exit(2);
             }
-            flash_dev_t *d = flash_file_dev(&flash);
-            flash_parts[0] = (flash_part_t){ "config", d, 0, 2u * 4096u };
-            flash_parts[1] = (flash_part_t){ "store", d, 2u * 4096u, 1000u * 1024u };
-            flash_parts[2] = (flash_part_t){ "tls", d, 1008u * 1024u, 2u * 4096u };
-            flash_parts[3] = (flash_part_t){ "tlsca", d, 1016u * 1024u, 2u * 4096u };
             flash_ok = true;
         } else if (strcmp(argv[i], "--exec") == 0 && i + 1 < argc && n_exec + 1 < 16) {
             exec_lines[n_exec++] = argv[++i];
@@ -150,11 +155,9 @@ void board_init(int argc, char **argv)
             exit(2);
         }
     }
-    if (!flash_ok && flash_sim_init(&ram_flash, ram_flash_mem, ram_flash_erases, sizeof(ram_flash_mem), 4096u, 1u) ==
-                         FLASH_OK) {
-        flash_dev_t *d = flash_sim_dev(&ram_flash);
-        ram_parts[0] = (flash_part_t){ "tls", d, 0, 2u * 4096u };
-        ram_parts[1] = (flash_part_t){ "tlsca", d, 2u * 4096u, 2u * 4096u };
+    if (!flash_ok) {
+        (void)flash_sim_init(&ram_flash, ram_flash_mem, ram_flash_erases, sizeof(ram_flash_mem), HOST_FLASH_SECTOR,
+                             1u);
     }
     if (isatty(0) && tcgetattr(0, &saved_tio) == 0) {
         struct termios t = saved_tio;
@@ -198,7 +201,8 @@ void board_netifs_init(void)
  * routes on the console (or with --exec). */
 const struct flash_part *board_flash_partition(const char *name)
 {
-    return flash_ok ? flash_part_find(flash_parts, 4, name) : flash_part_find(ram_parts, 2, name);
+    return flash_ok ? flash_part_find(flash_parts, FLASH_LAYOUT_PARTS, name)
+                    : flash_part_find(ram_parts, sizeof(ram_parts) / sizeof(ram_parts[0]), name);
 }
 
 const char *const *board_factory_config(void)

@@ -10,15 +10,17 @@
 #include <string.h>
 
 #include "board.h"
+#include "flash_layout.h"
 #include "app/app.h"
-#include "cm3.h"
-#include "semihost.h"
+#include "an385.h"
+#include "cortex_m/cm3.h"
+#include "cortex_m/semihost.h"
 #include "net/nif.h"
 #include "ethif.h"
 #include "cmsdk_uart/cmsdk_uart.h"
 #include "lan9118/lan9118.h"
 #include "flash/flash.h"
-#include "flash_semihost.h"
+#include "flash/flash_semihost.h"
 #include "lwip/netif.h"
 #include "lwip/ip.h"
 #include "lwip/sio.h"
@@ -26,10 +28,10 @@
 
 #define UART_BAUDDIV 16u /* QEMU ignores the rate; 16 is the smallest legal divider */
 
-static const cmsdk_uart_config_t uart0_cfg = { 0x40004000u, 0, 1, UART_BAUDDIV };
-static const cmsdk_uart_config_t uart1_cfg = { 0x40005000u, 2, 3, UART_BAUDDIV };
+static const cmsdk_uart_config_t uart0_cfg = { 0x40004000u, AN385_IRQ_UART0RX, AN385_IRQ_UART0TX, UART_BAUDDIV };
+static const cmsdk_uart_config_t uart1_cfg = { 0x40005000u, AN385_IRQ_UART1RX, AN385_IRQ_UART1TX, UART_BAUDDIV };
 #define SL0_SIO 1 /* sio number slipif passes to sio_open() */
-static const lan9118_config_t eth0_cfg = { .base = 0x40200000u, .irq = 13 };
+static const lan9118_config_t eth0_cfg = { .base = 0x40200000u, .irq = AN385_IRQ_ETHERNET };
 
 static cmsdk_uart_t uart0;
 static cmsdk_uart_t uart1;
@@ -39,12 +41,18 @@ static lan9118_t eth0_dev;
 static ethif_t eth0;
 static bool eth0_ok;
 static volatile uint32_t ticks_ms;
-/* Flash: a 1 MiB NOR image kept by QEMU's host in "flash.img" in its working
- * directory (make run starts QEMU in the directory of $(FLASH)). */
-#define FLASH_IMAGE "flash.img"
+/* Flash: a 1 MiB NOR image of 4 KiB sectors (like common SPI NOR parts),
+ * kept by QEMU's host in "flash.img" in its working directory (make run
+ * starts QEMU in the directory of $(FLASH)). */
+#define AN385_FLASH_SIZE (1024u * 1024u)
+#define AN385_FLASH_SECTOR 4096u
+static const flash_semihost_config_t flash_cfg = { "flash.img", AN385_FLASH_SIZE, AN385_FLASH_SECTOR };
 static flash_semihost_t flash;
 static bool flash_ok;
-static flash_part_t flash_parts[4];
+/* The partitions: flash_layout.h, for this device. */
+#define AN385_PART(name, off, size) { name, &flash.dev, off, size },
+static const flash_part_t flash_parts[FLASH_LAYOUT_PARTS] = { FLASH_LAYOUT(AN385_PART, AN385_FLASH_SIZE) };
+FLASH_LAYOUT_CHECK(AN385_FLASH_SIZE, AN385_FLASH_SECTOR);
 static uint32_t rand_state;
 
 void SysTick_Handler(void)
@@ -113,28 +121,18 @@ void board_init(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    cm3_systick_config(CM3_CORE_CLOCK_HZ / 1000u);
+    cm3_systick_config(AN385_SYSCLK_HZ / 1000u);
     cmsdk_uart_init(&uart0, &uart0_cfg);
     cm3_nvic_enable(uart0_cfg.rx_irq);
     cmsdk_uart_init(&uart1, &uart1_cfg);
     cm3_nvic_enable(uart1_cfg.rx_irq);
-    /* Partitions: config = two 4 KiB sectors, message store, TLS (2 x 8 KiB). */
-    flash_ok = flash_semihost_open(&flash, FLASH_IMAGE, 0, 0) == 0;
-    if (flash_ok) {
-        flash_dev_t *d = flash_semihost_dev(&flash);
-        flash_parts[0] = (flash_part_t){ "config", d, 0, 2u * 4096u };
-        flash_parts[1] = (flash_part_t){ "store", d, 2u * 4096u, 1000u * 1024u };
-        /* TLS: seed, certificates and keys; CA certificates (two sectors
-         * each: cfgstore's atomic slots). */
-        flash_parts[2] = (flash_part_t){ "tls", d, 1008u * 1024u, 2u * 4096u };
-        flash_parts[3] = (flash_part_t){ "tlsca", d, 1016u * 1024u, 2u * 4096u };
-    }
+    flash_ok = flash_semihost_open(&flash, &flash_cfg) == 0;
     cm3_enable_irq();
 }
 
 const struct flash_part *board_flash_partition(const char *name)
 {
-    return flash_ok ? flash_part_find(flash_parts, 4, name) : NULL;
+    return flash_ok ? flash_part_find(flash_parts, FLASH_LAYOUT_PARTS, name) : NULL;
 }
 
 void board_netifs_init(void)
@@ -195,8 +193,8 @@ uint64_t board_uptime_us(void)
         ms = ticks_ms;
         cvr = CM3_SYST_CVR;
     } while (ms != ticks_ms);
-    uint32_t reload = CM3_CORE_CLOCK_HZ / 1000u - 1u;
-    return (uint64_t)ms * 1000u + (uint64_t)(reload - cvr) * 1000000u / CM3_CORE_CLOCK_HZ;
+    uint32_t reload = AN385_SYSCLK_HZ / 1000u - 1u;
+    return (uint64_t)ms * 1000u + (uint64_t)(reload - cvr) * 1000000u / AN385_SYSCLK_HZ;
 }
 
 uint32_t board_wallclock(void)
@@ -273,11 +271,7 @@ void board_idle(uint32_t max_ms)
 
 void board_reboot(void)
 {
-    cm3_dsb();
-    CM3_SCB_AIRCR = CM3_AIRCR_VECTKEY | (CM3_SCB_AIRCR & CM3_AIRCR_PRIGROUP_MSK) | CM3_AIRCR_SYSRESETREQ;
-    cm3_dsb();
-    for (;;) {
-    }
+    cm3_system_reset();
 }
 
 void board_poweroff(int status)

@@ -3,9 +3,11 @@ CC          := arm-none-eabi-gcc
 NM          := arm-none-eabi-nm
 ARCH_FLAGS  := -mcpu=cortex-m3 -mthumb
 OPT         := -Os
-BOARD_SRCS  := boards/mps2-an385/startup.c boards/mps2-an385/board.c boards/mps2-an385/semihost.c \
-               boards/mps2-an385/flash_semihost.c
-DRIVER_SRCS := drivers/cmsdk_uart/cmsdk_uart.c drivers/lan9118/lan9118.c
+BOARD_SRCS  := boards/mps2-an385/vectors.c boards/mps2-an385/board.c
+# drivers/cortex_m: the core's start-up, vector entries and semihosting (the
+# arch layer, not this board's own code); the flash is the semihosted driver.
+DRIVER_SRCS := drivers/cortex_m/startup.c drivers/cortex_m/semihost.c drivers/cmsdk_uart/cmsdk_uart.c \
+               drivers/lan9118/lan9118.c drivers/flash/flash_semihost.c
 BOARD_LDFLAGS := -nostartfiles --specs=nano.specs -Wl,--gc-sections -T boards/mps2-an385/link.ld \
                  -Wl,--no-warn-rwx-segments
 BOARD_LWIP_SRCS := $(LWIPDIR)/netif/slipif.c

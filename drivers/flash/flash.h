@@ -99,7 +99,8 @@ static inline int flash_erase(flash_dev_t *dev, uint32_t sector)
 
 /* A named window of a device.  offset and size are multiples of the device's
  * sector size, so erasing a partition sector never touches a neighbour.
- * Boards define their table as `static const flash_part_t` (see the board). */
+ * Boards define their table as `static const flash_part_t`, expanded from
+ * the one layout every board shares (firmware/include/flash_layout.h). */
 typedef struct flash_part {
     const char *name;       /* "config", "store", ... */
     flash_dev_t *dev;

@@ -16,8 +16,8 @@
 #include "flash.h"
 
 #ifndef FLASH_FILE_SIZE
-/* bytes: default device size, 1 MiB as on mps2-an385 (flash_semihost.h) so
- * both boards share one partition layout. */
+/* bytes: default device size when the caller passes 0 (the host board
+ * passes its own, the same 1 MiB as mps2-an385). */
 #define FLASH_FILE_SIZE (1024u * 1024u)
 #endif
 

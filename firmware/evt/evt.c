@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "lib/date.h"
 #include "lib/fmt.h"
 
 #include "mta_assert.h"
@@ -466,25 +467,12 @@ static void out_err(evt_out_t *o, int32_t err)
     }
 }
 
-/* Unix seconds to ISO 8601 UTC.  Civil-from-days after H. Hinnant's
- * public-domain algorithm; u32 seconds keep every value in range. */
+/* Unix seconds to ISO 8601 UTC. */
 static void out_iso(evt_out_t *o, uint32_t epoch)
 {
-    uint32_t days = epoch / 86400u;
-    uint32_t sod = epoch % 86400u;
-    uint32_t z = days + 719468u;            /* days since 0000-03-01 */
-    uint32_t era = z / 146097u;
-    uint32_t doe = z - era * 146097u;
-    uint32_t yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u;
-    uint32_t doy = doe - (365u * yoe + yoe / 4u - yoe / 100u);
-    uint32_t mp = (5u * doy + 2u) / 153u;
-    uint32_t d = doy - (153u * mp + 2u) / 5u + 1u;
-    uint32_t m = mp < 10u ? mp + 3u : mp - 9u;
-    uint32_t y = yoe + era * 400u + (m <= 2u ? 1u : 0u);
-
-    out_fmt(o, "%04lu-%02lu-%02luT%02lu:%02lu:%02luZ", (unsigned long)y,
-            (unsigned long)m, (unsigned long)d, (unsigned long)(sod / 3600u),
-            (unsigned long)(sod / 60u % 60u), (unsigned long)(sod % 60u));
+    date_tm_t t;
+    date_from_unix(epoch, &t);
+    out_fmt(o, "%04d-%02u-%02uT%02u:%02u:%02uZ", t.year, t.mon, t.mday, t.hour, t.min, t.sec);
 }
 
 static void out_ipv4(evt_out_t *o, uint32_t a)

@@ -72,18 +72,22 @@ EVT_DEF(9321, MTA_LISTEN_FAIL, ERROR, NETIF, ERR,
         "could not listen on {netif}: {arg}",
         "The SMTP listener could not be opened on this interface (typically "
         "the port is already in use, or the interface has no address or is "
-        "out of PCBs). The MTA keeps serving its other interfaces; this one "
-        "accepts no mail. Check the interface address and listener settings "
-        "in the configuration, then restart the MTA.")
+        "out of PCBs). The other interfaces keep serving; this one accepts no "
+        "mail until its listener opens. The MTA retries by itself, every few "
+        "seconds and when a link, address or listener setting changes; 1200 "
+        "follows on success. Check the address and 'show listeners'.")
 
 /* src -; arg cause code EVT_CAUSE_x. */
 EVT_DEF(9266, MTA_INIT_FATAL, ERROR, SYSTEM, CAUSE,
         "fatal error while initialising the MTA: {arg}",
-        "The MTA could not start and relays no mail. The console stays "
-        "usable. The cause tells what failed: fix the configuration from the "
-        "console (or load a saved one) and reboot. If the cause is the "
-        "message store or the memory pool and it persists after a reboot, "
-        "report it to support with the output of `events`.")
+        "Start-up found a fault; what still works depends on the cause. No "
+        "interface: none is enabled, so no mail flows until one is ('interface "
+        "NAME up'). Configuration slot corrupt: the MTA runs and relays on the "
+        "other slot if it is valid (1501), else on factory defaults; check "
+        "'show running-config' and 'save'. Message store: mail is queued in "
+        "RAM instead (less room, lost at power-off), or refused if that fails "
+        "too. The console stays usable. If a store or pool cause persists "
+        "after a reboot, report it to support with the output of `events`.")
 
 /* src -; arg 0. */
 EVT_DEF(2219, STORE_RECOVERY_START, WARNING, STORE, NONE,

@@ -17,8 +17,9 @@ void board_init(int argc, char **argv);
 /* Add the board's netifs to lwIP (netif_add + nif_register).  After lwip_init(). */
 void board_netifs_init(void);
 struct flash_part;
-/* A flash partition by name ("config", "store"), or NULL when the board has
- * no flash (or its backing file could not be opened). */
+/* A flash partition by name ("config", "store", "tls", "tlsca": the table
+ * in flash_layout.h), or NULL when the board has no flash (or its backing
+ * file could not be opened). */
 const struct flash_part *board_flash_partition(const char *name);
 /* Factory configuration as console command lines (NULL-terminated list),
  * applied at boot before any saved configuration. */

@@ -28,10 +28,8 @@ int clock_rfc5322(char *buf, size_t n);
 /* Format any epoch as RFC 5322 / ISO 8601. */
 int clock_fmt_rfc5322(uint32_t epoch, char *buf, size_t n);
 int clock_fmt_iso(uint32_t epoch, char *buf, size_t n);
-/* Parse "YYYY-MM-DDTHH:MM:SS[Z]" (or a space for 'T'); 0 on success. */
+/* Parse "YYYY-MM-DDTHH:MM:SS[Z]" (or a space for 'T'); 0 on success.
+ * (The calendar itself is lib/date.h.) */
 int clock_parse_iso(const char *s, uint32_t *epoch);
-/* Days since 1970-01-01 for a civil date (proleptic Gregorian), and back. */
-int32_t clock_days_from_civil(int y, unsigned m, unsigned d);
-void clock_civil_from_days(int32_t z, int *y, unsigned *m, unsigned *d);
 
 #endif

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "lib/crc32.h"
+
 _Static_assert(TWOSLOT_HDR_SIZE <= TWOSLOT_PAYLOAD_OFF, "header must fit its area");
 _Static_assert(TWOSLOT_CHUNK >= TWOSLOT_PAYLOAD_OFF, "TWOSLOT_CHUNK holds the header area");
 
@@ -20,29 +22,6 @@ typedef struct {
     uint32_t len;
     uint32_t data_crc;
 } slot_hdr_t;
-
-/* ---- CRC-32 ------------------------------------------------------------ */
-
-/* Reflected polynomial 0xEDB88320, one nibble at a time: 64 bytes of table
- * instead of 1 KiB, and the configuration is only a few KiB read at boot. */
-static const uint32_t crc_nibble[16] = {
-    0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u,
-    0x4DB26158u, 0x5005713Cu, 0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
-    0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu,
-};
-
-uint32_t twoslot_crc32(uint32_t crc, const void *data, size_t len)
-{
-    const uint8_t *p = data;
-
-    crc = ~crc;
-    while (len-- != 0) {
-        crc ^= *p++;
-        crc = (crc >> 4) ^ crc_nibble[crc & 0x0Fu];
-        crc = (crc >> 4) ^ crc_nibble[crc & 0x0Fu];
-    }
-    return ~crc;
-}
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -123,7 +102,7 @@ static int crc_flash(const flash_part_t *part, uint32_t off, uint32_t len, uint3
         if (flash_part_read(part, off, chunk, n) != FLASH_OK) {
             return TWOSLOT_ERR_IO;
         }
-        c = twoslot_crc32(c, chunk, n);
+        c = crc32_update(c, chunk, n);
         off += n;
         len -= n;
     }
@@ -169,7 +148,7 @@ static twoslot_slot_state_t slot_examine(const flash_part_t *part, int slot, slo
         }
         return b ? TWOSLOT_SLOT_BLANK : TWOSLOT_SLOT_CORRUPT;
     }
-    if (twoslot_crc32(0, hdr, HDR_HDR_CRC) != get_le32(hdr + HDR_HDR_CRC) ||
+    if (crc32_update(0, hdr, HDR_HDR_CRC) != get_le32(hdr + HDR_HDR_CRC) ||
         get_le32(hdr + HDR_MAGIC) != TWOSLOT_MAGIC) {
         return TWOSLOT_SLOT_CORRUPT;
     }
@@ -304,7 +283,7 @@ int twoslot_save(const flash_part_t *part, const void *blob, size_t len, twoslot
 
     /* Header last: it is the commit record. */
     uint8_t hdr[TWOSLOT_PAYLOAD_OFF];
-    uint32_t data_crc = twoslot_crc32(0, blob, len);
+    uint32_t data_crc = crc32_update(0, blob, len);
     memset(hdr, 0xFF, sizeof(hdr));
     put_le32(hdr + HDR_MAGIC, TWOSLOT_MAGIC);
     put_le16(hdr + HDR_VERSION, TWOSLOT_FORMAT_VERSION);
@@ -312,7 +291,7 @@ int twoslot_save(const flash_part_t *part, const void *blob, size_t len, twoslot
     put_le32(hdr + HDR_SEQ, seq);
     put_le32(hdr + HDR_LEN, (uint32_t)len);
     put_le32(hdr + HDR_DATA_CRC, data_crc);
-    put_le32(hdr + HDR_HDR_CRC, twoslot_crc32(0, hdr, HDR_HDR_CRC));
+    put_le32(hdr + HDR_HDR_CRC, crc32_update(0, hdr, HDR_HDR_CRC));
     size_t hdr_prog = (TWOSLOT_HDR_SIZE + prog - 1u) / prog * prog;
     if (flash_part_program(part, base, hdr, hdr_prog) != FLASH_OK) {
         return TWOSLOT_ERR_IO;
@@ -370,7 +349,7 @@ int twoslot_load(const flash_part_t *part, void *buf, size_t cap, size_t *len, u
             in->state[s] = TWOSLOT_SLOT_UNREADABLE;
             continue;
         }
-        if (twoslot_crc32(0, buf, n) == hdrs[s].data_crc) {
+        if (crc32_update(0, buf, n) == hdrs[s].data_crc) {
             in->slot = s;
             if (seq != NULL) {
                 *seq = in->seq[s];

@@ -10,7 +10,7 @@
  *                              u16 hdr_size  TWOSLOT_HDR_SIZE
  *                              u32 seq       generation, +1 per save, wraps
  *                              u32 len       payload bytes
- *                              u32 data_crc  CRC-32 (IEEE) of the payload
+ *                              u32 data_crc  CRC-32 (lib/crc32.h) of the payload
  *                              u32 hdr_crc   CRC-32 of the 20 bytes above
  *   TWOSLOT_HDR_SIZE .. TWOSLOT_PAYLOAD_OFF   0xFF (never programmed)
  *   TWOSLOT_PAYLOAD_OFF     payload (len bytes)
@@ -113,9 +113,5 @@ int twoslot_erase(const flash_part_t *part);
 
 /* "blank", "valid", "corrupt", "unsupported", "unreadable". */
 const char *twoslot_slot_state_name(twoslot_slot_state_t st);
-
-/* CRC-32 (IEEE 802.3, reflected, as zlib's crc32()): pass 0 to start, the
- * previous result to continue.  crc32("123456789") = 0xCBF43926. */
-uint32_t twoslot_crc32(uint32_t crc, const void *data, size_t len);
 
 #endif /* TWOSLOT_H */

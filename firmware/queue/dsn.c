@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "lib/date.h"
 #include "lib/fmt.h"
 
 #define DATE_SIZE     64   /* RFC 5322 date-time is ~31 chars; room for an app format */
@@ -77,29 +78,14 @@ static const char *nz(const char *s)
 
 int dsn_format_date(uint64_t unix_s, char *buf, size_t size)
 {
-    static const char wd[7][4] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
-    static const char mn[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-    if (!buf || size < 32)
+    /* lib/date covers u32 Unix time (to 2106), all any caller has. */
+    if (!buf || size < 32 || unix_s > UINT32_MAX)
         return DSN_ERR_ARG;
-    uint64_t days = unix_s / 86400u;
-    uint32_t sod = (uint32_t)(unix_s % 86400u);
-    /* civil-from-days (proleptic Gregorian), era-based so no table is needed */
-    uint64_t z = days + 719468u;
-    uint64_t era = z / 146097u;
-    uint32_t doe = (uint32_t)(z - era * 146097u);
-    uint32_t yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u;
-    uint64_t y = (uint64_t)yoe + era * 400u;
-    uint32_t doy = doe - (365u * yoe + yoe / 4u - yoe / 100u);
-    uint32_t mp = (5u * doy + 2u) / 153u;
-    uint32_t d = doy - (153u * mp + 2u) / 5u + 1u;
-    uint32_t m = mp < 10u ? mp + 3u : mp - 9u;
-    if (m <= 2u)
-        y++;
-    return fmt_snprintf(buf, size, "%s, %02u %s %04u %02u:%02u:%02u +0000",
-                        wd[days % 7u], (unsigned)d, mn[m - 1u], (unsigned)(y % 10000u),
-                        (unsigned)(sod / 3600u), (unsigned)(sod / 60u % 60u),
-                        (unsigned)(sod % 60u));
+    date_tm_t t;
+    date_from_unix((uint32_t)unix_s, &t);
+    return fmt_snprintf(buf, size, "%s, %02u %s %04d %02u:%02u:%02u +0000",
+                        date_wday_name(t.wday), t.mday, date_month_name(t.mon), t.year,
+                        t.hour, t.min, t.sec);
 }
 
 static void format_date(const dsn_env_t *env, uint32_t t, char *buf)

@@ -70,7 +70,8 @@ int dsn_write(const dsn_env_t *env, const dsn_source_t *src, dsn_write_fn write,
 int dsn_status(const dsn_rcpt_t *r, char *buf, size_t size);
 
 /* RFC 5322 date-time for a Unix time, e.g. "Thu, 01 Jan 1970 00:00:00 +0000".
- * Returns length or < 0 if size is too small (needs 32). */
+ * Returns length, or < 0 if size is too small (needs 32) or unix_s is past
+ * 2106 (u32 Unix time, lib/date.h). */
 int dsn_format_date(uint64_t unix_s, char *buf, size_t size);
 
 /* Upper bound of the DSN size in bytes for nfailed reported recipients

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "lib/twoslot.h" /* twoslot_crc32 */
+#include "lib/crc32.h"
 
 #define SH        STORE_FLASH_SECT_HDR
 #define RH        STORE_FLASH_REC_HDR
@@ -111,7 +111,7 @@ static int all_ff(const uint8_t *p, size_t n)
 
 static uint32_t sf_crc(const void *p, size_t n)
 {
-    return twoslot_crc32(0, p, n);
+    return crc32_update(0, p, n);
 }
 
 static uint32_t alup(const store_flash_t *st, uint32_t n)

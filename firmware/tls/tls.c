@@ -6,6 +6,7 @@
 #include "board.h"
 #include "lib/twoslot.h"
 #include "lib/clock.h"
+#include "lib/date.h"
 #include "evt/evt.h"
 #include "lib/fmt.h"
 #include "lib/sasl.h"
@@ -294,7 +295,7 @@ static void x509_time(uint32_t epoch, char out[15])
 {
     int y;
     unsigned m, d;
-    clock_civil_from_days((int32_t)(epoch / 86400u), &y, &m, &d);
+    date_civil_from_days((int32_t)(epoch / 86400u), &y, &m, &d);
     uint32_t s = epoch % 86400u;
     fmt_snprintf(out, 15, "%04d%02u%02u%02lu%02lu%02lu", y, m, d, (unsigned long)(s / 3600u),
                  (unsigned long)(s / 60u % 60u), (unsigned long)(s % 60u));

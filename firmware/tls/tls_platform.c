@@ -10,6 +10,7 @@
 #include "mbedtls/entropy_poll.h"
 #include "board.h"
 #include "lib/clock.h"
+#include "lib/date.h"
 #include "mta_assert.h"
 
 /* Only reached if something allocates before tls_init() installed the
@@ -63,7 +64,7 @@ struct tm *mbedtls_platform_gmtime_r(const mbedtls_time_t *tt, struct tm *tm_buf
     }
     int y;
     unsigned m, d;
-    clock_civil_from_days((int32_t)(v / 86400), &y, &m, &d);
+    date_civil_from_days((int32_t)(v / 86400), &y, &m, &d);
     long long s = v % 86400;
     memset(tm_buf, 0, sizeof(*tm_buf));
     tm_buf->tm_year = y - 1900;

@@ -1,4 +1,4 @@
-/* unit: drivers/flash/flash_file.c firmware/lib/twoslot.c */
+/* unit: drivers/flash/flash_file.c firmware/lib/twoslot.c firmware/lib/crc32.c */
 /* Tests for the host board's file-backed NOR flash: creation and extension
  * with 0xFF, NOR program (AND) and erase, persistence across reopen, and a
  * configuration surviving a "reboot" through cfgstore. */

@@ -1,4 +1,4 @@
-/* unit: firmware/evt/evt.c firmware/lib/fmt.c */
+/* unit: firmware/evt/evt.c firmware/lib/fmt.c firmware/lib/date.c */
 /* Tests for the event ring, the filters, the catalogue and evt_format. */
 #include <setjmp.h>
 #include <stdarg.h>

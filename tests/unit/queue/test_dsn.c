@@ -1,4 +1,4 @@
-/* unit: firmware/queue/dsn.c firmware/lib/fmt.c */
+/* unit: firmware/queue/dsn.c firmware/lib/fmt.c firmware/lib/date.c */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* unit: firmware/queue/store_ram.c firmware/queue/store_flash.c drivers/flash/flash_sim.c firmware/lib/twoslot.c */
+/* unit: firmware/queue/store_ram.c firmware/queue/store_flash.c drivers/flash/flash_sim.c firmware/lib/crc32.c */
 /* The store_ops_t contract (queue/store.h), one suite run against every
  * store: store_ram, and store_flash on a simulated NOR partition.  Only what
  * store.h promises is checked here; what one store adds (remounts, power

@@ -1,4 +1,4 @@
-/* unit: firmware/queue/store_flash.c drivers/flash/flash_sim.c firmware/lib/twoslot.c firmware/queue/queue.c firmware/queue/dsn.c firmware/lib/fmt.c */
+/* unit: firmware/queue/store_flash.c drivers/flash/flash_sim.c firmware/lib/crc32.c firmware/queue/queue.c firmware/queue/dsn.c firmware/lib/fmt.c firmware/lib/date.c */
 /* Tests for the flash message store beyond the store_ops_t contract (that
  * is test_store_contract.c, run against every store): remounts, full store, compaction and wear, corruption, and power
  * cuts before, after and in the middle of every single program and erase of
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "lib/twoslot.h"
+#include "lib/crc32.h"
 #include "flash/flash_sim.h"
 #include "queue/queue.h"
 #include "queue/store_flash.h"
@@ -888,7 +888,7 @@ static void test_other_version(void **state)
     /* rewrite sector 0's erase stamp as a version-2 one */
     uint8_t *h = &mem[g_ssize];
     h[4] = 2;
-    uint32_t c = twoslot_crc32(0, h, 12);
+    uint32_t c = crc32_update(0, h, 12);
     h[12] = (uint8_t)c;
     h[13] = (uint8_t)(c >> 8);
     h[14] = (uint8_t)(c >> 16);

@@ -1,13 +1,15 @@
-/* cm3.h - Cortex-M3 core registers and helpers for the mps2-an385 board.
+/* cm3.h - Cortex-M3 (ARMv7-M) core registers and helpers.
  *
- * Only what this board uses: NVIC enable/disable/pending/priority, SysTick,
- * SCB (VTOR, AIRCR reset, fault status), and the CPSIE/CPSID/WFI/DSB/ISB
- * instructions.  Addresses are from the ARMv7-M Architecture Reference Manual
- * (B3.2 System Control Space, B3.3 SysTick, B3.4 NVIC).
+ * What the core has whatever SoC it sits in: NVIC enable/disable/pending/
+ * priority, SysTick, SCB (VTOR, AIRCR reset, fault status), and the
+ * CPSIE/CPSID/WFI/DSB/ISB instructions.  Addresses are from the ARMv7-M
+ * Architecture Reference Manual (B3.2 System Control Space, B3.3 SysTick,
+ * B3.4 NVIC).
  *
- * It also names the an385 external interrupt lines (CM3_IRQ_*) and declares
- * the vector-table handlers that startup.c defines weakly, so the board wiring
- * file can override them with prototypes in scope.
+ * It also declares the core exception handlers that startup.c defines
+ * weakly, so a board can override them with prototypes in scope.  The SoC's
+ * interrupt lines, its clock and its vector entries for them belong to the
+ * board (boards/mps2-an385/an385.h).
  */
 #ifndef CM3_H
 #define CM3_H
@@ -15,52 +17,27 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Core clock in Hz: QEMU's mps2.c drives the CPU and every APB peripheral from
- * SYSCLK_FRQ = 25 MHz (the AN385 FPGA image also runs at 25 MHz). */
-#ifndef CM3_CORE_CLOCK_HZ
-#define CM3_CORE_CLOCK_HZ 25000000u /* Hz; AN385 / QEMU SYSCLK_FRQ */
-#endif
-
 /* Implemented NVIC priority bits: 3 on the AN385 FPGA (CMSIS __NVIC_PRIO_BITS).
- * QEMU 7.2 keeps all 8 bits; writing the value left-aligned works on both. */
+ * QEMU 7.2 keeps all 8 bits; writing the value left-aligned works on both.
+ * A board whose core has another number overrides it in board_opts.h. */
 #ifndef CM3_NVIC_PRIO_BITS
 #define CM3_NVIC_PRIO_BITS 3 /* bits; AN385 Cortex-M3 configuration */
 #endif
 
-/* ---- an385 external interrupt numbers (NVIC lines 0..31).
- * Source: QEMU hw/arm/mps2.c (an385: "num-irq" 32; UART RX irq n, TX irq n+1
- * for uartirq[] = {0, 2, 4, 18, 20}; timers 8, 9; dual timer 10; UART
- * overflow OR-gate 12; lan9118 13) and ARM AN385 / CMSIS SMM_MPS2.h names. */
-enum {
-    CM3_IRQ_UART0RX   = 0,
-    CM3_IRQ_UART0TX   = 1,
-    CM3_IRQ_UART1RX   = 2,
-    CM3_IRQ_UART1TX   = 3,
-    CM3_IRQ_UART2RX   = 4,
-    CM3_IRQ_UART2TX   = 5,
-    CM3_IRQ_GPIO0ALL  = 6,
-    CM3_IRQ_GPIO1ALL  = 7,
-    CM3_IRQ_TIMER0    = 8,
-    CM3_IRQ_TIMER1    = 9,
-    CM3_IRQ_DUALTIMER = 10,
-    CM3_IRQ_SPI       = 11,
-    CM3_IRQ_UARTOVF   = 12,
-    CM3_IRQ_ETHERNET  = 13,
-    CM3_IRQ_I2S       = 14,
-    CM3_IRQ_TSC       = 15,
-    CM3_IRQ_GPIO2     = 16,
-    CM3_IRQ_GPIO3     = 17,
-    CM3_IRQ_UART3RX   = 18,
-    CM3_IRQ_UART3TX   = 19,
-    CM3_IRQ_UART4RX   = 20,
-    CM3_IRQ_UART4TX   = 21,
-    CM3_IRQ_ADCSPI    = 22,
-    CM3_IRQ_SHIELDSPI = 23,
-    /* 24..31: GPIO0 pins 0..7 */
-    CM3_IRQ_COUNT     = 32
-};
+/* Number of the first external interrupt in the vector table: entries 0..15
+ * are the initial MSP and the core's exceptions (ARMv7-M B1.5.2). */
+#define CM3_VECTOR_FIRST_IRQ 16
 
-/* ---- Vector-table handlers (weak defaults in startup.c report and exit). */
+/* A vector-table entry. */
+typedef void (*cm3_vector_t)(void);
+
+/* ---- Core exception handlers.  startup.c defines every one weakly (the
+ * default reports the exception over semihosting and exits); a board
+ * overrides the ones it uses.  The SoC's external interrupt lines and their
+ * handlers are the board's: it puts their table in section
+ * CM3_IRQ_VECTOR_SECTION, which the linker script places right after the 16
+ * core entries. */
+#define CM3_IRQ_VECTOR_SECTION ".isr_vector.irq"
 void Reset_Handler(void);
 void NMI_Handler(void);
 void HardFault_Handler(void);
@@ -71,38 +48,10 @@ void SVC_Handler(void);
 void DebugMon_Handler(void);
 void PendSV_Handler(void);
 void SysTick_Handler(void);
-void UART0RX_IRQHandler(void);
-void UART0TX_IRQHandler(void);
-void UART1RX_IRQHandler(void);
-void UART1TX_IRQHandler(void);
-void UART2RX_IRQHandler(void);
-void UART2TX_IRQHandler(void);
-void GPIO0ALL_IRQHandler(void);
-void GPIO1ALL_IRQHandler(void);
-void TIMER0_IRQHandler(void);
-void TIMER1_IRQHandler(void);
-void DUALTIMER_IRQHandler(void);
-void SPI_IRQHandler(void);
-void UARTOVF_IRQHandler(void);
-void ETHERNET_IRQHandler(void);
-void I2S_IRQHandler(void);
-void TSC_IRQHandler(void);
-void GPIO2_IRQHandler(void);
-void GPIO3_IRQHandler(void);
-void UART3RX_IRQHandler(void);
-void UART3TX_IRQHandler(void);
-void UART4RX_IRQHandler(void);
-void UART4TX_IRQHandler(void);
-void ADCSPI_IRQHandler(void);
-void SHIELDSPI_IRQHandler(void);
-void PORT0_0_IRQHandler(void);
-void PORT0_1_IRQHandler(void);
-void PORT0_2_IRQHandler(void);
-void PORT0_3_IRQHandler(void);
-void PORT0_4_IRQHandler(void);
-void PORT0_5_IRQHandler(void);
-void PORT0_6_IRQHandler(void);
-void PORT0_7_IRQHandler(void);
+/* What an exception or interrupt nobody handles runs: one line naming the
+ * exception number over semihosting, then exit status 3.  Boards alias their
+ * unwired IRQ handlers to it. */
+void Default_Handler(void);
 
 /* ---- System Control Space register addresses (ARMv7-M ARM B3.2.2). */
 #define CM3_REG32(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
@@ -189,7 +138,7 @@ static inline void cm3_isb(void)
     __asm__ volatile("isb" ::: "memory");
 }
 
-/* ---- NVIC.  irq is an external line 0..CM3_IRQ_COUNT-1. */
+/* ---- NVIC.  irq is an external line (0 .. the SoC's line count - 1). */
 
 static inline void cm3_nvic_enable(unsigned irq)
 {
@@ -223,7 +172,7 @@ static inline void cm3_nvic_set_priority(unsigned irq, unsigned prio)
 /* ---- SysTick. */
 
 /* Start SysTick from the core clock, interrupting every `ticks` cycles
- * (e.g. CM3_CORE_CLOCK_HZ / 1000 for 1 ms).  Returns false if ticks is 0 or
+ * (e.g. core clock / 1000 for 1 ms).  Returns false if ticks is 0 or
  * exceeds the 24-bit reload range. */
 static inline bool cm3_systick_config(uint32_t ticks)
 {

@@ -1,11 +1,17 @@
-/* startup.c - vector table and reset/fault handlers for mps2-an385 (Cortex-M3).
+/* startup.c - Cortex-M3 reset, core vector table and fault reporting.
  *
  * Reset_Handler copies .data from flash, zeroes .bss, runs constructor tables
  * (none expected), then calls main(); main's return value becomes the
- * semihosting exit status.  Every handler other than Reset is weak: the board
- * wiring file overrides the ones it uses (prototypes in cm3.h).  An exception
- * nobody handles, and any HardFault, prints one line through semihosting and
- * exits with status 3 so a test harness sees it instead of a hang.
+ * semihosting exit status.  Every core exception handler other than Reset is
+ * weak: a board overrides the ones it uses (prototypes in cm3.h).  An
+ * exception nobody handles, and any HardFault, prints one line through
+ * semihosting and exits with status 3 so a test harness sees it instead of a
+ * hang.
+ *
+ * The vector table is two input sections: the 16 core entries here
+ * (".isr_vector"), and the SoC's external interrupt lines, which only the
+ * board knows (CM3_IRQ_VECTOR_SECTION); the board's linker script places them
+ * in that order and VTOR points at the first.
  */
 #include <stdint.h>
 
@@ -17,14 +23,13 @@ int main(void);
 /* Exit status for faults and unhandled exceptions (tests look for it). */
 #define STARTUP_FAULT_EXIT_STATUS 3
 
-/* Linker symbols (link.ld). */
+/* Linker symbols (the board's link.ld). */
 extern uint32_t _sidata[], _sdata[], _edata[], _sbss[], _ebss[];
 extern uint32_t _estack[], __stack_start[];
+extern const cm3_vector_t __isr_vector_start[];
 typedef void (*startup_fn_t)(void);
 extern startup_fn_t __preinit_array_start[], __preinit_array_end[];
 extern startup_fn_t __init_array_start[], __init_array_end[];
-
-void Default_Handler(void);
 
 #define WEAK_DEFAULT __attribute__((weak, alias("Default_Handler")))
 void NMI_Handler(void) WEAK_DEFAULT;
@@ -35,47 +40,15 @@ void SVC_Handler(void) WEAK_DEFAULT;
 void DebugMon_Handler(void) WEAK_DEFAULT;
 void PendSV_Handler(void) WEAK_DEFAULT;
 void SysTick_Handler(void) WEAK_DEFAULT;
-void UART0RX_IRQHandler(void) WEAK_DEFAULT;
-void UART0TX_IRQHandler(void) WEAK_DEFAULT;
-void UART1RX_IRQHandler(void) WEAK_DEFAULT;
-void UART1TX_IRQHandler(void) WEAK_DEFAULT;
-void UART2RX_IRQHandler(void) WEAK_DEFAULT;
-void UART2TX_IRQHandler(void) WEAK_DEFAULT;
-void GPIO0ALL_IRQHandler(void) WEAK_DEFAULT;
-void GPIO1ALL_IRQHandler(void) WEAK_DEFAULT;
-void TIMER0_IRQHandler(void) WEAK_DEFAULT;
-void TIMER1_IRQHandler(void) WEAK_DEFAULT;
-void DUALTIMER_IRQHandler(void) WEAK_DEFAULT;
-void SPI_IRQHandler(void) WEAK_DEFAULT;
-void UARTOVF_IRQHandler(void) WEAK_DEFAULT;
-void ETHERNET_IRQHandler(void) WEAK_DEFAULT;
-void I2S_IRQHandler(void) WEAK_DEFAULT;
-void TSC_IRQHandler(void) WEAK_DEFAULT;
-void GPIO2_IRQHandler(void) WEAK_DEFAULT;
-void GPIO3_IRQHandler(void) WEAK_DEFAULT;
-void UART3RX_IRQHandler(void) WEAK_DEFAULT;
-void UART3TX_IRQHandler(void) WEAK_DEFAULT;
-void UART4RX_IRQHandler(void) WEAK_DEFAULT;
-void UART4TX_IRQHandler(void) WEAK_DEFAULT;
-void ADCSPI_IRQHandler(void) WEAK_DEFAULT;
-void SHIELDSPI_IRQHandler(void) WEAK_DEFAULT;
-void PORT0_0_IRQHandler(void) WEAK_DEFAULT;
-void PORT0_1_IRQHandler(void) WEAK_DEFAULT;
-void PORT0_2_IRQHandler(void) WEAK_DEFAULT;
-void PORT0_3_IRQHandler(void) WEAK_DEFAULT;
-void PORT0_4_IRQHandler(void) WEAK_DEFAULT;
-void PORT0_5_IRQHandler(void) WEAK_DEFAULT;
-void PORT0_6_IRQHandler(void) WEAK_DEFAULT;
-void PORT0_7_IRQHandler(void) WEAK_DEFAULT;
 
 /* HardFault is weak too, but points at the reporting handler below. */
 void HardFault_Handler(void) __attribute__((weak, naked));
 
-/* 16 core exceptions + 32 an385 IRQs (ARMv7-M B1.5.3; QEMU num-irq = 32).
- * Entry 0 is the initial MSP, loaded by the core (and QEMU) at reset. */
+/* The 16 core entries (ARMv7-M B1.5.3).  Entry 0 is the initial MSP, loaded
+ * by the core (and QEMU) at reset. */
 __attribute__((section(".isr_vector"), used))
-static const startup_fn_t startup_vectors[16 + CM3_IRQ_COUNT] = {
-    (startup_fn_t)(uintptr_t)_estack,
+static const cm3_vector_t startup_vectors[CM3_VECTOR_FIRST_IRQ] = {
+    (cm3_vector_t)(uintptr_t)_estack,
     Reset_Handler,
     NMI_Handler,
     HardFault_Handler,
@@ -88,38 +61,6 @@ static const startup_fn_t startup_vectors[16 + CM3_IRQ_COUNT] = {
     0,
     PendSV_Handler,
     SysTick_Handler,
-    [16 + CM3_IRQ_UART0RX]   = UART0RX_IRQHandler,
-    [16 + CM3_IRQ_UART0TX]   = UART0TX_IRQHandler,
-    [16 + CM3_IRQ_UART1RX]   = UART1RX_IRQHandler,
-    [16 + CM3_IRQ_UART1TX]   = UART1TX_IRQHandler,
-    [16 + CM3_IRQ_UART2RX]   = UART2RX_IRQHandler,
-    [16 + CM3_IRQ_UART2TX]   = UART2TX_IRQHandler,
-    [16 + CM3_IRQ_GPIO0ALL]  = GPIO0ALL_IRQHandler,
-    [16 + CM3_IRQ_GPIO1ALL]  = GPIO1ALL_IRQHandler,
-    [16 + CM3_IRQ_TIMER0]    = TIMER0_IRQHandler,
-    [16 + CM3_IRQ_TIMER1]    = TIMER1_IRQHandler,
-    [16 + CM3_IRQ_DUALTIMER] = DUALTIMER_IRQHandler,
-    [16 + CM3_IRQ_SPI]       = SPI_IRQHandler,
-    [16 + CM3_IRQ_UARTOVF]   = UARTOVF_IRQHandler,
-    [16 + CM3_IRQ_ETHERNET]  = ETHERNET_IRQHandler,
-    [16 + CM3_IRQ_I2S]       = I2S_IRQHandler,
-    [16 + CM3_IRQ_TSC]       = TSC_IRQHandler,
-    [16 + CM3_IRQ_GPIO2]     = GPIO2_IRQHandler,
-    [16 + CM3_IRQ_GPIO3]     = GPIO3_IRQHandler,
-    [16 + CM3_IRQ_UART3RX]   = UART3RX_IRQHandler,
-    [16 + CM3_IRQ_UART3TX]   = UART3TX_IRQHandler,
-    [16 + CM3_IRQ_UART4RX]   = UART4RX_IRQHandler,
-    [16 + CM3_IRQ_UART4TX]   = UART4TX_IRQHandler,
-    [16 + CM3_IRQ_ADCSPI]    = ADCSPI_IRQHandler,
-    [16 + CM3_IRQ_SHIELDSPI] = SHIELDSPI_IRQHandler,
-    [16 + 24] = PORT0_0_IRQHandler,
-    [16 + 25] = PORT0_1_IRQHandler,
-    [16 + 26] = PORT0_2_IRQHandler,
-    [16 + 27] = PORT0_3_IRQHandler,
-    [16 + 28] = PORT0_4_IRQHandler,
-    [16 + 29] = PORT0_5_IRQHandler,
-    [16 + 30] = PORT0_6_IRQHandler,
-    [16 + 31] = PORT0_7_IRQHandler,
 };
 
 void Reset_Handler(void)
@@ -135,7 +76,7 @@ void Reset_Handler(void)
 
     /* QEMU boots with VTOR = 0 already; set it anyway so the image also works
      * behind a boot loader that jumps here. */
-    cm3_set_vtor(startup_vectors);
+    cm3_set_vtor(__isr_vector_start);
     /* Trap integer division by zero (UsageFault -> HardFault report) instead
      * of the Cortex-M3 default of silently returning 0. */
     CM3_SCB_CCR |= CM3_CCR_DIV_0_TRP;

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "semihost.h"
+#include "cortex_m/semihost.h"
 
 /* Bounce buffer for read-modify-write and 0xFF fills: static because the
  * main loop's stack is small, shared because everything is single-threaded. */
@@ -93,19 +93,16 @@ static const flash_ops_t sh_ops = {
     .erase = sh_erase,
 };
 
-int flash_semihost_open(flash_semihost_t *f, const char *path, uint32_t size, uint32_t sector_size)
+int flash_semihost_open(flash_semihost_t *f, const flash_semihost_config_t *cfg)
 {
-    if (f == NULL) {
+    if (f == NULL || cfg == NULL) {
         return FLASH_ERR_ARG;
     }
     f->fh = -1;
-    if (size == 0) {
-        size = FLASH_SEMIHOST_SIZE;
-    }
-    if (sector_size == 0) {
-        sector_size = FLASH_SEMIHOST_SECTOR_SIZE;
-    }
-    if (path == NULL || (sector_size & (sector_size - 1u)) != 0 || size % sector_size != 0) {
+    const char *path = cfg->path;
+    uint32_t size = cfg->size, sector_size = cfg->sector_size;
+    if (path == NULL || size == 0 || sector_size == 0 || (sector_size & (sector_size - 1u)) != 0 ||
+        size % sector_size != 0) {
         return FLASH_ERR_ARG;
     }
     /* "r+b" keeps what the previous run stored; it fails only when the file

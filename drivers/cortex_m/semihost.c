@@ -1,4 +1,4 @@
-/* semihost.c - ARM semihosting calls for the mps2-an385 board. */
+/* semihost.c - ARM semihosting calls (see semihost.h). */
 #include "semihost.h"
 
 /* Operation numbers: ARM "Semihosting for AArch32 and AArch64", v2.0. */

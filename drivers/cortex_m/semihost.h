@@ -1,4 +1,4 @@
-/* semihost.h - ARM semihosting calls (bkpt 0xAB) for the mps2-an385 board.
+/* semihost.h - ARM semihosting calls (bkpt 0xAB, the M-profile trap).
  *
  * Needs QEMU's `-semihosting-config enable=on,target=native`; without it the
  * bkpt hangs the guest (measured, see /work/shared/QEMU.md), and on real
