@@ -469,42 +469,43 @@ static int cmd_route_get(int argc, char **argv)
 {
     (void)argc;
     static route_netif_view_t v[NIF_MAX];
-    static route_decision_t d;
+    static route_explanation_t x; /* large: keep it off the stack */
+    const route_decision_t *d = &x.d;
     unsigned n = smtpc_net_views(v, NIF_MAX);
-    int r = route_decide(argv[0], v, n, &d);
+    int r = route_explain(argv[0], v, n, &x);
     char a[16], b[16], c[16];
-    if (d.route_idx >= 0) {
-        con_printf("route:     %s (%s)\n", d.pattern, d.reason);
+    if (d->route_idx >= 0) {
+        con_printf("route:     %s (%s)\n", x.pattern, x.reason);
     } else {
-        con_printf("route:     none (%s)\n", d.reason[0] ? d.reason : route_strerror(r));
+        con_printf("route:     none (%s)\n", x.reason[0] ? x.reason : route_strerror(r));
     }
     if (r == ROUTE_OK) {
-        const route_peer_t *p = route_peer_get(d.peer);
-        con_printf("peer:      %s %s port %u\n", p ? p->name : "?", nif_ip4_str(d.peer_addr, a), d.port);
-        con_printf("netif:     %s%s%s\n", nif_name(d.netif), d.auto_netif ? " (auto: " : "",
-                   d.auto_netif ? d.auto_note : "");
-        if (d.auto_netif) {
+        const route_peer_t *p = route_peer_get(d->peer);
+        con_printf("peer:      %s %s port %u\n", p ? p->name : "?", nif_ip4_str(d->peer_addr, a), d->port);
+        con_printf("netif:     %s%s%s\n", nif_name(d->netif), d->auto_netif ? " (auto: " : "",
+                   d->auto_netif ? x.auto_note : "");
+        if (d->auto_netif) {
             con_printf("\n");
         }
-        con_printf("source:    %s\nnext hop:  %s\nehlo:      %s\n", nif_ip4_str(d.src_addr, b),
-                   nif_ip4_str(d.next_hop, c), d.ehlo);
-        const peertls_t *t = peertls_get(d.peer);
+        con_printf("source:    %s\nnext hop:  %s\nehlo:      %s\n", nif_ip4_str(d->src_addr, b),
+                   nif_ip4_str(d->next_hop, c), x.ehlo);
+        const peertls_t *t = peertls_get(d->peer);
         if (t != NULL) {
             char lv[PEERTLS_NAME_MAX + 16];
             con_printf("tls:       %s%s\n", peertls_describe(t, lv, sizeof(lv)),
                        t->user[0] != '\0' ? ", AUTH as the peer's configured user" : "");
         }
     } else {
-        con_printf("decision:  %s%s%s\n", route_strerror(r), d.defer[0] ? ": " : "", d.defer);
+        con_printf("decision:  %s%s%s\n", route_strerror(r), x.defer[0] ? ": " : "", x.defer);
     }
     con_printf("candidates:\n");
-    for (unsigned i = 0; i < d.n_cand; i++) {
-        const route_candidate_t *k = &d.cand[i];
+    for (unsigned i = 0; i < x.n_cand; i++) {
+        const route_candidate_t *k = &x.cand[i];
         const route_peer_t *p = route_peer_get(k->peer);
         con_printf("  %u. %s@%s%s %s%s\n", i + 1, p ? p->name : "?",
                    k->netif == ROUTE_NONE ? "?" : nif_name(k->netif), k->enforce ? " (enforce)" : "",
-                   (int)i == d.chosen ? "CHOSEN" : (k->skipped ? "not considered" : (k->usable ? "usable" : "unusable: ")),
-                   (int)i == d.chosen || k->usable || k->skipped ? "" : k->why);
+                   (int)i == x.chosen ? "CHOSEN" : (k->skipped ? "not considered" : (k->usable ? "usable" : "unusable: ")),
+                   (int)i == x.chosen || k->usable || k->skipped ? "" : k->why);
     }
     return 0;
 }
