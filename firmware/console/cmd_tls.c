@@ -396,37 +396,51 @@ static int cmd_peer_auth(int argc, char **argv)
 
 /* ---- running-config ---------------------------------------------------------- */
 
-void cmd_tls_config(void (*add)(const char *fmt, ...))
+void cmd_tls_emit_config(con_emit_fn emit, void *ctx, bool show_secrets)
 {
     for (uint8_t i = 0; i < nif_count(); i++) {
-        add("tls policy %s %s\n", nif_name(i), cmd_tls_policy_name(smtpd_net_get_tls_policy(i)));
-        add("auth policy %s %s\n", nif_name(i), cmd_tls_policy_name(smtpd_net_get_auth_policy(i)));
+        emit(ctx, "tls policy %s %s\n", nif_name(i), cmd_tls_policy_name(smtpd_net_get_tls_policy(i)));
+        emit(ctx, "auth policy %s %s\n", nif_name(i), cmd_tls_policy_name(smtpd_net_get_auth_policy(i)));
     }
     for (int i = users_next(-1); i >= 0; i = users_next(i)) {
         char t[PWHASH_TEXT_MAX];
         pwhash_to_text(users_hash(i), t);
-        add("user hash %s %s\n", users_name(i), t);
+        /* the salt and hash: a hash lets an attacker guess offline */
+        emit(ctx, "user hash %s %s\n", users_name(i), show_secrets ? t : CON_HIDDEN);
     }
 }
 
-void cmd_tls_peer_config(unsigned peer, const char *name, void (*add)(const char *fmt, ...))
+void cmd_tls_emit_peers(con_emit_fn emit, void *ctx, bool show_secrets)
 {
-    const peertls_t *t = peertls_get(peer);
-    if (t == NULL) {
-        return;
+    for (int i = route_peer_next(-1); i >= 0; i = route_peer_next(i)) {
+        const char *name = route_peer_get((unsigned)i)->name;
+        const peertls_t *t = peertls_get((unsigned)i);
+        if (t == NULL) {
+            continue;
+        }
+        if (t->level == PEERTLS_VERIFY) {
+            emit(ctx, "peer tls %s verify %s\n", name, t->server_name);
+        } else if (t->level == PEERTLS_FINGERPRINT) {
+            char hex[65];
+            pwhash_hex(hex, t->fp, sizeof(t->fp));
+            emit(ctx, "peer tls %s fingerprint %s\n", name, hex);
+        } else {
+            emit(ctx, "peer tls %s %s\n", name, peertls_level_name(t->level));
+        }
+        if (t->user[0] != '\0') {
+            /* the password, in clear: the device must send it */
+            emit(ctx, "peer auth %s %s %s%s\n", name, t->user, show_secrets ? t->pass : CON_HIDDEN,
+                 t->plaintext_ok ? " plaintext-ok" : "");
+        }
     }
-    if (t->level == PEERTLS_VERIFY) {
-        add("peer tls %s verify %s\n", name, t->server_name);
-    } else if (t->level == PEERTLS_FINGERPRINT) {
-        char hex[65];
-        pwhash_hex(hex, t->fp, sizeof(t->fp));
-        add("peer tls %s fingerprint %s\n", name, hex);
-    } else {
-        add("peer tls %s %s\n", name, peertls_level_name(t->level));
-    }
-    if (t->user[0] != '\0') {
-        add("peer auth %s %s %s%s\n", name, t->user, t->pass, t->plaintext_ok ? " plaintext-ok" : "");
-    }
+}
+
+bool cmd_tls_hide_config(const char *line, size_t len, con_emit_fn emit, void *ctx)
+{
+    /* user hash NAME SALT HASH: words 3 and 4; peer auth PEER USER PASSWORD
+     * [plaintext-ok]: word 4 */
+    return con_hide_words(line, len, "user hash", 3, 4, emit, ctx) ||
+           con_hide_words(line, len, "peer auth", 4, 4, emit, ctx);
 }
 
 static const con_cmd_t cmd_tls_table[] = {

@@ -3,16 +3,22 @@
 #ifndef CMD_TLS_H
 #define CMD_TLS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
 #include "console/con.h"
 
 const con_cmd_t *cmd_tls_commands(void);
 /* "off" / "offer" / "required" (SMTPD_NET_POLICY_*). */
 const char *cmd_tls_policy_name(uint8_t p);
-/* Append the TLS/AUTH lines of the running-config through add():
- * interface policies and users; and per peer (after its `peer add`). The
- * lines carry secrets (hashes, peer passwords): cfg masks them on display. */
-void cmd_tls_config(void (*add)(const char *fmt, ...));
-void cmd_tls_peer_config(unsigned peer, const char *name, void (*add)(const char *fmt, ...));
+/* `tls policy` and `auth policy` per interface, `user hash` per user (the
+ * salt and hash are secret). */
+void cmd_tls_emit_config(con_emit_fn emit, void *ctx, bool show_secrets);
+/* `peer tls` and `peer auth` per peer (the password is secret); after the
+ * peers' `peer add` lines. */
+void cmd_tls_emit_peers(con_emit_fn emit, void *ctx, bool show_secrets);
+/* A saved `user hash` or `peer auth` line with its secret hidden. */
+bool cmd_tls_hide_config(const char *line, size_t len, con_emit_fn emit, void *ctx);
 
 #endif

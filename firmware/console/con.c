@@ -12,6 +12,8 @@ _Static_assert(CON_TX_RING >= 64, "ring must hold the drop marker");
 _Static_assert(CON_PRINTF_MAX >= 16, "printf buffer must hold the cut marker");
 
 #define CON_DEFAULT_PROMPT "mta> "
+#define CON_LOGIN_PROMPT "Password: "
+#define CON_LOGIN_MAX_S 60  /* longest lockout after repeated failures */
 #define CON_CSI_MAX 16   /* parameter bytes of one escape sequence we sit through */
 #define CON_HELP_COL_MAX 40 /* cap of the help name column so one long path
                              * cannot push every description off screen */
@@ -55,6 +57,9 @@ static bool executing;             /* inside a command fn or the gate */
 static bool err_printed;           /* con_error() called during execution */
 static int (*gate_fn)(const char *line);
 static bool gate_locked;
+static const con_login_t *login;   /* NULL: no console password */
+static uint32_t login_fails;       /* wrong lines since the last unlock */
+static uint32_t login_until_ms;    /* no attempt is taken before this */
 
 static const con_cmd_t *const *cmd_tables;
 static size_t cmd_ntables;
@@ -1012,6 +1017,9 @@ void con_init(const con_cmd_t *const *tables, size_t ntables)
     err_printed = false;
     gate_fn = NULL;
     gate_locked = false;
+    login = NULL;
+    login_fails = 0u;
+    login_until_ms = 0u;
     memset(&stats, 0, sizeof stats);
 }
 
@@ -1040,4 +1048,79 @@ void con_set_gate(int (*gate)(const char *line))
 bool con_locked(void)
 {
     return gate_fn != NULL && gate_locked;
+}
+
+/* ================= login ================= */
+
+static int con_login_gate(const char *text)
+{
+    uint32_t now = login->now_ms();
+    uint32_t delay;
+
+    if ((int32_t)(login_until_ms - now) > 0) {
+        con_printf("%% locked: try again in %lu s\n",
+                   (unsigned long)((login_until_ms - now) / 1000u + 1u));
+        return 1;
+    }
+    if (login->check(text)) {
+        login_fails = 0u;
+        con_set_echo(true);
+        con_set_prompt(NULL);
+        return 0;
+    }
+    login_fails++;
+    login->failed(login_fails);
+    delay = login_fails >= 7u ? CON_LOGIN_MAX_S : (1u << (login_fails - 1u));
+    login_until_ms = now + delay * 1000u;
+    con_printf("%% wrong password (locked for %lu s)\n", (unsigned long)delay);
+    return 1;
+}
+
+void con_set_login(const con_login_t *l)
+{
+    login = l;
+    if (l == NULL && gate_fn == con_login_gate) {
+        con_set_gate(NULL);
+        con_set_echo(true);
+        con_set_prompt(NULL);
+    }
+}
+
+int con_lock(void)
+{
+    if (login == NULL) {
+        return CON_ERR_FAIL;
+    }
+    con_set_prompt(CON_LOGIN_PROMPT);
+    con_set_echo(false);
+    con_set_gate(con_login_gate);
+    return CON_OK;
+}
+
+/* ================= running-config ================= */
+
+bool con_hide_words(const char *text, size_t len, const char *prefix, unsigned first, unsigned last,
+                    con_emit_fn emit, void *ctx)
+{
+    size_t pl = strlen(prefix);
+    if (len <= pl || memcmp(text, prefix, pl) != 0 || text[pl] != ' ') {
+        return false;
+    }
+    /* Saved lines separate words by single spaces; the secret words become
+     * one CON_HIDDEN. */
+    unsigned w = 0;
+    for (size_t i = 0; i < len; w++) {
+        size_t j = i;
+        while (j < len && text[j] != ' ') {
+            j++;
+        }
+        bool secret = w >= first && w <= last;
+        if (!secret || w == first) {
+            emit(ctx, "%s%.*s", w > 0 ? " " : "", secret ? (int)strlen(CON_HIDDEN) : (int)(j - i),
+                 secret ? CON_HIDDEN : text + i);
+        }
+        i = j + 1;
+    }
+    emit(ctx, "\n");
+    return true;
 }
