@@ -90,8 +90,23 @@ static size_t tx_free(void)
     return CON_TX_RING - 1u - used;
 }
 
-/* Bytes s[0..n) occupy on the wire after "\n" -> "\r\n". */
-static size_t tx_wire_len(const char *s, size_t n)
+/*
+ * Every byte that reaches the terminal is printable ASCII or a line end:
+ * whatever a command prints (a reply text from a peer, a replayed line from
+ * the saved configuration quoted in an error) could otherwise carry
+ * terminal escapes. con_write is the choke point: other bytes go out as
+ * "\xNN". Only the engine's own echo and BEL bypass it (tx_write raw).
+ */
+static bool tx_plain(uint8_t c)
+{
+    /* CR and LF are line ends ("\r\n" from a caller stays one); neither
+     * can start a terminal control sequence, ESC and 0x9B can */
+    return (c >= 0x20u && c < 0x7fu) || c == '\n' || c == '\r';
+}
+
+/* Bytes s[0..n) occupy on the wire after "\n" -> "\r\n" and, unless raw,
+ * the escaping of the others. */
+static size_t tx_wire_len(const char *s, size_t n, bool raw)
 {
     bool cr = tx_last_cr;
     size_t i, len = 0u;
@@ -100,38 +115,52 @@ static size_t tx_wire_len(const char *s, size_t n)
         if (s[i] == '\n' && !cr) {
             len++;
         }
-        len++;
+        len += (raw || tx_plain((uint8_t)s[i])) ? 1u : 4u;
         cr = (s[i] == '\r');
     }
     return len;
 }
 
-/* Caller guarantees room; publishes once so the consumer sees whole writes. */
-static void tx_push(const char *s, size_t n, bool translate)
+static size_t tx_put(size_t wr, uint8_t b)
 {
+    tx_ring[wr] = b;
+    return (wr + 1u == CON_TX_RING) ? 0u : wr + 1u;
+}
+
+/* Caller guarantees room; publishes once so the consumer sees whole writes. */
+static void tx_push(const char *s, size_t n, bool translate, bool raw)
+{
+    static const char hex[] = "0123456789abcdef";
     size_t wr = tx_wr, i;
 
     for (i = 0; i < n; i++) {
-        if (translate && s[i] == '\n' && !tx_last_cr) {
-            tx_ring[wr] = '\r';
-            wr = (wr + 1u == CON_TX_RING) ? 0u : wr + 1u;
+        uint8_t b = (uint8_t)s[i];
+        if (translate && b == '\n' && !tx_last_cr) {
+            wr = tx_put(wr, '\r');
         }
-        tx_ring[wr] = (uint8_t)s[i];
-        wr = (wr + 1u == CON_TX_RING) ? 0u : wr + 1u;
-        tx_last_cr = (s[i] == '\r');
+        if (raw || tx_plain(b)) {
+            wr = tx_put(wr, b);
+            tx_last_cr = (b == '\r');
+        } else {
+            wr = tx_put(wr, '\\');
+            wr = tx_put(wr, 'x');
+            wr = tx_put(wr, (uint8_t)hex[b >> 4]);
+            wr = tx_put(wr, (uint8_t)hex[b & 0x0Fu]);
+            tx_last_cr = false;
+        }
     }
     CON_BARRIER();
     tx_wr = wr;
 }
 
-void con_write(const char *s, size_t n)
+static void tx_write(const char *s, size_t n, bool raw)
 {
     size_t need, room;
 
     if (s == NULL || n == 0u) {
         return;
     }
-    need = tx_wire_len(s, n);
+    need = tx_wire_len(s, n, raw);
     room = tx_free();
     tx_bol = (s[n - 1u] == '\n');
 
@@ -142,7 +171,7 @@ void con_write(const char *s, size_t n)
                                 (unsigned long)tx_drop_pending);
         /* data after a gap without its marker would hide the loss */
         if ((size_t)mlen + need <= room) {
-            tx_push(marker, (size_t)mlen, false);
+            tx_push(marker, (size_t)mlen, false, true);
             tx_drop_pending = 0u;
             room -= (size_t)mlen;
         } else {
@@ -154,7 +183,12 @@ void con_write(const char *s, size_t n)
         tx_drop_pending += (uint32_t)need;
         return;
     }
-    tx_push(s, n, true);
+    tx_push(s, n, true, raw);
+}
+
+void con_write(const char *s, size_t n)
+{
+    tx_write(s, n, false);
 }
 
 void con_puts(const char *s)
@@ -830,7 +864,7 @@ static void con_insert(char ch)
         line_overflow = true;
         if (!line_bel) {
             line_bel = true;
-            con_write("\a", 1u);
+            tx_write("\a", 1u, true);
         }
     }
 }
@@ -905,7 +939,7 @@ static void con_byte(uint8_t b)
         if (line_len > 0u) {
             line_len--;
             if (!echo_off) {
-                con_write("\b \b", 3u);
+                tx_write("\b \b", 3u, true);
             }
         }
         break;
@@ -913,7 +947,7 @@ static void con_byte(uint8_t b)
         if (!echo_off) {
             size_t i;
             for (i = 0; i < line_len; i++) {
-                con_write("\b \b", 3u);
+                tx_write("\b \b", 3u, true);
             }
         }
         con_line_reset();

@@ -123,6 +123,10 @@ int con_lock(void);
  * Output. Never blocks: if the ring lacks room the whole write is dropped
  * and counted, and the next write that fits is preceded by
  * "\r\n[console output dropped N bytes]\r\n". "\n" goes out as "\r\n".
+ * Output is printable ASCII whatever its source: any byte other than
+ * 0x20-0x7e and the line ends CR, LF goes out as "\xNN" (an escape sequence in a peer's
+ * reply or in a saved configuration line cannot drive the terminal).
+ * Every function below writes through con_write.
  */
 void con_write(const char *s, size_t n);
 /* con_write of a NUL-terminated string; unlike stdio puts, adds no newline. */

@@ -796,6 +796,70 @@ static void test_floods(void **state)
     assert_help_works();
 }
 
+/* ---------------- printable output (issue 17, finding 6) ---------------- */
+
+static void assert_printable(const char *o)
+{
+    for (const char *p = o; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        assert_true((c >= 0x20 && c < 0x7f) || c == '\r' || c == '\n');
+    }
+}
+
+/* The boot replay (con_exec) quotes the replayed line in its error: bytes
+ * from a saved configuration must not reach the terminal raw. */
+static void test_exec_error_is_printable(void **state)
+{
+    (void)state;
+    assert_int_equal(con_exec("\x1b[2J\x1b]0;owned\x07 x"), CON_ERR_FAIL);
+    const char *o = out();
+    assert_printable(o);
+    assert_string_equal(o, "% unknown command '\\x1b[2J\\x1b]0;owned\\x07' (try 'help')\r\n");
+    /* through a command's own error line, with 8-bit C1 CSI and UTF-8 */
+    assert_int_equal(con_exec("badval \x9b" "31m\xc3\xa9"), CON_ERR_FAIL);
+    o = out();
+    assert_printable(o);
+    assert_string_equal(o, "% usage: badval N\r\n");
+    assert_int_equal(con_exec("echo \x9b" "31m\xc3\xa9\t"), CON_OK);
+    o = out();
+    assert_string_equal(o, "argc=1 [\\x9b31m\\xc3\\xa9]\r\n");
+}
+
+/* Whatever a command prints: printf, error lines, async lines, puts. */
+static void test_output_is_printable(void **state)
+{
+    (void)state;
+    con_printf("a\x1b" "b\x7f" "c\x01\n");
+    assert_string_equal(out(), "a\\x1bb\\x7fc\\x01\r\n");
+    con_error("e %s", "\x1b[31m");
+    assert_string_equal(out(), "% e \\x1b[31m\r\n");
+    con_async_printf("x\a");
+    const char *o = out();
+    assert_printable(o);
+    assert_non_null(strstr(o, "x\\x07\r\n"));
+    /* CRLF and text stay as they are; the engine's own echo is not escaped */
+    con_puts("ok\r\n");
+    assert_string_equal(out(), "ok\r\n");
+    EXPECT("ab\b", "ab\b \b");
+}
+
+/* An escaped byte takes four bytes of the ring: room and the drop count
+ * are reckoned on the wire. */
+static void test_escaped_output_fits_ring(void **state)
+{
+    (void)state;
+    static char esc[CON_TX_RING / 4];
+    memset(esc, 0x1b, sizeof esc); /* 4 * sizeof esc > ring room */
+    con_write(esc, sizeof esc);
+    assert_int_equal(con_stats().dropped_bytes, 4u * sizeof esc);
+    assert_int_equal(con_output_pending(), 0);
+    con_write(esc, 10);
+    const char *o = out();
+    assert_non_null(strstr(o, "[console output dropped 16384 bytes]"));
+    assert_non_null(strstr(o, "\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b"));
+    assert_printable(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -829,6 +893,9 @@ int main(void)
         cmocka_unit_test_setup(test_gate, setup),
         cmocka_unit_test_setup(test_fuzz_random_bytes, setup),
         cmocka_unit_test_setup(test_floods, setup),
+        cmocka_unit_test_setup(test_exec_error_is_printable, setup),
+        cmocka_unit_test_setup(test_output_is_printable, setup),
+        cmocka_unit_test_setup(test_escaped_output_fits_ring, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
