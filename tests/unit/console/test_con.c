@@ -860,6 +860,107 @@ static void test_escaped_output_fits_ring(void **state)
     assert_printable(o);
 }
 
+/* ---------------- login gate ---------------- */
+
+static uint32_t fake_ms;
+static uint32_t login_fail_count, login_fail_calls;
+static uint32_t fake_now(void) { return fake_ms; }
+static bool fake_check(const char *line) { return strcmp(line, "letmein1") == 0; }
+static void fake_failed(uint32_t fails)
+{
+    login_fail_calls++;
+    login_fail_count = fails;
+}
+static const con_login_t fake_login = { fake_check, fake_now, fake_failed };
+
+static void test_login_gate(void **state)
+{
+    (void)state;
+    fake_ms = 5000;
+    login_fail_calls = 0;
+    assert_int_equal(con_lock(), CON_ERR_FAIL); /* no password: nothing to lock */
+    assert_false(con_locked());
+    con_set_login(&fake_login);
+    assert_false(con_locked()); /* setting a password does not lock */
+    assert_int_equal(con_lock(), CON_OK);
+    assert_true(con_locked());
+    out();
+    /* echo off, commands not run */
+    EXPECT("show netif\r", "\r\n% wrong password (locked for 1 s)\r\nPassword: ");
+    assert_int_equal(calls, 0);
+    assert_int_equal(login_fail_count, 1);
+    /* locked out: even the right password is not tried */
+    fake_ms += 1;
+    EXPECT("letmein1\r", "\r\n% locked: try again in 1 s\r\nPassword: ");
+    fake_ms -= 1;
+    assert_int_equal(login_fail_calls, 1);
+    fake_ms += 1000;
+    EXPECT("nope\r", "\r\n% wrong password (locked for 2 s)\r\nPassword: ");
+    fake_ms += 2000;
+    EXPECT("nope\r", "\r\n% wrong password (locked for 4 s)\r\nPassword: ");
+    for (uint32_t i = 3; i < 9; i++) {
+        fake_ms += 60000;
+        feed("nope\r");
+    }
+    assert_non_null(strstr(out(), "(locked for 60 s)")); /* doubling stops at 60 s */
+    assert_int_equal(login_fail_count, 9);
+    fake_ms += 60000;
+    EXPECT("letmein1\r", "\r\nmta> ");
+    assert_false(con_locked());
+    EXPECT("show netif\r", "show netif\r\nnetif ok\r\nmta> ");
+    /* the count starts again after a login */
+    assert_int_equal(con_lock(), CON_OK);
+    out();
+    EXPECT("x\r", "\r\n% wrong password (locked for 1 s)\r\nPassword: ");
+    /* removing the password lifts the lock */
+    con_set_login(NULL);
+    assert_false(con_locked());
+    out();
+    EXPECT("show netif\r", "show netif\r\nnetif ok\r\nmta> ");
+}
+
+/* ---------------- hiding secret words of saved lines ---------------- */
+
+static char hid[256];
+static size_t hid_len;
+static void hid_sink(void *ctx, const char *fmt, ...) FMT_PRINTF(2, 3);
+static void hid_sink(void *ctx, const char *fmt, ...)
+{
+    (void)ctx;
+    va_list ap;
+    va_start(ap, fmt);
+    hid_len += (size_t)vsnprintf(hid + hid_len, sizeof hid - hid_len, fmt, ap);
+    va_end(ap);
+}
+
+static const char *hidden(const char *line, const char *prefix, unsigned first, unsigned last)
+{
+    hid_len = 0;
+    hid[0] = '\0';
+    return con_hide_words(line, strlen(line), prefix, first, last, hid_sink, NULL) ? hid : NULL;
+}
+
+/* The shapes cmd_tls and cmd_login name: the same output as the saved
+ * format always had. */
+static void test_hide_words(void **state)
+{
+    (void)state;
+    assert_string_equal(hidden("user hash alice 0011 aabb", "user hash", 3, 4), "user hash alice <hidden>\n");
+    assert_string_equal(hidden("peer auth hub relay s3cret plaintext-ok", "peer auth", 4, 4),
+                        "peer auth hub relay <hidden> plaintext-ok\n");
+    assert_string_equal(hidden("peer auth hub relay s3cret", "peer auth", 4, 4), "peer auth hub relay <hidden>\n");
+    /* nothing at the secret's place: the line as it is */
+    assert_string_equal(hidden("peer auth hub none", "peer auth", 4, 4), "peer auth hub none\n");
+    /* whole words only */
+    assert_null(hidden("peer authx hub relay s3cret", "peer auth", 4, 4));
+    assert_null(hidden("peer auth", "peer auth", 4, 4));
+    assert_null(hidden("peer tls hub may", "peer auth", 4, 4));
+    /* a line is taken by its length, not up to a NUL */
+    hid_len = 0;
+    assert_int_equal(con_hide_words("user hash a b c\nuser", 15, "user hash", 3, 4, hid_sink, NULL), true);
+    assert_string_equal(hid, "user hash a <hidden>\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -896,6 +997,8 @@ int main(void)
         cmocka_unit_test_setup(test_exec_error_is_printable, setup),
         cmocka_unit_test_setup(test_output_is_printable, setup),
         cmocka_unit_test_setup(test_escaped_output_fits_ring, setup),
+        cmocka_unit_test_setup(test_login_gate, setup),
+        cmocka_unit_test_setup(test_hide_words, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
