@@ -8,6 +8,7 @@
 
 #include "board.h"
 #include "console/con.h"
+#include "console/cmd_auth.h"
 #include "console/cmd_tls.h"
 #include "evt/evt.h"
 #include "lib/clock.h"
@@ -341,15 +342,16 @@ static const cfg_emitter_fn cmd_emitters[] = {
     cmd_if_emit_config,     /* interface */
     cmd_mta_emit_listeners, /* listener, relay */
     cmd_mta_emit_peers,     /* peer add */
-    cmd_tls_emit_peers,     /* peer tls, peer auth */
+    cmd_auth_emit_peers,    /* peer tls, peer auth */
     cmd_mta_emit_config,    /* route add, limit, queue retry */
     cmd_sys_emit_config,    /* events live */
-    cmd_tls_emit_config,    /* tls policy, auth policy, user hash */
+    cmd_tls_emit_config,    /* tls policy, auth policy */
+    cmd_auth_emit_config,   /* user hash */
     cmd_login_emit_config,  /* console password-hash */
 };
 /* The modules whose lines can carry a secret. */
 static const cfg_hider_fn cmd_hiders[] = {
-    cmd_tls_hide_config,
+    cmd_auth_hide_config,
     cmd_login_hide_config,
 };
 static const cfg_modules_t cmd_cfg = {
@@ -362,12 +364,13 @@ void cmd_init(const cmd_env_t *env)
     cmd_the_env = env;
     cfg_init(&cmd_cfg);
     /* The order is the order of words in "ambiguous command" lines. */
-    static const con_cmd_t *tables[6];
+    static const con_cmd_t *tables[7];
     tables[0] = cmd_sys_table;
     tables[1] = cmd_mta_commands();
     tables[2] = cmd_if_commands();
     tables[3] = cfg_commands();
     tables[4] = cmd_login_commands();
     tables[5] = cmd_tls_commands();
+    tables[6] = cmd_auth_commands();
     con_init(tables, sizeof(tables) / sizeof(tables[0]));
 }

@@ -128,14 +128,14 @@ static size_t tx_put(size_t wr, uint8_t b)
 }
 
 /* Caller guarantees room; publishes once so the consumer sees whole writes. */
-static void tx_push(const char *s, size_t n, bool translate, bool raw)
+static void tx_push(const char *s, size_t n, bool raw)
 {
     static const char hex[] = "0123456789abcdef";
     size_t wr = tx_wr, i;
 
     for (i = 0; i < n; i++) {
         uint8_t b = (uint8_t)s[i];
-        if (translate && b == '\n' && !tx_last_cr) {
+        if (b == '\n' && !tx_last_cr) {
             wr = tx_put(wr, '\r');
         }
         if (raw || tx_plain(b)) {
@@ -171,7 +171,7 @@ static void tx_write(const char *s, size_t n, bool raw)
                                 (unsigned long)tx_drop_pending);
         /* data after a gap without its marker would hide the loss */
         if ((size_t)mlen + need <= room) {
-            tx_push(marker, (size_t)mlen, false, true);
+            tx_push(marker, (size_t)mlen, false); /* its CR LF stays CR LF */
             tx_drop_pending = 0u;
             room -= (size_t)mlen;
         } else {
@@ -183,7 +183,7 @@ static void tx_write(const char *s, size_t n, bool raw)
         tx_drop_pending += (uint32_t)need;
         return;
     }
-    tx_push(s, n, true, raw);
+    tx_push(s, n, raw);
 }
 
 void con_write(const char *s, size_t n)

@@ -465,12 +465,16 @@ int route_next(int prev)
  * disagree (test_route.c checks it on every scenario).
  */
 
-/* Four arguments for "%u.%u.%u.%u" of a host-order address. */
-#define ROUTE_IP(a) (unsigned)((a) >> 24), (unsigned)(((a) >> 16) & 0xFFu), \
-                    (unsigned)(((a) >> 8) & 0xFFu), (unsigned)((a) & 0xFFu)
-#define ROUTE_IP_FMT "%u.%u.%u.%u"
+/* Dotted quad of a host-order address into buf (16 bytes); returns buf. */
+static const char *route_ip(char *buf, uint32_t a)
+{
+    fmt_snprintf(buf, 16, "%u.%u.%u.%u", (unsigned)(a >> 24), (unsigned)((a >> 16) & 0xFFu),
+                 (unsigned)((a >> 8) & 0xFFu), (unsigned)(a & 0xFFu));
+    return buf;
+}
 
-/* Format a reason only when someone asked for reasons. */
+/* Format a reason only when someone asked for reasons (the arguments,
+ * route_ip() calls included, are evaluated only then). */
 #define ROUTE_SAY(buf, cap, ...) \
     do { \
         if ((buf) != NULL) { \
@@ -511,6 +515,7 @@ static uint8_t route_auto(uint32_t a, const route_netif_view_t *nv, unsigned nn,
                           char *note)
 {
     int best = -1, best_len = -1;
+    char ip[16];
 
     for (unsigned i = 0; i < nn && i < ROUTE_NETIF_AUTO; i++) {
         int len = -1;
@@ -525,8 +530,7 @@ static uint8_t route_auto(uint32_t a, const route_netif_view_t *nv, unsigned nn,
         }
     }
     if (best >= 0) {
-        ROUTE_SAY(note, ROUTE_WHY_MAX, "auto: netif %s holds " ROUTE_IP_FMT,
-                  route_nname(&nv[best]), ROUTE_IP(a));
+        ROUTE_SAY(note, ROUTE_WHY_MAX, "auto: netif %s holds %s", route_nname(&nv[best]), route_ip(ip, a));
         return (uint8_t)best;
     }
     for (unsigned i = 0; i < nn && i < ROUTE_NETIF_AUTO; i++) {
@@ -535,8 +539,7 @@ static uint8_t route_auto(uint32_t a, const route_netif_view_t *nv, unsigned nn,
             return (uint8_t)i;
         }
     }
-    ROUTE_SAY(note, ROUTE_WHY_MAX, "auto: no netif holds " ROUTE_IP_FMT ", no default",
-              ROUTE_IP(a));
+    ROUTE_SAY(note, ROUTE_WHY_MAX, "auto: no netif holds %s, no default", route_ip(ip, a));
     return ROUTE_NONE;
 }
 
@@ -562,6 +565,7 @@ static bool route_eval(route_key_t k, const route_netif_view_t *nv, unsigned nn,
     const route_peer_t *p = &route_peers[k.peer].cfg;
     const route_netif_view_t *v;
     uint8_t ni = k.cfg_netif;
+    char ip[16];
 
     res->netif = ROUTE_NONE;
     res->auto_netif = false;
@@ -594,8 +598,8 @@ static bool route_eval(route_key_t k, const route_netif_view_t *nv, unsigned nn,
      * it would be off-link, so normal next-hop rules apply there. */
     if (p->next_hop != 0u && (p->via == ni || p->via == ROUTE_NETIF_AUTO)) {
         if (v->p2p_peer == 0u && !route_on_link(v, p->next_hop)) {
-            ROUTE_SAY(why, ROUTE_WHY_MAX, "next hop " ROUTE_IP_FMT " not on-link on %s",
-                      ROUTE_IP(p->next_hop), route_nname(v));
+            ROUTE_SAY(why, ROUTE_WHY_MAX, "next hop %s not on-link on %s", route_ip(ip, p->next_hop),
+                      route_nname(v));
             return false;
         }
         res->next_hop = p->next_hop;
@@ -607,8 +611,8 @@ static bool route_eval(route_key_t k, const route_netif_view_t *nv, unsigned nn,
     } else if (v->gw != 0u) {
         res->next_hop = v->gw;
     } else {
-        ROUTE_SAY(why, ROUTE_WHY_MAX, "no gateway on %s for off-link " ROUTE_IP_FMT,
-                  route_nname(v), ROUTE_IP(p->addr));
+        ROUTE_SAY(why, ROUTE_WHY_MAX, "no gateway on %s for off-link %s", route_nname(v),
+                  route_ip(ip, p->addr));
         return false;
     }
     if (why != NULL) {
@@ -783,6 +787,7 @@ static int route_dest(const char *dest, const route_netif_view_t *netifs,
     size_t n;
     uint32_t ip = 0;
     bool ipv6 = false;
+    char ipbuf[16];
     int best = -1;
     size_t best_len = 0;
     enum { M_NONE, M_EXACT, M_WILD, M_DEFAULT } kind = M_NONE;
@@ -848,11 +853,9 @@ static int route_dest(const char *dest, const route_netif_view_t *netifs,
     }
     if (best < 0) {
         out->status = ROUTE_ERR_NOROUTE;
-        if (x != NULL && ipv6) {
-            fmt_snprintf(x->reason, sizeof(x->reason), "IP literal IPv6: no default route '*'");
-        } else if (x != NULL && out->ip_literal) {
-            fmt_snprintf(x->reason, sizeof(x->reason),
-                         "IP literal " ROUTE_IP_FMT ": no default route '*'", ROUTE_IP(ip));
+        if (x != NULL && out->ip_literal) {
+            fmt_snprintf(x->reason, sizeof(x->reason), "IP literal %s: no default route '*'",
+                         ipv6 ? "IPv6" : route_ip(ipbuf, ip));
         } else if (x != NULL) {
             fmt_snprintf(x->reason, sizeof(x->reason), "no route for '%.*s'", (int)n, d);
         }
@@ -862,17 +865,12 @@ static int route_dest(const char *dest, const route_netif_view_t *netifs,
     out->route_idx = best;
     if (x != NULL) {
         route_copy(x->pattern, sizeof(x->pattern), r->pattern, strlen(r->pattern));
-        if (ipv6) {
-            fmt_snprintf(x->reason, sizeof(x->reason), "IP literal IPv6: default route '*'");
-        } else if (out->ip_literal) {
-            fmt_snprintf(x->reason, sizeof(x->reason),
-                         "IP literal " ROUTE_IP_FMT ": default route '*'", ROUTE_IP(ip));
-        } else if (kind == M_EXACT) {
-            fmt_snprintf(x->reason, sizeof(x->reason), "exact match '%s'", r->pattern);
-        } else if (kind == M_WILD) {
-            fmt_snprintf(x->reason, sizeof(x->reason), "wildcard '%s'", r->pattern);
+        if (out->ip_literal) {
+            fmt_snprintf(x->reason, sizeof(x->reason), "IP literal %s: default route '*'",
+                         ipv6 ? "IPv6" : route_ip(ipbuf, ip));
         } else {
-            fmt_snprintf(x->reason, sizeof(x->reason), "default route '*'");
+            fmt_snprintf(x->reason, sizeof(x->reason), kind == M_EXACT ? "exact match '%s'"
+                         : kind == M_WILD ? "wildcard '%s'" : "default route '%s'", r->pattern);
         }
     }
     return route_walk(r->peers, r->n_peers, netifs, n_netifs, out, x);
@@ -930,7 +928,8 @@ void route_ehlo(const route_netif_view_t *v, char *buf, size_t cap)
         route_copy(buf, cap, v->hostname, strlen(v->hostname));
     } else {
         /* RFC 5321 4.1.4: no name -> address literal */
-        fmt_snprintf(buf, cap, "[" ROUTE_IP_FMT "]", ROUTE_IP(v->addr));
+        char ip[16];
+        fmt_snprintf(buf, cap, "[%s]", route_ip(ip, v->addr));
     }
 }
 
