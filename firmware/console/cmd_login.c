@@ -9,7 +9,7 @@
 #include "evt/evt.h"
 #include "tls/pwhash.h"
 
-#define LOGIN_PW_MIN 8   /* characters: shorter ones are guessed in minutes even at 60 s per try */
+#define LOGIN_PW_MIN 8   /* characters of a console password */
 #define LOGIN_PW_MAX 64
 
 static bool login_set;

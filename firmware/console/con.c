@@ -57,7 +57,7 @@ static bool executing;             /* inside a command fn or the gate */
 static bool err_printed;           /* con_error() called during execution */
 static int (*gate_fn)(const char *line);
 static bool gate_locked;
-static const con_login_t *login;   /* NULL: no console password */
+static const con_login_t *login_hooks;   /* NULL: no console password */
 static uint32_t login_fails;       /* wrong lines since the last unlock */
 static uint32_t login_until_ms;    /* no attempt is taken before this */
 
@@ -1051,7 +1051,7 @@ void con_init(const con_cmd_t *const *tables, size_t ntables)
     err_printed = false;
     gate_fn = NULL;
     gate_locked = false;
-    login = NULL;
+    login_hooks = NULL;
     login_fails = 0u;
     login_until_ms = 0u;
     memset(&stats, 0, sizeof stats);
@@ -1088,7 +1088,7 @@ bool con_locked(void)
 
 static int con_login_gate(const char *text)
 {
-    uint32_t now = login->now_ms();
+    uint32_t now = login_hooks->now_ms();
     uint32_t delay;
 
     if ((int32_t)(login_until_ms - now) > 0) {
@@ -1096,14 +1096,14 @@ static int con_login_gate(const char *text)
                    (unsigned long)((login_until_ms - now) / 1000u + 1u));
         return 1;
     }
-    if (login->check(text)) {
+    if (login_hooks->check(text)) {
         login_fails = 0u;
         con_set_echo(true);
         con_set_prompt(NULL);
         return 0;
     }
     login_fails++;
-    login->failed(login_fails);
+    login_hooks->failed(login_fails);
     delay = login_fails >= 7u ? CON_LOGIN_MAX_S : (1u << (login_fails - 1u));
     login_until_ms = now + delay * 1000u;
     con_printf("%% wrong password (locked for %lu s)\n", (unsigned long)delay);
@@ -1112,7 +1112,7 @@ static int con_login_gate(const char *text)
 
 void con_set_login(const con_login_t *l)
 {
-    login = l;
+    login_hooks = l;
     if (l == NULL && gate_fn == con_login_gate) {
         con_set_gate(NULL);
         con_set_echo(true);
@@ -1122,7 +1122,7 @@ void con_set_login(const con_login_t *l)
 
 int con_lock(void)
 {
-    if (login == NULL) {
+    if (login_hooks == NULL) {
         return CON_ERR_FAIL;
     }
     con_set_prompt(CON_LOGIN_PROMPT);
