@@ -1,33 +1,25 @@
 /* Configuration: the running configuration as console commands, saved to
- * and restored from flash, plus the console password and the few settings
- * that live nowhere else (retry schedule, live events).
+ * and restored from flash.
  *
  * The configuration has one form: console command lines.  `show
  * running-config` prints the lines that recreate the current state; `save`
  * stores exactly that text in the config partition (two slots, atomic, see
- * cfgstore.h); boot replays it through the console dispatcher, so a saved
- * configuration is validated by the same code as a typed one. */
+ * twoslot.h); boot replays it through the console dispatcher, so a saved
+ * configuration is validated by the same code as a typed one.
+ *
+ * cfg owns none of the settings: each command module emits its own lines
+ * and hides its own secrets (cfg.h); cmd_init() registers them. */
 #include "console/cfg.h"
 
 #include <string.h>
 
 #include "board.h"
-#include "lib/twoslot.h"
-#include "console/con.h"
 #include "evt/evt.h"
-#include "lib/fmt.h"
-#include "net/nif.h"
-#include "queue/queue.h"
-#include "route/route.h"
-#include "smtp/smtpd.h"
-#include "net/smtpd_net.h"
 #include "flash/flash.h"
-#include "tls/pwhash.h"
-#include "console/cmd_tls.h"
+#include "lib/twoslot.h"
 #include "tls/tls.h"
-#include "lwip/ip4_addr.h"
 
-#define CFG_LOCK_MAX_S 60     /* longest lockout after repeated failures */
+static const cfg_modules_t *cfg_mods;
 
 static char cfg_text[TWOSLOT_MAX + 1];   /* running-config as text (also the save buffer) */
 static size_t cfg_len;
@@ -36,18 +28,12 @@ static char cfg_startup[TWOSLOT_MAX + 1];
 static size_t cfg_startup_len;
 static bool cfg_have_startup;
 
-static uint32_t retry_min = QUEUE_RETRY_MIN_S, retry_max = QUEUE_RETRY_MAX_S, lifetime = QUEUE_LIFETIME_S;
-static uint8_t live_min_sev = 0xFF;       /* 0xFF = live events off */
-
-static bool pw_set;
-static pwhash_t pw;
-static uint32_t pw_fails, pw_locked_until_ms;
-
 /* ------------------------------------------------------------ text builder */
 
-static void cfg_add(const char *fmt, ...) FMT_PRINTF(1, 2);
-static void cfg_add(const char *fmt, ...)
+static void cfg_add(void *ctx, const char *fmt, ...) FMT_PRINTF(2, 3);
+static void cfg_add(void *ctx, const char *fmt, ...)
 {
+    (void)ctx;
     va_list ap;
     va_start(ap, fmt);
     int n = fmt_vsnprintf(cfg_text + cfg_len, sizeof(cfg_text) - cfg_len, fmt, ap);
@@ -60,155 +46,61 @@ static void cfg_add(const char *fmt, ...)
     cfg_len += (size_t)n;
 }
 
-static void cfg_peer_line(const route_peer_t *p, bool with_failover)
+/* Console output of emitted text. */
+static void cfg_out(void *ctx, const char *fmt, ...) FMT_PRINTF(2, 3);
+static void cfg_out(void *ctx, const char *fmt, ...)
 {
-    char a[16], h[16];
-    cfg_add("peer add %s %s port %u via %s", p->name, nif_ip4_str(p->addr, a), p->port, nif_name_or_auto(p->via));
-    if (p->next_hop != 0) {
-        cfg_add(" nexthop %s", nif_ip4_str(p->next_hop, h));
+    (void)ctx;
+    char buf[CON_LINE_MAX + 2];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        con_write(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1u);
     }
-    if (p->mode == ROUTE_MODE_ENFORCE) {
-        cfg_add(" enforce");
-    }
-    if (with_failover) {
-        for (unsigned k = 0; k < p->n_alts; k++) {
-            const route_peer_t *q = route_peer_get(p->alts[k].peer);
-            cfg_add(" failover %s@%s", q != NULL ? q->name : "?", nif_name_or_auto(p->alts[k].netif));
-        }
-    }
-    cfg_add("\n");
 }
 
-/* Build the running configuration into cfg_text.  Deterministic: printing,
- * replaying on a factory-reset device and printing again gives the same text. */
+void cfg_init(const cfg_modules_t *modules)
+{
+    cfg_mods = modules;
+}
+
+static void cfg_emit_all(con_emit_fn emit, bool show_secrets)
+{
+    for (size_t i = 0; i < cfg_mods->n_emitters; i++) {
+        cfg_mods->emitters[i](emit, NULL, show_secrets);
+    }
+}
+
+/* Build the running configuration, secrets included, into cfg_text.
+ * Deterministic: printing, replaying on a factory-reset device and printing
+ * again gives the same text. */
 static int cfg_build(void)
 {
-    static const char *const relay_name[] = { "subnet", "any", "none" };
     cfg_len = 0;
     cfg_overflow = false;
     cfg_text[0] = 0;
-    for (uint8_t i = 0; i < nif_count(); i++) {
-        nif_settings_t st;
-        char a[16], g[16];
-        nif_get_settings(i, &st);
-        cfg_add("interface %s", nif_name(i));
-        if (!ip4_addr_isany_val(st.addr)) {
-            cfg_add(" address %s/%u", ip4addr_ntoa_r(&st.addr, a, sizeof(a)), st.prefix);
-        } else {
-            cfg_add(" address none");
-        }
-        if (!ip4_addr_isany_val(st.p2p)) {
-            cfg_add(" peer %s", ip4addr_ntoa_r(&st.p2p, g, sizeof(g)));
-        } else if (!ip4_addr_isany_val(st.gw)) {
-            cfg_add(" gateway %s", ip4addr_ntoa_r(&st.gw, g, sizeof(g)));
-        }
-        if (st.hostname[0]) {
-            cfg_add(" hostname %s", st.hostname);
-        }
-        cfg_add(" mtu %u %s\n", st.mtu, st.admin_up ? "up" : "down");
-    }
-    for (uint8_t i = 0; i < nif_count(); i++) {
-        uint16_t port;
-        bool on;
-        smtpd_net_get_listener(i, &port, &on);
-        if (on) {
-            cfg_add("listener %s port %u\n", nif_name(i), port);
-        } else {
-            cfg_add("listener %s off\n", nif_name(i));
-        }
-        cfg_add("relay %s %s\n", nif_name(i), relay_name[smtpd_net_get_relay(i)]);
-    }
-    /* Peers first without failover lists (which may name later peers), then
-     * again with them: `peer add` on an existing name modifies it. */
-    for (int i = route_peer_next(-1); i >= 0; i = route_peer_next(i)) {
-        cfg_peer_line(route_peer_get((unsigned)i), false);
-    }
-    for (int i = route_peer_next(-1); i >= 0; i = route_peer_next(i)) {
-        const route_peer_t *p = route_peer_get((unsigned)i);
-        if (p->n_alts > 0) {
-            cfg_peer_line(p, true);
-        }
-    }
-    for (int i = route_peer_next(-1); i >= 0; i = route_peer_next(i)) {
-        cmd_tls_peer_config((unsigned)i, route_peer_get((unsigned)i)->name, cfg_add);
-    }
-    for (int i = route_next(-1); i >= 0; i = route_next(i)) {
-        const route_route_t *r = route_get((unsigned)i);
-        cfg_add("route add %s", r->pattern);
-        for (unsigned k = 0; k < r->n_peers; k++) {
-            const route_peer_t *p = route_peer_get(r->peers[k]);
-            cfg_add(" %s", p != NULL ? p->name : "?");
-        }
-        cfg_add("\n");
-    }
-    smtpd_limits_t l;
-    smtpd_get_limits(&l);
-    cfg_add("limit message-size %lu\nlimit recipients %u\n", (unsigned long)l.max_msg_size, l.max_rcpt);
-    cfg_add("queue retry %lu %lu %lu\n", (unsigned long)retry_min, (unsigned long)retry_max,
-            (unsigned long)lifetime);
-    cfg_add("events live %s\n", live_min_sev == 0xFF ? "off" : evt_sev_name(live_min_sev));
-    cmd_tls_config(cfg_add);
-    if (pw_set) {
-        char t[PWHASH_TEXT_MAX];
-        pwhash_to_text(&pw, t);
-        cfg_add("console password-hash %s\n", t);
-    }
+    cfg_emit_all(cfg_add, true);
     return cfg_overflow ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------- commands */
 
-/* Lines that carry secrets, and which of their words are secret (0-based,
- * from `from` to the end or to `to`). Shown as <hidden> unless the user asks
- * with `show running-config secrets`; `save` always stores them. */
-static const struct {
-    const char *prefix;
-    uint8_t from, to;
-} cfg_secret_lines[] = {
-    { "console password-hash ", 2, 3 },
-    { "user hash ", 3, 4 },
-    { "peer auth ", 4, 4 },
-};
-
-static void cfg_print_line(const char *p, size_t n, bool reveal)
+static void cfg_print_saved(const char *text, size_t len, bool reveal)
 {
-    for (size_t k = 0; !reveal && k < sizeof(cfg_secret_lines) / sizeof(cfg_secret_lines[0]); k++) {
-        size_t pl = strlen(cfg_secret_lines[k].prefix);
-        if (n < pl || memcmp(p, cfg_secret_lines[k].prefix, pl) != 0) {
-            continue;
-        }
-        /* Generated lines separate words by single spaces; the secret words
-         * become one "<hidden>". */
-        unsigned w = 0;
-        for (size_t i = 0; i < n; w++) {
-            size_t j = i;
-            while (j < n && p[j] != ' ') {
-                j++;
-            }
-            bool secret = w >= cfg_secret_lines[k].from && w <= cfg_secret_lines[k].to;
-            if (!secret || w == cfg_secret_lines[k].from) {
-                if (w > 0) {
-                    con_write(" ", 1);
-                }
-                con_write(secret ? "<hidden>" : p + i, secret ? 8 : j - i);
-            }
-            i = j + 1;
-        }
-        con_write("\n", 1);
-        return;
-    }
-    con_write(p, n);
-    con_write("\n", 1);
-}
-
-static void cfg_print(const char *text, size_t len, bool reveal)
-{
-    /* con_printf cuts long strings: hand the text over line by line. */
     const char *p = text, *end = text + len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
-        cfg_print_line(p, n, reveal);
+        bool hidden = false;
+        for (size_t k = 0; !reveal && !hidden && k < cfg_mods->n_hiders; k++) {
+            hidden = cfg_mods->hiders[k](p, n, cfg_out, NULL);
+        }
+        if (!hidden) {
+            con_write(p, n);
+            con_write("\n", 1);
+        }
         p += n + (nl != NULL);
     }
 }
@@ -236,7 +128,7 @@ static int cmd_show_running(int argc, char **argv)
     }
     con_printf("! running-config, %u bytes%s\n", (unsigned)cfg_len,
                cfg_dirty() ? ", UNSAVED changes (differs from startup-config)" : ", saved");
-    cfg_print(cfg_text, cfg_len, reveal);
+    cfg_emit_all(cfg_out, reveal);
     return 0;
 }
 
@@ -251,7 +143,7 @@ static int cmd_show_startup(int argc, char **argv)
         return 0;
     }
     con_printf("! startup-config, %u bytes\n", (unsigned)cfg_startup_len);
-    cfg_print(cfg_startup, cfg_startup_len, reveal);
+    cfg_print_saved(cfg_startup, cfg_startup_len, reveal);
     return 0;
 }
 
@@ -305,175 +197,12 @@ static int cmd_factory_reset(int argc, char **argv)
     return 0;
 }
 
-static int cmd_queue_retry(int argc, char **argv)
-{
-    uint32_t v[3];
-    (void)argc;
-    for (int i = 0; i < 3; i++) {
-        if (con_parse_u32(argv[i], &v[i]) != CON_OK) {
-            v[i] = 0xFFFFFFFFu; /* out of every range below */
-        }
-    }
-    if (v[0] < 1 || v[0] > 86400) {
-        con_error("bad first retry '%s' (1-86400 s)", argv[0]);
-        return CON_ERR_FAIL;
-    }
-    if (v[1] < v[0] || v[1] > 86400) {
-        con_error("bad maximum retry '%s' (first retry-86400 s)", argv[1]);
-        return CON_ERR_FAIL;
-    }
-    if (v[2] < v[1] || v[2] > 30u * 86400u) {
-        con_error("bad lifetime '%s' (maximum retry-2592000 s)", argv[2]);
-        return CON_ERR_FAIL;
-    }
-    retry_min = v[0];
-    retry_max = v[1];
-    lifetime = v[2];
-    queue_set_retry(retry_min, retry_max, lifetime);
-    return 0;
-}
-
-static void cfg_live_event(const evt_record_t *r)
-{
-    if (live_min_sev != 0xFF && r->sev >= live_min_sev) {
-        char line[200];
-        evt_format(r, line, sizeof(line));
-        con_async_printf("%s\n", line);
-    }
-}
-
-static int cmd_events_live(int argc, char **argv)
-{
-    (void)argc;
-    if (strcmp(argv[0], "off") == 0) {
-        live_min_sev = 0xFF;
-        return 0;
-    }
-    for (uint8_t s = 0; s < 8; s++) {
-        const char *n = evt_sev_name(s);
-        if (n != NULL && strcmp(n, argv[0]) == 0) {
-            live_min_sev = s;
-            evt_set_listener(cfg_live_event);
-            return 0;
-        }
-    }
-    con_error("bad severity '%s' (off, debug, info, notice, warning, error, critical)", argv[0]);
-    return CON_ERR_FAIL;
-}
-
-static int cmd_listener(int argc, char **argv)
-{
-    int i = nif_find(argv[0]);
-    if (i < 0) {
-        con_error("unknown netif '%s'", argv[0]);
-        return CON_ERR_FAIL;
-    }
-    if (argc == 2 && strcmp(argv[1], "off") == 0) {
-        smtpd_net_set_listener((uint8_t)i, SMTPD_NET_PORT, false);
-        return 0;
-    }
-    uint32_t port = 0;
-    if (argc == 3 && strcmp(argv[1], "port") == 0 && con_parse_u32(argv[2], &port) != CON_OK) {
-        port = 0;
-    }
-    if (port < 1 || port > 65535) {
-        con_error("usage: listener NETIF port 1-65535 | listener NETIF off");
-        return CON_ERR_FAIL;
-    }
-    smtpd_net_set_listener((uint8_t)i, (uint16_t)port, true);
-    return 0;
-}
-
-/* ------------------------------------------------------- console password */
-
-static int cfg_gate(const char *line)
-{
-    uint32_t now = board_now_ms();
-    if ((int32_t)(pw_locked_until_ms - now) > 0) {
-        con_printf("%% locked: try again in %lu s\n", (unsigned long)((pw_locked_until_ms - now) / 1000u + 1u));
-        return 1;
-    }
-    if (pwhash_check(&pw, line)) {
-        pw_fails = 0;
-        con_set_echo(true);
-        con_set_prompt(NULL);
-        return 0;
-    }
-    pw_fails++;
-    evt_log(EVT_CONSOLE_LOGIN_FAIL, 0, pw_fails);
-    /* 1, 2, 4 ... 60 s: a guessing script slows to a crawl; a typo costs a second. */
-    uint32_t delay = pw_fails >= 7 ? CFG_LOCK_MAX_S : (1u << (pw_fails - 1));
-    pw_locked_until_ms = now + delay * 1000u;
-    con_printf("%% wrong password (locked for %lu s)\n", (unsigned long)delay);
-    return 1;
-}
-
-static void cfg_lock(void)
-{
-    if (pw_set) {
-        con_set_prompt("Password: ");
-        con_set_echo(false);
-        con_set_gate(cfg_gate);
-    }
-}
-
-static int cmd_console_password(int argc, char **argv)
-{
-    (void)argc;
-    if (strcmp(argv[0], "none") == 0) {
-        pw_set = false;
-        con_set_gate(NULL);
-        return 0;
-    }
-    size_t n = strlen(argv[0]);
-    if (n < 8 || n > 64) {
-        con_error("password must be 8-64 characters");
-        return CON_ERR_FAIL;
-    }
-    pwhash_make(&pw, argv[0]);
-    pw_set = true;
-    memset(argv[0], 0, n); /* do not leave it in the line buffer */
-    con_printf("console password set (stored as a salted hash; 'save' to keep it)\n");
-    return 0;
-}
-
-static int cmd_console_password_hash(int argc, char **argv)
-{
-    (void)argc;
-    if (pwhash_from_hex(argv[0], argv[1], &pw) < 0) {
-        con_error("bad password hash (want SALT HASH as %d and %d hex digits)", 2 * PWHASH_SALT_LEN, 2 * PWHASH_LEN);
-        return CON_ERR_FAIL;
-    }
-    pw_set = true;
-    return 0;
-}
-
-static int cmd_logout(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    if (!pw_set) {
-        con_error("no console password is set ('console password PASSWORD')");
-        return CON_ERR_FAIL;
-    }
-    cfg_lock();
-    return 0;
-}
-
 static const con_cmd_t cfg_table[] = {
     { "show running-config", "[secrets]", "the configuration as the commands that recreate it (secrets hidden)",
       cmd_show_running, 0, 1 },
     { "show startup-config", "[secrets]", "the configuration saved in flash (secrets hidden)", cmd_show_startup, 0, 1 },
     { "save", "", "write the running-config to flash (atomically)", cmd_save, 0, 0 },
     { "factory-reset", "confirm", "erase the saved configuration, TLS keys and certificates", cmd_factory_reset, 0, 1 },
-    { "queue retry", "FIRST MAX LIFETIME", "retry schedule in seconds (first delay doubles up to MAX)",
-      cmd_queue_retry, 3, 3 },
-    { "events live", "off|SEVERITY", "print events of at least SEVERITY as they happen", cmd_events_live, 1, 1 },
-    { "listener", "NETIF port N | NETIF off", "SMTP listener of an interface", cmd_listener, 2, 3 },
-    { "console password", "PASSWORD|none", "require a password on the console", cmd_console_password, 1, 1 },
-    { "console password-hash", "SALT HASH", "set the password from a saved hash (running-config)",
-      cmd_console_password_hash, 2, 2 },
-    { "logout", "", "lock the console (when a password is set)", cmd_logout, 0, 0 },
     { NULL, NULL, NULL, NULL, 0, 0 },
 };
 
@@ -515,7 +244,7 @@ void cfg_boot(const char *const *factory)
                 evt_log(EVT_MTA_INIT_FATAL, EVT_SRC_NONE, EVT_CAUSE_CONFIG_CORRUPT);
             }
             cfg_apply(cfg_startup, cfg_startup_len);
-            cfg_lock();
+            (void)con_lock(); /* a saved console password guards the console from boot on */
             return;
         }
         if (info.any_corrupt || r == TWOSLOT_ERR_IO) {
@@ -526,5 +255,4 @@ void cfg_boot(const char *const *factory)
     for (; factory != NULL && *factory != NULL; factory++) {
         con_exec(*factory);
     }
-    queue_set_retry(retry_min, retry_max, lifetime);
 }

@@ -135,6 +135,31 @@ static int cmd_interface(int argc, char **argv)
     return 0;
 }
 
+void cmd_if_emit_config(con_emit_fn emit, void *ctx, bool show_secrets)
+{
+    (void)show_secrets;
+    for (uint8_t i = 0; i < nif_count(); i++) {
+        nif_settings_t st;
+        char a[16], g[16];
+        nif_get_settings(i, &st);
+        emit(ctx, "interface %s", nif_name(i));
+        if (!ip4_addr_isany_val(st.addr)) {
+            emit(ctx, " address %s/%u", ip4addr_ntoa_r(&st.addr, a, sizeof(a)), st.prefix);
+        } else {
+            emit(ctx, " address none");
+        }
+        if (!ip4_addr_isany_val(st.p2p)) {
+            emit(ctx, " peer %s", ip4addr_ntoa_r(&st.p2p, g, sizeof(g)));
+        } else if (!ip4_addr_isany_val(st.gw)) {
+            emit(ctx, " gateway %s", ip4addr_ntoa_r(&st.gw, g, sizeof(g)));
+        }
+        if (st.hostname[0]) {
+            emit(ctx, " hostname %s", st.hostname);
+        }
+        emit(ctx, " mtu %u %s\n", st.mtu, st.admin_up ? "up" : "down");
+    }
+}
+
 static const con_cmd_t cmd_if_table[] = {
     { "interface", "NAME [address IP/PREFIX|none] [gateway IP|none] [peer IP|none] [hostname NAME] [mtu N] [up|down]",
       "configure an interface", cmd_interface, 1, 15 },

@@ -203,6 +203,32 @@ static int cmd_queue_delete(int argc, char **argv)
     return 0;
 }
 
+/* queue retry FIRST MAX LIFETIME: the queue holds the schedule. */
+static int cmd_queue_retry(int argc, char **argv)
+{
+    uint32_t v[3];
+    (void)argc;
+    for (int i = 0; i < 3; i++) {
+        if (con_parse_u32(argv[i], &v[i]) != CON_OK) {
+            v[i] = 0xFFFFFFFFu; /* out of every range below */
+        }
+    }
+    if (v[0] < 1 || v[0] > 86400) {
+        con_error("bad first retry '%s' (1-86400 s)", argv[0]);
+        return CON_ERR_FAIL;
+    }
+    if (v[1] < v[0] || v[1] > 86400) {
+        con_error("bad maximum retry '%s' (first retry-86400 s)", argv[1]);
+        return CON_ERR_FAIL;
+    }
+    if (v[2] < v[1] || v[2] > 30u * 86400u) {
+        con_error("bad lifetime '%s' (maximum retry-2592000 s)", argv[2]);
+        return CON_ERR_FAIL;
+    }
+    queue_set_retry(v[0], v[1], v[2]);
+    return 0;
+}
+
 static int cmd_show_stats(int argc, char **argv)
 {
     (void)argc;
@@ -469,45 +495,51 @@ static int cmd_route_get(int argc, char **argv)
 {
     (void)argc;
     static route_netif_view_t v[NIF_MAX];
-    static route_decision_t d;
+    static route_explanation_t x; /* large: keep it off the stack */
+    const route_decision_t *d = &x.d;
     unsigned n = smtpc_net_views(v, NIF_MAX);
-    int r = route_decide(argv[0], v, n, &d);
+    int r = route_explain(argv[0], v, n, &x);
     char a[16], b[16], c[16];
-    if (d.route_idx >= 0) {
-        con_printf("route:     %s (%s)\n", d.pattern, d.reason);
+    if (d->route_idx >= 0) {
+        con_printf("route:     %s (%s)\n", x.pattern, x.reason);
     } else {
-        con_printf("route:     none (%s)\n", d.reason[0] ? d.reason : route_strerror(r));
+        con_printf("route:     none (%s)\n", x.reason[0] ? x.reason : route_strerror(r));
     }
     if (r == ROUTE_OK) {
-        const route_peer_t *p = route_peer_get(d.peer);
-        con_printf("peer:      %s %s port %u\n", p ? p->name : "?", nif_ip4_str(d.peer_addr, a), d.port);
-        con_printf("netif:     %s%s%s\n", nif_name(d.netif), d.auto_netif ? " (auto: " : "",
-                   d.auto_netif ? d.auto_note : "");
-        if (d.auto_netif) {
+        const route_peer_t *p = route_peer_get(d->peer);
+        con_printf("peer:      %s %s port %u\n", p ? p->name : "?", nif_ip4_str(d->peer_addr, a), d->port);
+        con_printf("netif:     %s%s%s\n", nif_name(d->netif), d->auto_netif ? " (auto: " : "",
+                   d->auto_netif ? x.auto_note : "");
+        if (d->auto_netif) {
             con_printf("\n");
         }
-        con_printf("source:    %s\nnext hop:  %s\nehlo:      %s\n", nif_ip4_str(d.src_addr, b),
-                   nif_ip4_str(d.next_hop, c), d.ehlo);
-        const peertls_t *t = peertls_get(d.peer);
+        con_printf("source:    %s\nnext hop:  %s\nehlo:      %s\n", nif_ip4_str(d->src_addr, b),
+                   nif_ip4_str(d->next_hop, c), x.ehlo);
+        const peertls_t *t = peertls_get(d->peer);
         if (t != NULL) {
             char lv[PEERTLS_NAME_MAX + 16];
             con_printf("tls:       %s%s\n", peertls_describe(t, lv, sizeof(lv)),
                        t->user[0] != '\0' ? ", AUTH as the peer's configured user" : "");
         }
     } else {
-        con_printf("decision:  %s%s%s\n", route_strerror(r), d.defer[0] ? ": " : "", d.defer);
+        con_printf("decision:  %s%s%s\n", route_strerror(r), x.defer[0] ? ": " : "", x.defer);
     }
     con_printf("candidates:\n");
-    for (unsigned i = 0; i < d.n_cand; i++) {
-        const route_candidate_t *k = &d.cand[i];
+    for (unsigned i = 0; i < x.n_cand; i++) {
+        const route_candidate_t *k = &x.cand[i];
         const route_peer_t *p = route_peer_get(k->peer);
         con_printf("  %u. %s@%s%s %s%s\n", i + 1, p ? p->name : "?",
                    k->netif == ROUTE_NONE ? "?" : nif_name(k->netif), k->enforce ? " (enforce)" : "",
-                   (int)i == d.chosen ? "CHOSEN" : (k->skipped ? "not considered" : (k->usable ? "usable" : "unusable: ")),
-                   (int)i == d.chosen || k->usable || k->skipped ? "" : k->why);
+                   (int)i == x.chosen ? "CHOSEN" : (k->skipped ? "not considered" : (k->usable ? "usable" : "unusable: ")),
+                   (int)i == x.chosen || k->usable || k->skipped ? "" : k->why);
     }
     return 0;
 }
+
+/* smtpd_net_relay_t by value */
+static const char *const relay_names[] = { "subnet", "any", "none" };
+_Static_assert(SMTPD_NET_RELAY_SUBNET == 0 && SMTPD_NET_RELAY_ANY == 1 && SMTPD_NET_RELAY_NONE == 2,
+               "relay_names is indexed by the policy");
 
 /* relay NETIF subnet|any|none */
 static int cmd_relay(int argc, char **argv)
@@ -533,11 +565,34 @@ static int cmd_relay(int argc, char **argv)
     return 0;
 }
 
+/* listener NETIF port N | listener NETIF off */
+static int cmd_listener(int argc, char **argv)
+{
+    int i = nif_find(argv[0]);
+    if (i < 0) {
+        con_error("unknown netif '%s'", argv[0]);
+        return CON_ERR_FAIL;
+    }
+    if (argc == 2 && strcmp(argv[1], "off") == 0) {
+        smtpd_net_set_listener((uint8_t)i, SMTPD_NET_PORT, false);
+        return 0;
+    }
+    uint32_t port = 0;
+    if (argc == 3 && strcmp(argv[1], "port") == 0 && con_parse_u32(argv[2], &port) != CON_OK) {
+        port = 0;
+    }
+    if (port < 1 || port > 65535) {
+        con_error("usage: listener NETIF port 1-65535 | listener NETIF off");
+        return CON_ERR_FAIL;
+    }
+    smtpd_net_set_listener((uint8_t)i, (uint16_t)port, true);
+    return 0;
+}
+
 static int cmd_show_listeners(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    static const char *const pol[] = { "subnet", "any", "none" };
     for (uint8_t i = 0; i < nif_count(); i++) {
         int e = 0;
         bool l = smtpd_net_listening(i, &e);
@@ -545,7 +600,7 @@ static int cmd_show_listeners(int argc, char **argv)
         bool on;
         smtpd_net_get_listener(i, &port, &on);
         con_printf("%-6s port %u %s  relay %s  tls %s  auth %s\n", nif_name(i), port,
-                   l ? "listening" : "NOT listening", pol[smtpd_net_get_relay(i)],
+                   l ? "listening" : "NOT listening", relay_names[smtpd_net_get_relay(i)],
                    cmd_tls_policy_name(smtpd_net_get_tls_policy(i)), cmd_tls_policy_name(smtpd_net_get_auth_policy(i)));
         if (!l && e != 0) {
             const char *et = lwip_err_text((err_t)e);
@@ -603,6 +658,77 @@ static int cmd_show_limits(int argc, char **argv)
     return 0;
 }
 
+/* ------------------------------------------------------- running-config */
+
+void cmd_mta_emit_listeners(con_emit_fn emit, void *ctx, bool show_secrets)
+{
+    (void)show_secrets;
+    for (uint8_t i = 0; i < nif_count(); i++) {
+        uint16_t port;
+        bool on;
+        smtpd_net_get_listener(i, &port, &on);
+        if (on) {
+            emit(ctx, "listener %s port %u\n", nif_name(i), port);
+        } else {
+            emit(ctx, "listener %s off\n", nif_name(i));
+        }
+        emit(ctx, "relay %s %s\n", nif_name(i), relay_names[smtpd_net_get_relay(i)]);
+    }
+}
+
+static void emit_peer(con_emit_fn emit, void *ctx, const route_peer_t *p, bool with_failover)
+{
+    char a[16], h[16];
+    emit(ctx, "peer add %s %s port %u via %s", p->name, nif_ip4_str(p->addr, a), p->port, nif_name_or_auto(p->via));
+    if (p->next_hop != 0) {
+        emit(ctx, " nexthop %s", nif_ip4_str(p->next_hop, h));
+    }
+    if (p->mode == ROUTE_MODE_ENFORCE) {
+        emit(ctx, " enforce");
+    }
+    if (with_failover) {
+        for (unsigned k = 0; k < p->n_alts; k++) {
+            const route_peer_t *q = route_peer_get(p->alts[k].peer);
+            emit(ctx, " failover %s@%s", q != NULL ? q->name : "?", nif_name_or_auto(p->alts[k].netif));
+        }
+    }
+    emit(ctx, "\n");
+}
+
+void cmd_mta_emit_peers(con_emit_fn emit, void *ctx, bool show_secrets)
+{
+    (void)show_secrets;
+    for (int i = route_peer_next(-1); i >= 0; i = route_peer_next(i)) {
+        emit_peer(emit, ctx, route_peer_get((unsigned)i), false);
+    }
+    for (int i = route_peer_next(-1); i >= 0; i = route_peer_next(i)) {
+        const route_peer_t *p = route_peer_get((unsigned)i);
+        if (p->n_alts > 0) {
+            emit_peer(emit, ctx, p, true);
+        }
+    }
+}
+
+void cmd_mta_emit_config(con_emit_fn emit, void *ctx, bool show_secrets)
+{
+    (void)show_secrets;
+    for (int i = route_next(-1); i >= 0; i = route_next(i)) {
+        const route_route_t *r = route_get((unsigned)i);
+        emit(ctx, "route add %s", r->pattern);
+        for (unsigned k = 0; k < r->n_peers; k++) {
+            const route_peer_t *p = route_peer_get(r->peers[k]);
+            emit(ctx, " %s", p != NULL ? p->name : "?");
+        }
+        emit(ctx, "\n");
+    }
+    smtpd_limits_t l;
+    smtpd_get_limits(&l);
+    emit(ctx, "limit message-size %lu\nlimit recipients %u\n", (unsigned long)l.max_msg_size, l.max_rcpt);
+    uint32_t first, max, lifetime;
+    queue_get_retry(&first, &max, &lifetime);
+    emit(ctx, "queue retry %lu %lu %lu\n", (unsigned long)first, (unsigned long)max, (unsigned long)lifetime);
+}
+
 static const con_cmd_t cmd_mta_table[] = {
     { "limit", "message-size BYTES | recipients N", "set an inbound limit", cmd_limit, 2, 2 },
     { "show limits", "", "inbound limits", cmd_show_limits, 0, 0 },
@@ -612,6 +738,8 @@ static const con_cmd_t cmd_mta_table[] = {
     { "queue show", "ID", "one message in detail", cmd_queue_show, 1, 1 },
     { "queue flush", "[ID]", "retry deferred recipients now", cmd_queue_flush, 0, 1 },
     { "queue delete", "ID", "remove a message (no DSN)", cmd_queue_delete, 1, 1 },
+    { "queue retry", "FIRST MAX LIFETIME", "retry schedule in seconds (first delay doubles up to MAX)",
+      cmd_queue_retry, 3, 3 },
     { "show stats", "", "inbound, queue and outbound counters", cmd_show_stats, 0, 0 },
     { "show store", "", "message store: space, erase counts, last recovery", cmd_show_store, 0, 0 },
     { "peer add", "NAME IP [port N] [via NETIF|auto] [nexthop IP] [enforce] [failover PEER@NETIF]...",
@@ -626,6 +754,7 @@ static const con_cmd_t cmd_mta_table[] = {
       cmd_route_get, 1, 1 },
     { "relay", "NETIF subnet|any|none", "who may relay through an interface", cmd_relay, 2, 2 },
     { "show listeners", "", "SMTP listeners per interface", cmd_show_listeners, 0, 0 },
+    { "listener", "NETIF port N | NETIF off", "SMTP listener of an interface", cmd_listener, 2, 3 },
     { NULL, NULL, NULL, NULL, 0, 0 },
 };
 

@@ -1,5 +1,5 @@
-/* System console commands: version, show netif, show mem, events, ping,
- * reboot, poweroff.  Other modules contribute their own tables; cmd_init()
+/* System console commands: version, show netif, show mem, events (and
+ * `events live`, with its running-config line), ping, reboot, poweroff.  Other modules contribute their own tables; cmd_init()
  * is the one place that lists them. */
 #include "console/cmd_sys.h"
 
@@ -8,6 +8,7 @@
 
 #include "board.h"
 #include "console/con.h"
+#include "console/cmd_auth.h"
 #include "console/cmd_tls.h"
 #include "evt/evt.h"
 #include "lib/clock.h"
@@ -17,6 +18,7 @@
 #include "console/cmd_mta.h"
 #include "console/cmd_if.h"
 #include "console/cfg.h"
+#include "console/cmd_login.h"
 #include "lwip/ip4_addr.h"
 #include "lwip/stats.h"
 #include "lwip/memp.h"
@@ -173,6 +175,45 @@ static int cmd_events_clear(int argc, char **argv)
     return 0;
 }
 
+/* `events live`: the console prints events of at least this severity as
+ * they happen; EVT_LIVE_OFF = not at all. The one copy of the setting. */
+#define EVT_LIVE_OFF 0xFFu
+static uint8_t live_min_sev = EVT_LIVE_OFF;
+
+static void cmd_live_event(const evt_record_t *r)
+{
+    if (live_min_sev != EVT_LIVE_OFF && r->sev >= live_min_sev) {
+        char line[200];
+        evt_format(r, line, sizeof(line));
+        con_async_printf("%s\n", line);
+    }
+}
+
+static int cmd_events_live(int argc, char **argv)
+{
+    (void)argc;
+    if (strcmp(argv[0], "off") == 0) {
+        live_min_sev = EVT_LIVE_OFF;
+        return 0;
+    }
+    for (uint8_t s = 0; s < 8; s++) {
+        const char *n = evt_sev_name(s);
+        if (n != NULL && strcmp(n, argv[0]) == 0) {
+            live_min_sev = s;
+            evt_set_listener(cmd_live_event);
+            return 0;
+        }
+    }
+    con_error("bad severity '%s' (off, debug, info, notice, warning, error, critical)", argv[0]);
+    return CON_ERR_FAIL;
+}
+
+void cmd_sys_emit_config(con_emit_fn emit, void *ctx, bool show_secrets)
+{
+    (void)show_secrets;
+    emit(ctx, "events live %s\n", live_min_sev == EVT_LIVE_OFF ? "off" : evt_sev_name(live_min_sev));
+}
+
 static int cmd_events_catalog(int argc, char **argv)
 {
     (void)argc;
@@ -280,6 +321,7 @@ static const con_cmd_t cmd_sys_table[] = {
     { "events clear", "", "empty the event ring", cmd_events_clear, 0, 0 },
     { "events catalog", "", "list every event ID", cmd_events_catalog, 0, 0 },
     { "events explain", "ID", "explain an event ID and what to do", cmd_events_explain, 1, 1 },
+    { "events live", "off|SEVERITY", "print events of at least SEVERITY as they happen", cmd_events_live, 1, 1 },
     { "ping", "IP [via NETIF]", "ICMP echo, optionally out of one interface", cmd_ping, 1, 3 },
     { "reboot", "", "restart the device", cmd_reboot, 0, 0 },
     { "poweroff", "", "stop the device (QEMU exits with status 0)", cmd_poweroff, 0, 0 },
@@ -293,14 +335,42 @@ const cmd_env_t *cmd_env(void)
     return cmd_the_env;
 }
 
+/* The running-config in replay order, which is also the saved format: a
+ * line may name only what an earlier line made (interfaces before their
+ * listeners, peers before their TLS levels and the routes that use them). */
+static const cfg_emitter_fn cmd_emitters[] = {
+    cmd_if_emit_config,     /* interface */
+    cmd_mta_emit_listeners, /* listener, relay */
+    cmd_mta_emit_peers,     /* peer add */
+    cmd_auth_emit_peers,    /* peer tls, peer auth */
+    cmd_mta_emit_config,    /* route add, limit, queue retry */
+    cmd_sys_emit_config,    /* events live */
+    cmd_tls_emit_config,    /* tls policy, auth policy */
+    cmd_auth_emit_config,   /* user hash */
+    cmd_login_emit_config,  /* console password-hash */
+};
+/* The modules whose lines can carry a secret. */
+static const cfg_hider_fn cmd_hiders[] = {
+    cmd_auth_hide_config,
+    cmd_login_hide_config,
+};
+static const cfg_modules_t cmd_cfg = {
+    cmd_emitters, sizeof(cmd_emitters) / sizeof(cmd_emitters[0]),
+    cmd_hiders, sizeof(cmd_hiders) / sizeof(cmd_hiders[0]),
+};
+
 void cmd_init(const cmd_env_t *env)
 {
     cmd_the_env = env;
-    static const con_cmd_t *tables[5];
+    cfg_init(&cmd_cfg);
+    /* The order is the order of words in "ambiguous command" lines. */
+    static const con_cmd_t *tables[7];
     tables[0] = cmd_sys_table;
     tables[1] = cmd_mta_commands();
     tables[2] = cmd_if_commands();
     tables[3] = cfg_commands();
-    tables[4] = cmd_tls_commands();
-    con_init(tables, 5);
+    tables[4] = cmd_login_commands();
+    tables[5] = cmd_tls_commands();
+    tables[6] = cmd_auth_commands();
+    con_init(tables, sizeof(tables) / sizeof(tables[0]));
 }

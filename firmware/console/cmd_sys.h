@@ -3,10 +3,15 @@
 #ifndef CMD_SYS_H
 #define CMD_SYS_H
 
+#include <stdbool.h>
+
 #include "console/cmd_env.h"
+#include "console/con.h"
 
 /* Register all command tables with the console engine. env must outlive
  * the console. */
 void cmd_init(const cmd_env_t *env);
+/* `events live`. */
+void cmd_sys_emit_config(con_emit_fn emit, void *ctx, bool show_secrets);
 
 #endif

@@ -12,6 +12,8 @@ _Static_assert(CON_TX_RING >= 64, "ring must hold the drop marker");
 _Static_assert(CON_PRINTF_MAX >= 16, "printf buffer must hold the cut marker");
 
 #define CON_DEFAULT_PROMPT "mta> "
+#define CON_LOGIN_PROMPT "Password: "
+#define CON_LOGIN_MAX_S 60  /* longest lockout after repeated failures */
 #define CON_CSI_MAX 16   /* parameter bytes of one escape sequence we sit through */
 #define CON_HELP_COL_MAX 40 /* cap of the help name column so one long path
                              * cannot push every description off screen */
@@ -55,6 +57,9 @@ static bool executing;             /* inside a command fn or the gate */
 static bool err_printed;           /* con_error() called during execution */
 static int (*gate_fn)(const char *line);
 static bool gate_locked;
+static const con_login_t *login_hooks;   /* NULL: no console password */
+static uint32_t login_fails;       /* wrong lines since the last unlock */
+static uint32_t login_until_ms;    /* no attempt is taken before this */
 
 static const con_cmd_t *const *cmd_tables;
 static size_t cmd_ntables;
@@ -85,8 +90,23 @@ static size_t tx_free(void)
     return CON_TX_RING - 1u - used;
 }
 
-/* Bytes s[0..n) occupy on the wire after "\n" -> "\r\n". */
-static size_t tx_wire_len(const char *s, size_t n)
+/*
+ * Every byte that reaches the terminal is printable ASCII or a line end:
+ * whatever a command prints (a reply text from a peer, a replayed line from
+ * the saved configuration quoted in an error) could otherwise carry
+ * terminal escapes. con_write is the choke point: other bytes go out as
+ * "\xNN". Only the engine's own echo and BEL bypass it (tx_write raw).
+ */
+static bool tx_plain(uint8_t c)
+{
+    /* CR and LF are line ends ("\r\n" from a caller stays one); neither
+     * can start a terminal control sequence, ESC and 0x9B can */
+    return (c >= 0x20u && c < 0x7fu) || c == '\n' || c == '\r';
+}
+
+/* Bytes s[0..n) occupy on the wire after "\n" -> "\r\n" and, unless raw,
+ * the escaping of the others. */
+static size_t tx_wire_len(const char *s, size_t n, bool raw)
 {
     bool cr = tx_last_cr;
     size_t i, len = 0u;
@@ -95,38 +115,52 @@ static size_t tx_wire_len(const char *s, size_t n)
         if (s[i] == '\n' && !cr) {
             len++;
         }
-        len++;
+        len += (raw || tx_plain((uint8_t)s[i])) ? 1u : 4u;
         cr = (s[i] == '\r');
     }
     return len;
 }
 
-/* Caller guarantees room; publishes once so the consumer sees whole writes. */
-static void tx_push(const char *s, size_t n, bool translate)
+static size_t tx_put(size_t wr, uint8_t b)
 {
+    tx_ring[wr] = b;
+    return (wr + 1u == CON_TX_RING) ? 0u : wr + 1u;
+}
+
+/* Caller guarantees room; publishes once so the consumer sees whole writes. */
+static void tx_push(const char *s, size_t n, bool raw)
+{
+    static const char hex[] = "0123456789abcdef";
     size_t wr = tx_wr, i;
 
     for (i = 0; i < n; i++) {
-        if (translate && s[i] == '\n' && !tx_last_cr) {
-            tx_ring[wr] = '\r';
-            wr = (wr + 1u == CON_TX_RING) ? 0u : wr + 1u;
+        uint8_t b = (uint8_t)s[i];
+        if (b == '\n' && !tx_last_cr) {
+            wr = tx_put(wr, '\r');
         }
-        tx_ring[wr] = (uint8_t)s[i];
-        wr = (wr + 1u == CON_TX_RING) ? 0u : wr + 1u;
-        tx_last_cr = (s[i] == '\r');
+        if (raw || tx_plain(b)) {
+            wr = tx_put(wr, b);
+            tx_last_cr = (b == '\r');
+        } else {
+            wr = tx_put(wr, '\\');
+            wr = tx_put(wr, 'x');
+            wr = tx_put(wr, (uint8_t)hex[b >> 4]);
+            wr = tx_put(wr, (uint8_t)hex[b & 0x0Fu]);
+            tx_last_cr = false;
+        }
     }
     CON_BARRIER();
     tx_wr = wr;
 }
 
-void con_write(const char *s, size_t n)
+static void tx_write(const char *s, size_t n, bool raw)
 {
     size_t need, room;
 
     if (s == NULL || n == 0u) {
         return;
     }
-    need = tx_wire_len(s, n);
+    need = tx_wire_len(s, n, raw);
     room = tx_free();
     tx_bol = (s[n - 1u] == '\n');
 
@@ -137,7 +171,7 @@ void con_write(const char *s, size_t n)
                                 (unsigned long)tx_drop_pending);
         /* data after a gap without its marker would hide the loss */
         if ((size_t)mlen + need <= room) {
-            tx_push(marker, (size_t)mlen, false);
+            tx_push(marker, (size_t)mlen, false); /* its CR LF stays CR LF */
             tx_drop_pending = 0u;
             room -= (size_t)mlen;
         } else {
@@ -149,7 +183,12 @@ void con_write(const char *s, size_t n)
         tx_drop_pending += (uint32_t)need;
         return;
     }
-    tx_push(s, n, true);
+    tx_push(s, n, raw);
+}
+
+void con_write(const char *s, size_t n)
+{
+    tx_write(s, n, false);
 }
 
 void con_puts(const char *s)
@@ -825,7 +864,7 @@ static void con_insert(char ch)
         line_overflow = true;
         if (!line_bel) {
             line_bel = true;
-            con_write("\a", 1u);
+            tx_write("\a", 1u, true);
         }
     }
 }
@@ -900,7 +939,7 @@ static void con_byte(uint8_t b)
         if (line_len > 0u) {
             line_len--;
             if (!echo_off) {
-                con_write("\b \b", 3u);
+                tx_write("\b \b", 3u, true);
             }
         }
         break;
@@ -908,7 +947,7 @@ static void con_byte(uint8_t b)
         if (!echo_off) {
             size_t i;
             for (i = 0; i < line_len; i++) {
-                con_write("\b \b", 3u);
+                tx_write("\b \b", 3u, true);
             }
         }
         con_line_reset();
@@ -1012,6 +1051,9 @@ void con_init(const con_cmd_t *const *tables, size_t ntables)
     err_printed = false;
     gate_fn = NULL;
     gate_locked = false;
+    login_hooks = NULL;
+    login_fails = 0u;
+    login_until_ms = 0u;
     memset(&stats, 0, sizeof stats);
 }
 
@@ -1040,4 +1082,79 @@ void con_set_gate(int (*gate)(const char *line))
 bool con_locked(void)
 {
     return gate_fn != NULL && gate_locked;
+}
+
+/* ================= login ================= */
+
+static int con_login_gate(const char *text)
+{
+    uint32_t now = login_hooks->now_ms();
+    uint32_t delay;
+
+    if ((int32_t)(login_until_ms - now) > 0) {
+        con_printf("%% locked: try again in %lu s\n",
+                   (unsigned long)((login_until_ms - now) / 1000u + 1u));
+        return 1;
+    }
+    if (login_hooks->check(text)) {
+        login_fails = 0u;
+        con_set_echo(true);
+        con_set_prompt(NULL);
+        return 0;
+    }
+    login_fails++;
+    login_hooks->failed(login_fails);
+    delay = login_fails >= 7u ? CON_LOGIN_MAX_S : (1u << (login_fails - 1u));
+    login_until_ms = now + delay * 1000u;
+    con_printf("%% wrong password (locked for %lu s)\n", (unsigned long)delay);
+    return 1;
+}
+
+void con_set_login(const con_login_t *l)
+{
+    login_hooks = l;
+    if (l == NULL && gate_fn == con_login_gate) {
+        con_set_gate(NULL);
+        con_set_echo(true);
+        con_set_prompt(NULL);
+    }
+}
+
+int con_lock(void)
+{
+    if (login_hooks == NULL) {
+        return CON_ERR_FAIL;
+    }
+    con_set_prompt(CON_LOGIN_PROMPT);
+    con_set_echo(false);
+    con_set_gate(con_login_gate);
+    return CON_OK;
+}
+
+/* ================= running-config ================= */
+
+bool con_hide_words(const char *text, size_t len, const char *prefix, unsigned first, unsigned last,
+                    con_emit_fn emit, void *ctx)
+{
+    size_t pl = strlen(prefix);
+    if (len <= pl || memcmp(text, prefix, pl) != 0 || text[pl] != ' ') {
+        return false;
+    }
+    /* Saved lines separate words by single spaces; the secret words become
+     * one CON_HIDDEN. */
+    unsigned w = 0;
+    for (size_t i = 0; i < len; w++) {
+        size_t j = i;
+        while (j < len && text[j] != ' ') {
+            j++;
+        }
+        bool secret = w >= first && w <= last;
+        if (!secret || w == first) {
+            emit(ctx, "%s%.*s", w > 0 ? " " : "", secret ? (int)strlen(CON_HIDDEN) : (int)(j - i),
+                 secret ? CON_HIDDEN : text + i);
+        }
+        i = j + 1;
+    }
+    emit(ctx, "\n");
+    return true;
 }

@@ -101,9 +101,32 @@ void con_set_gate(int (*gate)(const char *line));
 bool con_locked(void);
 
 /*
+ * Login. The engine owns the login gate: while the console is locked every
+ * entered line is a password attempt (prompt "Password: ", echo off); a
+ * wrong one locks attempts out for 1, 2, 4 ... 60 s, so that a guessing
+ * script slows to a crawl while a typo costs a second. The password itself
+ * belongs to a command module, which answers through check().
+ */
+typedef struct {
+    bool (*check)(const char *line);  /* line is the password */
+    uint32_t (*now_ms)(void);         /* monotonic milliseconds */
+    void (*failed)(uint32_t fails);   /* after each wrong line: log it */
+} con_login_t;
+
+/* The console has a password (login kept by reference), or with NULL none:
+ * that also lifts a login lock. Does not lock by itself. */
+void con_set_login(const con_login_t *login);
+/* Lock the console now (logout, boot). CON_ERR_FAIL when no login is set. */
+int con_lock(void);
+
+/*
  * Output. Never blocks: if the ring lacks room the whole write is dropped
  * and counted, and the next write that fits is preceded by
  * "\r\n[console output dropped N bytes]\r\n". "\n" goes out as "\r\n".
+ * Output is printable ASCII whatever its source: any byte other than
+ * 0x20-0x7e and the line ends CR, LF goes out as "\xNN" (an escape sequence in a peer's
+ * reply or in a saved configuration line cannot drive the terminal).
+ * Every function below writes through con_write.
  */
 void con_write(const char *s, size_t n);
 /* con_write of a NUL-terminated string; unlike stdio puts, adds no newline. */
@@ -123,6 +146,21 @@ void con_async_printf(const char *fmt, ...) FMT_PRINTF(1, 2);
 size_t con_output_read(uint8_t *dst, size_t max);
 /* Bytes waiting in the output ring. */
 size_t con_output_pending(void);
+
+/*
+ * Running-config. Each command module writes the lines that recreate its
+ * state through an emitter, emit(ctx, fmt, ...) (every line ends in "\n");
+ * with show_secrets false it writes each secret word as CON_HIDDEN. It also
+ * hides the secrets of its saved lines (show startup-config); con_hide_words
+ * does that for a module that names the words. cfg.c collects them.
+ */
+typedef void (*con_emit_fn)(void *ctx, const char *fmt, ...) FMT_PRINTF(2, 3);
+#define CON_HIDDEN "<hidden>"
+/* If line[0..len) starts with the words of prefix: print it through emit
+ * with words first..last (0-based, the prefix's words counted) replaced by
+ * one CON_HIDDEN, and return true; else false. */
+bool con_hide_words(const char *line, size_t len, const char *prefix, unsigned first, unsigned last,
+                    con_emit_fn emit, void *ctx);
 
 /* Snapshot of the counters (cumulative since con_init). */
 con_stats_t con_stats(void);

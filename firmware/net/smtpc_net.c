@@ -102,11 +102,10 @@ static int smtpc_net_match(void *ctx, const char *rcpt)
     if (r == ROUTE_OK) {
         return SMTPC_NET_KEY(dec->peer, dec->netif);
     }
-    if (r == ROUTE_ERR_DEFER && dec->n_cand > 0) {
+    if (r == ROUTE_ERR_DEFER && dec->first_peer != ROUTE_NONE) {
         /* Claimed anyway so that the attempt is recorded (9318 names the
          * netif) and the recipient gets a deferral with its backoff. */
-        const route_candidate_t *c = &dec->cand[0];
-        return SMTPC_NET_KEY_DEFER | SMTPC_NET_KEY(c->peer, c->netif == ROUTE_NONE ? 0xFF : c->netif);
+        return SMTPC_NET_KEY_DEFER | SMTPC_NET_KEY(dec->first_peer, dec->first_netif);
     }
     return -1; /* no route: the queue defers it with "no route" */
 }
@@ -570,7 +569,7 @@ static void smtpc_net_start(smtpc_net_conn_t *d, const queue_batch_t *b)
         queue_release(b->msgid);
         return;
     }
-    memcpy(d->ehlo, dec.ehlo, sizeof(d->ehlo));
+    route_ehlo(&views[d->netif], d->ehlo, sizeof(d->ehlo));
     smtpc_net_load_batch(d, b);
     d->used = true;
     d->started_ms = board_now_ms();
@@ -626,7 +625,7 @@ void smtpc_net_poll(void)
     kicked = false;
     last_scan_ms = now_ms;
     n_views = smtpc_net_views(views, NIF_MAX);
-    static route_decision_t dec; /* large: keep it off the stack */
+    static route_decision_t dec;
     for (unsigned i = 0; i < SMTPC_MAX_CONN; i++) {
         smtpc_net_conn_t *d = &conns[i];
         if (d->used) {

@@ -960,3 +960,10 @@ void queue_stats(queue_stats_t *out)
     if (Q.ops)
         Q.ops->stats(Q.sctx, &out->store);
 }
+
+void queue_get_retry(uint32_t *min_s, uint32_t *max_s, uint32_t *lifetime_s)
+{
+    *min_s = Q.retry_min;
+    *max_s = Q.retry_max;
+    *lifetime_s = Q.lifetime;
+}

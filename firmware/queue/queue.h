@@ -255,4 +255,8 @@ typedef struct {
 
 void queue_stats(queue_stats_t *out);
 
+/* The retry policy in force (seconds), as queue_set_retry left it: the
+ * console's running-config reads it here rather than keeping a copy. */
+void queue_get_retry(uint32_t *min_s, uint32_t *max_s, uint32_t *lifetime_s);
+
 #endif /* QUEUE_H */

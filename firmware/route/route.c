@@ -62,13 +62,6 @@ static void route_copy(char *dst, size_t cap, const char *src, size_t n)
     dst[n] = '\0';
 }
 
-static void route_ip_fmt(char *buf, size_t cap, uint32_t a)
-{
-    fmt_snprintf(buf, cap, "%u.%u.%u.%u", (unsigned)(a >> 24),
-                 (unsigned)((a >> 16) & 0xFFu), (unsigned)((a >> 8) & 0xFFu),
-                 (unsigned)(a & 0xFFu));
-}
-
 /* Strict dotted quad of exactly n chars: four decimal 0..255 parts. */
 static bool route_parse_ipv4(const char *s, size_t n, uint32_t *out)
 {
@@ -464,6 +457,31 @@ int route_next(int prev)
 
 /* ------------------------------------------------------------ decision */
 
+/*
+ * One decision, two callers. route_decide() passes x == NULL: no text is
+ * formatted and the walk stops at the first usable candidate. route_explain()
+ * passes x: the same branches write their reasons and every candidate is
+ * evaluated for display. Because both run the same code, they cannot
+ * disagree (test_route.c checks it on every scenario).
+ */
+
+/* Dotted quad of a host-order address into buf (16 bytes); returns buf. */
+static const char *route_ip(char *buf, uint32_t a)
+{
+    fmt_snprintf(buf, 16, "%u.%u.%u.%u", (unsigned)(a >> 24), (unsigned)((a >> 16) & 0xFFu),
+                 (unsigned)((a >> 8) & 0xFFu), (unsigned)(a & 0xFFu));
+    return buf;
+}
+
+/* Format a reason only when someone asked for reasons (the arguments,
+ * route_ip() calls included, are evaluated only then). */
+#define ROUTE_SAY(buf, cap, ...) \
+    do { \
+        if ((buf) != NULL) { \
+            fmt_snprintf((buf), (cap), __VA_ARGS__); \
+        } \
+    } while (0)
+
 static const char *route_nname(const route_netif_view_t *v)
 {
     return (v->name != NULL && v->name[0] != '\0') ? v->name : "?";
@@ -491,9 +509,10 @@ static bool route_on_link(const route_netif_view_t *v, uint32_t a)
  * a or whose subnet holds a (longest prefix wins), else the is_default
  * netif. ROUTE_NONE if neither. A down netif still owns its subnet: sending
  * an on-link peer's mail through another interface is the bug we avoid.
+ * note (ROUTE_WHY_MAX bytes, or NULL) says how.
  */
 static uint8_t route_auto(uint32_t a, const route_netif_view_t *nv, unsigned nn,
-                          char *note, size_t note_cap)
+                          char *note)
 {
     int best = -1, best_len = -1;
     char ip[16];
@@ -510,125 +529,104 @@ static uint8_t route_auto(uint32_t a, const route_netif_view_t *nv, unsigned nn,
             best_len = len;
         }
     }
-    route_ip_fmt(ip, sizeof(ip), a);
     if (best >= 0) {
-        fmt_snprintf(note, note_cap, "auto: netif %s holds %s",
-                     route_nname(&nv[best]), ip);
+        ROUTE_SAY(note, ROUTE_WHY_MAX, "auto: netif %s holds %s", route_nname(&nv[best]), route_ip(ip, a));
         return (uint8_t)best;
     }
     for (unsigned i = 0; i < nn && i < ROUTE_NETIF_AUTO; i++) {
         if (nv[i].is_default) {
-            fmt_snprintf(note, note_cap, "auto: default netif %s",
-                         route_nname(&nv[i]));
+            ROUTE_SAY(note, ROUTE_WHY_MAX, "auto: default netif %s", route_nname(&nv[i]));
             return (uint8_t)i;
         }
     }
-    fmt_snprintf(note, note_cap, "auto: no netif holds %s, no default", ip);
+    ROUTE_SAY(note, ROUTE_WHY_MAX, "auto: no netif holds %s, no default", route_ip(ip, a));
     return ROUTE_NONE;
 }
 
-/* Fill c->netif/usable/next_hop/why for candidate (c->peer, c->cfg_netif). */
-static void route_eval(route_candidate_t *c, const route_netif_view_t *nv,
-                       unsigned nn, char *note, size_t note_cap)
-{
-    const route_peer_t *p = &route_peers[c->peer].cfg;
-    const route_netif_view_t *v;
-    char ip[16];
-    uint8_t ni = c->cfg_netif;
+/* A candidate before evaluation: (peer, configured netif). */
+typedef struct {
+    uint8_t peer;
+    uint8_t cfg_netif;
+    bool enforce;
+} route_key_t;
 
-    note[0] = '\0';
-    c->usable = false;
-    c->next_hop = 0;
+/* Where candidate evaluation puts its result. */
+typedef struct {
+    uint8_t netif;      /* resolved, ROUTE_NONE if unresolved */
+    bool auto_netif;
+    uint32_t next_hop;  /* valid when usable */
+} route_res_t;
+
+/* Evaluate candidate k; true when usable. why and note (ROUTE_WHY_MAX
+ * bytes each, or both NULL) get why not, and how AUTO was resolved. */
+static bool route_eval(route_key_t k, const route_netif_view_t *nv, unsigned nn,
+                       route_res_t *res, char *why, char *note)
+{
+    const route_peer_t *p = &route_peers[k.peer].cfg;
+    const route_netif_view_t *v;
+    uint8_t ni = k.cfg_netif;
+    char ip[16];
+
+    res->netif = ROUTE_NONE;
+    res->auto_netif = false;
+    res->next_hop = 0;
     if (ni == ROUTE_NETIF_AUTO) {
-        c->auto_netif = true;
-        ni = route_auto(p->addr, nv, nn, note, note_cap);
+        res->auto_netif = true;
+        ni = route_auto(p->addr, nv, nn, note);
         if (ni == ROUTE_NONE) {
-            c->netif = ROUTE_NONE;
-            route_copy(c->why, sizeof(c->why), note, strlen(note));
-            return;
+            if (why != NULL) {
+                route_copy(why, ROUTE_WHY_MAX, note, strlen(note));
+            }
+            return false;
         }
     }
-    c->netif = ni;
     if (ni >= nn) {
-        fmt_snprintf(c->why, sizeof(c->why), "netif #%u not present", (unsigned)ni);
-        c->netif = ROUTE_NONE;
-        return;
+        ROUTE_SAY(why, ROUTE_WHY_MAX, "netif #%u not present", (unsigned)ni);
+        return false;
     }
+    res->netif = ni;
     v = &nv[ni];
     if (!v->up) {
-        fmt_snprintf(c->why, sizeof(c->why), "netif %s down", route_nname(v));
-        return;
+        ROUTE_SAY(why, ROUTE_WHY_MAX, "netif %s down", route_nname(v));
+        return false;
     }
     if (!v->has_addr) {
-        fmt_snprintf(c->why, sizeof(c->why), "netif %s has no address",
-                     route_nname(v));
-        return;
+        ROUTE_SAY(why, ROUTE_WHY_MAX, "netif %s has no address", route_nname(v));
+        return false;
     }
     /* The override is a router on the peer's own link; on another netif
      * it would be off-link, so normal next-hop rules apply there. */
     if (p->next_hop != 0u && (p->via == ni || p->via == ROUTE_NETIF_AUTO)) {
         if (v->p2p_peer == 0u && !route_on_link(v, p->next_hop)) {
-            route_ip_fmt(ip, sizeof(ip), p->next_hop);
-            fmt_snprintf(c->why, sizeof(c->why), "next hop %s not on-link on %s",
-                         ip, route_nname(v));
-            return;
+            ROUTE_SAY(why, ROUTE_WHY_MAX, "next hop %s not on-link on %s", route_ip(ip, p->next_hop),
+                      route_nname(v));
+            return false;
         }
-        c->next_hop = p->next_hop;
+        res->next_hop = p->next_hop;
     } else if (v->p2p_peer != 0u) {
         /* SLIP/PPP: everything goes to the far end of the link */
-        c->next_hop = v->p2p_peer;
+        res->next_hop = v->p2p_peer;
     } else if (route_on_link(v, p->addr)) {
-        c->next_hop = p->addr;
+        res->next_hop = p->addr;
     } else if (v->gw != 0u) {
-        c->next_hop = v->gw;
+        res->next_hop = v->gw;
     } else {
-        route_ip_fmt(ip, sizeof(ip), p->addr);
-        fmt_snprintf(c->why, sizeof(c->why), "no gateway on %s for off-link %s",
-                     route_nname(v), ip);
-        return;
+        ROUTE_SAY(why, ROUTE_WHY_MAX, "no gateway on %s for off-link %s", route_nname(v),
+                  route_ip(ip, p->addr));
+        return false;
     }
-    c->usable = true;
-    c->why[0] = '\0';
+    if (why != NULL) {
+        why[0] = '\0';
+    }
+    return true;
 }
 
-static void route_cand_add(route_decision_t *out, uint8_t peer, uint8_t netif,
-                           bool enforce)
+/* The candidates of a peer list, in order: each peer on its via, then a
+ * FAILOVER peer's alternatives. A plain duplicate adds nothing; an ENFORCE
+ * binding stays, since it must stop the walk. Returns the count. */
+static unsigned route_keys(const uint8_t *peers, unsigned n_peers, route_key_t *keys)
 {
-    route_candidate_t *c;
-
-    /* a plain duplicate adds nothing; an ENFORCE binding must stay to stop */
-    if (!enforce) {
-        for (unsigned i = 0; i < out->n_cand; i++) {
-            if (out->cand[i].peer == peer && out->cand[i].cfg_netif == netif) {
-                return;
-            }
-        }
-    }
-    if (out->n_cand >= ROUTE_MAX_CAND) {
-        return;
-    }
-    c = &out->cand[out->n_cand++];
-    memset(c, 0, sizeof(*c));
-    c->peer = peer;
-    c->cfg_netif = netif;
-    c->netif = ROUTE_NONE;
-    c->enforce = enforce;
-}
-
-static void route_decision_reset(route_decision_t *out)
-{
-    memset(out, 0, sizeof(*out));
-    out->route_idx = -1;
-    out->chosen = -1;
-    out->peer = ROUTE_NONE;
-    out->netif = ROUTE_NONE;
-}
-
-static int route_walk(const uint8_t *peers, unsigned n_peers,
-                      const route_netif_view_t *nv, unsigned nn,
-                      route_decision_t *out)
-{
-    char note[ROUTE_WHY_MAX];
+    unsigned n = 0;
 
     for (unsigned i = 0; i < n_peers; i++) {
         const route_peer_t *p;
@@ -636,65 +634,109 @@ static int route_walk(const uint8_t *peers, unsigned n_peers,
             continue;
         }
         p = &route_peers[peers[i]].cfg;
-        route_cand_add(out, peers[i], p->via, p->mode == ROUTE_MODE_ENFORCE);
-        if (p->mode == ROUTE_MODE_FAILOVER) {
-            for (unsigned k = 0; k < p->n_alts; k++) {
-                if (route_peer_used(p->alts[k].peer)) {
-                    route_cand_add(out, p->alts[k].peer, p->alts[k].netif, false);
+        for (unsigned k = 0; k <= (p->mode == ROUTE_MODE_FAILOVER ? p->n_alts : 0u); k++) {
+            route_key_t key;
+            bool dup = false;
+            if (k == 0u) {
+                key = (route_key_t){ peers[i], p->via, p->mode == ROUTE_MODE_ENFORCE };
+            } else if (route_peer_used(p->alts[k - 1u].peer)) {
+                key = (route_key_t){ p->alts[k - 1u].peer, p->alts[k - 1u].netif, false };
+            } else {
+                continue;
+            }
+            for (unsigned j = 0; !key.enforce && j < n; j++) {
+                dup = dup || (keys[j].peer == key.peer && keys[j].cfg_netif == key.cfg_netif);
+            }
+            if (!dup && n < ROUTE_MAX_CAND) {
+                keys[n++] = key;
+            }
+        }
+    }
+    return n;
+}
+
+static void route_reset(route_decision_t *d, route_explanation_t *x)
+{
+    if (x != NULL) {
+        memset(x, 0, sizeof(*x));
+        x->chosen = -1;
+    }
+    memset(d, 0, sizeof(*d));
+    d->route_idx = -1;
+    d->peer = ROUTE_NONE;
+    d->netif = ROUTE_NONE;
+    d->first_peer = ROUTE_NONE;
+    d->first_netif = ROUTE_NONE;
+}
+
+static int route_walk(const uint8_t *peers, unsigned n_peers,
+                      const route_netif_view_t *nv, unsigned nn,
+                      route_decision_t *d, route_explanation_t *x)
+{
+    route_key_t keys[ROUTE_MAX_CAND];
+    unsigned n = route_keys(peers, n_peers, keys);
+    bool decided = false;
+
+    d->status = ROUTE_ERR_DEFER;
+    for (unsigned i = 0; i < n && !(decided && x == NULL); i++) {
+        route_candidate_t *c = x != NULL ? &x->cand[i] : NULL;
+        char note[ROUTE_WHY_MAX];
+        route_res_t res;
+        bool usable = route_eval(keys[i], nv, nn, &res, c != NULL ? c->why : NULL,
+                                 c != NULL ? note : NULL);
+        if (i == 0u) {
+            d->first_peer = keys[0].peer;
+            d->first_netif = res.netif;
+        }
+        if (c != NULL) {
+            c->peer = keys[i].peer;
+            c->cfg_netif = keys[i].cfg_netif;
+            c->enforce = keys[i].enforce;
+            c->netif = res.netif;
+            c->auto_netif = res.auto_netif;
+            c->usable = usable;
+            c->next_hop = res.next_hop;
+            c->skipped = decided && d->status == ROUTE_ERR_DEFER;
+        }
+        if (decided) {
+            continue; /* explaining: the rest is listed, not considered */
+        }
+        if (usable) {
+            const route_peer_t *p = &route_peers[keys[i].peer].cfg;
+            d->peer = keys[i].peer;
+            d->netif = res.netif;
+            d->peer_addr = p->addr;
+            d->port = p->port;
+            d->src_addr = nv[res.netif].addr;
+            d->next_hop = res.next_hop;
+            d->auto_netif = res.auto_netif;
+            d->status = ROUTE_OK;
+            if (x != NULL) {
+                x->chosen = (int)i;
+                route_ehlo(&nv[res.netif], x->ehlo, sizeof(x->ehlo));
+                if (res.auto_netif) {
+                    route_copy(x->auto_note, sizeof(x->auto_note), note, strlen(note));
                 }
             }
+            decided = true;
+        } else if (keys[i].enforce) {
+            if (x != NULL) {
+                fmt_snprintf(x->defer, sizeof(x->defer), "%s (peer '%s' ENFORCE)",
+                             c->why, route_peers[keys[i].peer].cfg.name);
+            }
+            decided = true;
         }
     }
-    for (unsigned i = 0; i < out->n_cand; i++) {
-        route_eval(&out->cand[i], nv, nn, note, sizeof(note));
-    }
-    for (unsigned i = 0; i < out->n_cand; i++) {
-        route_candidate_t *c = &out->cand[i];
-        if (c->usable) {
-            const route_peer_t *p = &route_peers[c->peer].cfg;
-            const route_netif_view_t *v = &nv[c->netif];
-            out->chosen = (int)i;
-            out->peer = c->peer;
-            out->netif = c->netif;
-            out->peer_addr = p->addr;
-            out->port = p->port;
-            out->src_addr = v->addr;
-            out->next_hop = c->next_hop;
-            if (v->hostname != NULL && v->hostname[0] != '\0') {
-                route_copy(out->ehlo, sizeof(out->ehlo), v->hostname,
-                           strlen(v->hostname));
-            } else {
-                /* RFC 5321 4.1.4: no name -> address literal */
-                char ip[16];
-                route_ip_fmt(ip, sizeof(ip), v->addr);
-                fmt_snprintf(out->ehlo, sizeof(out->ehlo), "[%s]", ip);
-            }
-            if (c->auto_netif) {
-                out->auto_netif = true;
-                route_eval(c, nv, nn, out->auto_note, sizeof(out->auto_note));
-            }
-            out->status = ROUTE_OK;
-            return ROUTE_OK;
-        }
-        if (c->enforce) {
-            fmt_snprintf(out->defer, sizeof(out->defer), "%s (peer '%s' ENFORCE)",
-                         c->why, route_peers[c->peer].cfg.name);
-            for (unsigned k = i + 1u; k < out->n_cand; k++) {
-                out->cand[k].skipped = true;
-            }
-            out->status = ROUTE_ERR_DEFER;
-            return ROUTE_ERR_DEFER;
+    if (x != NULL) {
+        x->n_cand = n;
+        if (!decided && n == 0u) {
+            fmt_snprintf(x->defer, sizeof(x->defer), "no peers");
+        } else if (!decided) {
+            fmt_snprintf(x->defer, sizeof(x->defer),
+                         "all %u candidates unusable; first: %s", n, x->cand[0].why);
         }
     }
-    if (out->n_cand == 0u) {
-        fmt_snprintf(out->defer, sizeof(out->defer), "no peers");
-    } else {
-        fmt_snprintf(out->defer, sizeof(out->defer),
-                     "all %u candidates unusable; first: %s", out->n_cand,
-                     out->cand[0].why);
-    }
-    out->status = ROUTE_ERR_DEFER;
-    return ROUTE_ERR_DEFER;
+    return d->status;
 }
 
 /* Extract the domain part of dest into [*d, *d + *n). */
@@ -726,56 +768,56 @@ static bool route_dest_domain(const char *dest, const char **d, size_t *n)
     return len != 0u && len <= 255u;
 }
 
-int route_decide(const char *dest, const route_netif_view_t *netifs,
-                 unsigned n_netifs, route_decision_t *out)
+/* A refused decision: status err, reason (when explaining) text. */
+static int route_refuse(route_decision_t *d, route_explanation_t *x, int err,
+                        const char *text)
+{
+    d->status = err;
+    if (x != NULL) {
+        route_copy(x->reason, sizeof(x->reason), text, strlen(text));
+    }
+    return err;
+}
+
+static int route_dest(const char *dest, const route_netif_view_t *netifs,
+                      unsigned n_netifs, route_decision_t *out,
+                      route_explanation_t *x)
 {
     const char *d;
     size_t n;
-    uint32_t ip;
+    uint32_t ip = 0;
+    bool ipv6 = false;
+    char ipbuf[16];
     int best = -1;
     size_t best_len = 0;
     enum { M_NONE, M_EXACT, M_WILD, M_DEFAULT } kind = M_NONE;
     const route_route_t *r;
-    char ipbuf[16];
 
     if (out == NULL) {
         return ROUTE_ERR_INVAL;
     }
-    route_decision_reset(out);
+    route_reset(out, x);
     if (dest == NULL || (netifs == NULL && n_netifs != 0u)) {
-        out->status = ROUTE_ERR_INVAL;
-        fmt_snprintf(out->reason, sizeof(out->reason), "invalid arguments");
-        return ROUTE_ERR_INVAL;
+        return route_refuse(out, x, ROUTE_ERR_INVAL, "invalid arguments");
     }
     if (!route_dest_domain(dest, &d, &n)) {
-        out->status = ROUTE_ERR_BADDEST;
-        fmt_snprintf(out->reason, sizeof(out->reason), "bad destination");
-        return ROUTE_ERR_BADDEST;
+        return route_refuse(out, x, ROUTE_ERR_BADDEST, "bad destination");
     }
     if (d[0] == '[') {
         /* RFC 5321 4.1.3 address literal; IPv6 literals also route by '*' */
         if (n < 3u || d[n - 1u] != ']') {
-            out->status = ROUTE_ERR_BADDEST;
-            fmt_snprintf(out->reason, sizeof(out->reason), "bad address literal");
-            return ROUTE_ERR_BADDEST;
+            return route_refuse(out, x, ROUTE_ERR_BADDEST, "bad address literal");
         }
         out->ip_literal = true;
         if (n >= 7u && route_ieq_n(d + 1, "ipv6:", 5)) {
-            route_copy(ipbuf, sizeof(ipbuf), "IPv6", 4);
-        } else if (route_parse_ipv4(d + 1, n - 2u, &ip)) {
-            route_ip_fmt(ipbuf, sizeof(ipbuf), ip);
-        } else {
-            out->status = ROUTE_ERR_BADDEST;
-            fmt_snprintf(out->reason, sizeof(out->reason), "bad address literal");
-            return ROUTE_ERR_BADDEST;
+            ipv6 = true;
+        } else if (!route_parse_ipv4(d + 1, n - 2u, &ip)) {
+            return route_refuse(out, x, ROUTE_ERR_BADDEST, "bad address literal");
         }
     } else if (route_parse_ipv4(d, n, &ip)) {
         out->ip_literal = true;
-        route_ip_fmt(ipbuf, sizeof(ipbuf), ip);
     } else if (!route_domain_ok(d, n)) {
-        out->status = ROUTE_ERR_BADDEST;
-        fmt_snprintf(out->reason, sizeof(out->reason), "bad domain");
-        return ROUTE_ERR_BADDEST;
+        return route_refuse(out, x, ROUTE_ERR_BADDEST, "bad domain");
     }
 
     for (unsigned i = 0; i < ROUTE_MAX_ROUTES; i++) {
@@ -811,50 +853,84 @@ int route_decide(const char *dest, const route_netif_view_t *netifs,
     }
     if (best < 0) {
         out->status = ROUTE_ERR_NOROUTE;
-        if (out->ip_literal) {
-            fmt_snprintf(out->reason, sizeof(out->reason),
-                         "IP literal %s: no default route '*'", ipbuf);
-        } else {
-            fmt_snprintf(out->reason, sizeof(out->reason), "no route for '%.*s'",
-                         (int)n, d);
+        if (x != NULL && out->ip_literal) {
+            fmt_snprintf(x->reason, sizeof(x->reason), "IP literal %s: no default route '*'",
+                         ipv6 ? "IPv6" : route_ip(ipbuf, ip));
+        } else if (x != NULL) {
+            fmt_snprintf(x->reason, sizeof(x->reason), "no route for '%.*s'", (int)n, d);
         }
         return ROUTE_ERR_NOROUTE;
     }
     r = &route_routes[best].r;
     out->route_idx = best;
-    route_copy(out->pattern, sizeof(out->pattern), r->pattern, strlen(r->pattern));
-    if (out->ip_literal) {
-        fmt_snprintf(out->reason, sizeof(out->reason),
-                     "IP literal %s: default route '*'", ipbuf);
-    } else if (kind == M_EXACT) {
-        fmt_snprintf(out->reason, sizeof(out->reason), "exact match '%s'",
-                     r->pattern);
-    } else if (kind == M_WILD) {
-        fmt_snprintf(out->reason, sizeof(out->reason), "wildcard '%s'", r->pattern);
-    } else {
-        fmt_snprintf(out->reason, sizeof(out->reason), "default route '*'");
+    if (x != NULL) {
+        route_copy(x->pattern, sizeof(x->pattern), r->pattern, strlen(r->pattern));
+        if (out->ip_literal) {
+            fmt_snprintf(x->reason, sizeof(x->reason), "IP literal %s: default route '*'",
+                         ipv6 ? "IPv6" : route_ip(ipbuf, ip));
+        } else {
+            fmt_snprintf(x->reason, sizeof(x->reason), kind == M_EXACT ? "exact match '%s'"
+                         : kind == M_WILD ? "wildcard '%s'" : "default route '%s'", r->pattern);
+        }
     }
-    return route_walk(r->peers, r->n_peers, netifs, n_netifs, out);
+    return route_walk(r->peers, r->n_peers, netifs, n_netifs, out, x);
 }
 
-int route_decide_peer(unsigned peer_idx, const route_netif_view_t *netifs,
-                      unsigned n_netifs, route_decision_t *out)
+static int route_peer_dest(unsigned peer_idx, const route_netif_view_t *netifs,
+                           unsigned n_netifs, route_decision_t *out,
+                           route_explanation_t *x)
 {
     uint8_t p;
 
     if (out == NULL) {
         return ROUTE_ERR_INVAL;
     }
-    route_decision_reset(out);
+    route_reset(out, x);
     if (!route_peer_used(peer_idx) || (netifs == NULL && n_netifs != 0u)) {
-        out->status = ROUTE_ERR_INVAL;
-        fmt_snprintf(out->reason, sizeof(out->reason), "no such peer");
-        return ROUTE_ERR_INVAL;
+        return route_refuse(out, x, ROUTE_ERR_INVAL, "no such peer");
     }
     p = (uint8_t)peer_idx;
-    fmt_snprintf(out->reason, sizeof(out->reason), "peer '%s'",
-                 route_peers[peer_idx].cfg.name);
-    return route_walk(&p, 1u, netifs, n_netifs, out);
+    if (x != NULL) {
+        fmt_snprintf(x->reason, sizeof(x->reason), "peer '%s'",
+                     route_peers[peer_idx].cfg.name);
+    }
+    return route_walk(&p, 1u, netifs, n_netifs, out, x);
+}
+
+int route_decide(const char *dest, const route_netif_view_t *netifs,
+                 unsigned n_netifs, route_decision_t *out)
+{
+    return route_dest(dest, netifs, n_netifs, out, NULL);
+}
+
+int route_decide_peer(unsigned peer_idx, const route_netif_view_t *netifs,
+                      unsigned n_netifs, route_decision_t *out)
+{
+    return route_peer_dest(peer_idx, netifs, n_netifs, out, NULL);
+}
+
+int route_explain(const char *dest, const route_netif_view_t *netifs,
+                  unsigned n_netifs, route_explanation_t *out)
+{
+    return out != NULL ? route_dest(dest, netifs, n_netifs, &out->d, out) : ROUTE_ERR_INVAL;
+}
+
+int route_explain_peer(unsigned peer_idx, const route_netif_view_t *netifs,
+                       unsigned n_netifs, route_explanation_t *out)
+{
+    return out != NULL ? route_peer_dest(peer_idx, netifs, n_netifs, &out->d, out)
+                       : ROUTE_ERR_INVAL;
+}
+
+void route_ehlo(const route_netif_view_t *v, char *buf, size_t cap)
+{
+    if (v->hostname != NULL && v->hostname[0] != '\0') {
+        route_copy(buf, cap, v->hostname, strlen(v->hostname));
+    } else {
+        /* RFC 5321 4.1.4: no name -> address literal */
+        char ip[16];
+        fmt_snprintf(buf, cap, "[%s]", route_ip(ip, v->addr));
+    }
 }
 
 const char *route_strerror(int err)

@@ -29,6 +29,10 @@
  *    marked is_default, else unusable. The decision says that it did so.
  *  - nothing else falls back to a default or first netif.
  *
+ * Two entry points make the one decision: route_decide() for delivery (no
+ * texts, cheap, per due recipient) and route_explain() for the console
+ * (the same decision and the reasons for it).
+ *
  * Not thread-safe (NO_SYS=1 main loop only).
  */
 #ifndef ROUTE_H
@@ -111,6 +115,27 @@ typedef struct {
     bool is_default;
 } route_netif_view_t;
 
+/* The decision: what delivery needs and nothing else. It carries no texts
+ * and formats none, because it runs for every due recipient on every queue
+ * scan; route_explain() says why. */
+typedef struct {
+    int status;          /* same as route_decide()'s return */
+    int route_idx;       /* matched route, -1 for none / route_decide_peer */
+    bool ip_literal;     /* destination was an IP literal (routed by "*") */
+    bool auto_netif;     /* chosen netif came from ROUTE_NETIF_AUTO */
+    uint8_t peer;        /* chosen peer index, ROUTE_NONE if none */
+    uint8_t netif;       /* chosen netif index, ROUTE_NONE if none */
+    uint16_t port;
+    uint32_t peer_addr;  /* chosen peer's address */
+    uint32_t src_addr;   /* chosen netif's address */
+    uint32_t next_hop;
+    /* The first candidate, ROUTE_NONE if there is none; its netif resolved
+     * (ROUTE_NONE if it could not be). On a defer the delivery glue records
+     * the attempt against it (9318 names the netif). */
+    uint8_t first_peer;
+    uint8_t first_netif;
+} route_decision_t;
+
 typedef struct {
     uint8_t peer;        /* peer index */
     uint8_t netif;       /* resolved netif index, ROUTE_NONE if unresolved */
@@ -123,27 +148,19 @@ typedef struct {
     char why[ROUTE_WHY_MAX]; /* "" when usable; else "netif eth1 down", ... */
 } route_candidate_t;
 
-/* About 2 KB on a 32-bit target: keep it static, not on a small stack. */
+/* The same decision with its reasons, for the console's `route get`.
+ * About 2 KB on a 32-bit target: keep it static, not on a small stack. */
 typedef struct {
-    int status;          /* same as route_decide()'s return */
-    int route_idx;       /* matched route, -1 for none / route_decide_peer */
-    char pattern[ROUTE_PATTERN_MAX];
+    route_decision_t d;  /* exactly what route_decide() gives */
+    char pattern[ROUTE_PATTERN_MAX]; /* matched route's pattern, "" if none */
     char reason[ROUTE_REASON_MAX];   /* "exact match 'example.com'", ... */
-    bool ip_literal;     /* destination was an IP literal (routed by "*") */
     int chosen;          /* index into cand[], -1 if none */
-    uint8_t peer;        /* chosen peer index, ROUTE_NONE if none */
-    uint8_t netif;       /* chosen netif index, ROUTE_NONE if none */
-    uint32_t peer_addr;  /* chosen peer's address */
-    uint16_t port;
-    uint32_t src_addr;   /* chosen netif's address */
-    uint32_t next_hop;
-    char ehlo[ROUTE_EHLO_MAX];       /* chosen netif's hostname or "[a.b.c.d]" */
-    bool auto_netif;     /* chosen netif came from ROUTE_NETIF_AUTO */
-    char auto_note[ROUTE_WHY_MAX];   /* how it was resolved, "" if not auto */
+    char ehlo[ROUTE_EHLO_MAX];       /* chosen netif's EHLO name (route_ehlo) */
+    char auto_note[ROUTE_WHY_MAX];   /* how AUTO was resolved, "" if not auto */
     char defer[ROUTE_WHY_MAX + ROUTE_NAME_MAX + 24]; /* defer cause, "" if none */
     unsigned n_cand;
-    route_candidate_t cand[ROUTE_MAX_CAND];
-} route_decision_t;
+    route_candidate_t cand[ROUTE_MAX_CAND]; /* every candidate, in order */
+} route_explanation_t;
 
 /* Clear both tables; netif indices 0..n_netifs-1 (<= ROUTE_MAX_NETIFS)
  * become valid for via/alternatives. */
@@ -181,9 +198,10 @@ int route_next(int prev);
 /*
  * Decide for dest = "user@domain", "<user@domain>", "domain", "1.2.3.4" or
  * "[1.2.3.4]". netifs[i] describes netif index i (n_netifs entries).
- * Always fills *out completely (reason texts included). Returns
- *   ROUTE_OK           out->peer/netif/src_addr/next_hop/ehlo are valid,
- *   ROUTE_ERR_DEFER    no usable candidate now (out->defer says why),
+ * Always fills *out completely. Stops at the first usable candidate (or at
+ * an ENFORCE stop) and formats no text. Returns
+ *   ROUTE_OK           out->peer/netif/src_addr/next_hop are valid,
+ *   ROUTE_ERR_DEFER    no usable candidate now,
  *   ROUTE_ERR_NOROUTE  no pattern matches and there is no "*",
  *   ROUTE_ERR_BADDEST  dest unparsable, or ROUTE_ERR_INVAL on NULL args.
  */
@@ -191,9 +209,25 @@ int route_decide(const char *dest, const route_netif_view_t *netifs,
                  unsigned n_netifs, route_decision_t *out);
 
 /* The same decision for one peer (delivery glue: the peer is already known,
- * e.g. a retry). route_idx = -1, reason "peer 'name'". */
+ * e.g. a retry). route_idx = -1. */
 int route_decide_peer(unsigned peer_idx, const route_netif_view_t *netifs,
                       unsigned n_netifs, route_decision_t *out);
+
+/*
+ * route_decide() and route_decide_peer() with the reasons: out->d is the
+ * same decision (the same code makes it), and the texts say which route
+ * matched and why, how AUTO was resolved, why each candidate is or is not
+ * usable (every candidate is evaluated), and what a defer waits for.
+ * route_explain_peer's reason is "peer 'name'".
+ */
+int route_explain(const char *dest, const route_netif_view_t *netifs,
+                  unsigned n_netifs, route_explanation_t *out);
+int route_explain_peer(unsigned peer_idx, const route_netif_view_t *netifs,
+                       unsigned n_netifs, route_explanation_t *out);
+
+/* The EHLO name for a connection out of netif v: its hostname, or without
+ * one the address literal "[a.b.c.d]" (RFC 5321 4.1.4). */
+void route_ehlo(const route_netif_view_t *v, char *buf, size_t cap);
 
 /* Short text for a ROUTE_ERR_* / ROUTE_OK code. */
 const char *route_strerror(int err);

@@ -796,6 +796,171 @@ static void test_floods(void **state)
     assert_help_works();
 }
 
+/* ---------------- printable output (issue 17, finding 6) ---------------- */
+
+static void assert_printable(const char *o)
+{
+    for (const char *p = o; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        assert_true((c >= 0x20 && c < 0x7f) || c == '\r' || c == '\n');
+    }
+}
+
+/* The boot replay (con_exec) quotes the replayed line in its error: bytes
+ * from a saved configuration must not reach the terminal raw. */
+static void test_exec_error_is_printable(void **state)
+{
+    (void)state;
+    assert_int_equal(con_exec("\x1b[2J\x1b]0;owned\x07 x"), CON_ERR_FAIL);
+    const char *o = out();
+    assert_printable(o);
+    assert_string_equal(o, "% unknown command '\\x1b[2J\\x1b]0;owned\\x07' (try 'help')\r\n");
+    /* through a command's own error line, with 8-bit C1 CSI and UTF-8 */
+    assert_int_equal(con_exec("badval \x9b" "31m\xc3\xa9"), CON_ERR_FAIL);
+    o = out();
+    assert_printable(o);
+    assert_string_equal(o, "% usage: badval N\r\n");
+    assert_int_equal(con_exec("echo \x9b" "31m\xc3\xa9\t"), CON_OK);
+    o = out();
+    assert_string_equal(o, "argc=1 [\\x9b31m\\xc3\\xa9]\r\n");
+}
+
+/* Whatever a command prints: printf, error lines, async lines, puts. */
+static void test_output_is_printable(void **state)
+{
+    (void)state;
+    con_printf("a\x1b" "b\x7f" "c\x01\n");
+    assert_string_equal(out(), "a\\x1bb\\x7fc\\x01\r\n");
+    con_error("e %s", "\x1b[31m");
+    assert_string_equal(out(), "% e \\x1b[31m\r\n");
+    con_async_printf("x\a");
+    const char *o = out();
+    assert_printable(o);
+    assert_non_null(strstr(o, "x\\x07\r\n"));
+    /* CRLF and text stay as they are; the engine's own echo is not escaped */
+    con_puts("ok\r\n");
+    assert_string_equal(out(), "ok\r\n");
+    EXPECT("ab\b", "ab\b \b");
+}
+
+/* An escaped byte takes four bytes of the ring: room and the drop count
+ * are reckoned on the wire. */
+static void test_escaped_output_fits_ring(void **state)
+{
+    (void)state;
+    static char esc[CON_TX_RING / 4];
+    memset(esc, 0x1b, sizeof esc); /* 4 * sizeof esc > ring room */
+    con_write(esc, sizeof esc);
+    assert_int_equal(con_stats().dropped_bytes, 4u * sizeof esc);
+    assert_int_equal(con_output_pending(), 0);
+    con_write(esc, 10);
+    const char *o = out();
+    assert_non_null(strstr(o, "[console output dropped 16384 bytes]"));
+    assert_non_null(strstr(o, "\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b\\x1b"));
+    assert_printable(o);
+}
+
+/* ---------------- login gate ---------------- */
+
+static uint32_t fake_ms;
+static uint32_t login_fail_count, login_fail_calls;
+static uint32_t fake_now(void) { return fake_ms; }
+static bool fake_check(const char *line) { return strcmp(line, "letmein1") == 0; }
+static void fake_failed(uint32_t fails)
+{
+    login_fail_calls++;
+    login_fail_count = fails;
+}
+static const con_login_t fake_login = { fake_check, fake_now, fake_failed };
+
+static void test_login_gate(void **state)
+{
+    (void)state;
+    fake_ms = 5000;
+    login_fail_calls = 0;
+    assert_int_equal(con_lock(), CON_ERR_FAIL); /* no password: nothing to lock */
+    assert_false(con_locked());
+    con_set_login(&fake_login);
+    assert_false(con_locked()); /* setting a password does not lock */
+    assert_int_equal(con_lock(), CON_OK);
+    assert_true(con_locked());
+    out();
+    /* echo off, commands not run */
+    EXPECT("show netif\r", "\r\n% wrong password (locked for 1 s)\r\nPassword: ");
+    assert_int_equal(calls, 0);
+    assert_int_equal(login_fail_count, 1);
+    /* locked out: even the right password is not tried */
+    fake_ms += 1;
+    EXPECT("letmein1\r", "\r\n% locked: try again in 1 s\r\nPassword: ");
+    fake_ms -= 1;
+    assert_int_equal(login_fail_calls, 1);
+    fake_ms += 1000;
+    EXPECT("nope\r", "\r\n% wrong password (locked for 2 s)\r\nPassword: ");
+    fake_ms += 2000;
+    EXPECT("nope\r", "\r\n% wrong password (locked for 4 s)\r\nPassword: ");
+    for (uint32_t i = 3; i < 9; i++) {
+        fake_ms += 60000;
+        feed("nope\r");
+    }
+    assert_non_null(strstr(out(), "(locked for 60 s)")); /* doubling stops at 60 s */
+    assert_int_equal(login_fail_count, 9);
+    fake_ms += 60000;
+    EXPECT("letmein1\r", "\r\nmta> ");
+    assert_false(con_locked());
+    EXPECT("show netif\r", "show netif\r\nnetif ok\r\nmta> ");
+    /* the count starts again after a login */
+    assert_int_equal(con_lock(), CON_OK);
+    out();
+    EXPECT("x\r", "\r\n% wrong password (locked for 1 s)\r\nPassword: ");
+    /* removing the password lifts the lock */
+    con_set_login(NULL);
+    assert_false(con_locked());
+    out();
+    EXPECT("show netif\r", "show netif\r\nnetif ok\r\nmta> ");
+}
+
+/* ---------------- hiding secret words of saved lines ---------------- */
+
+static char hid[256];
+static size_t hid_len;
+static void hid_sink(void *ctx, const char *fmt, ...) FMT_PRINTF(2, 3);
+static void hid_sink(void *ctx, const char *fmt, ...)
+{
+    (void)ctx;
+    va_list ap;
+    va_start(ap, fmt);
+    hid_len += (size_t)vsnprintf(hid + hid_len, sizeof hid - hid_len, fmt, ap);
+    va_end(ap);
+}
+
+static const char *hidden(const char *line, const char *prefix, unsigned first, unsigned last)
+{
+    hid_len = 0;
+    hid[0] = '\0';
+    return con_hide_words(line, strlen(line), prefix, first, last, hid_sink, NULL) ? hid : NULL;
+}
+
+/* The shapes cmd_tls and cmd_login name: the same output as the saved
+ * format always had. */
+static void test_hide_words(void **state)
+{
+    (void)state;
+    assert_string_equal(hidden("user hash alice 0011 aabb", "user hash", 3, 4), "user hash alice <hidden>\n");
+    assert_string_equal(hidden("peer auth hub relay s3cret plaintext-ok", "peer auth", 4, 4),
+                        "peer auth hub relay <hidden> plaintext-ok\n");
+    assert_string_equal(hidden("peer auth hub relay s3cret", "peer auth", 4, 4), "peer auth hub relay <hidden>\n");
+    /* nothing at the secret's place: the line as it is */
+    assert_string_equal(hidden("peer auth hub none", "peer auth", 4, 4), "peer auth hub none\n");
+    /* whole words only */
+    assert_null(hidden("peer authx hub relay s3cret", "peer auth", 4, 4));
+    assert_null(hidden("peer auth", "peer auth", 4, 4));
+    assert_null(hidden("peer tls hub may", "peer auth", 4, 4));
+    /* a line is taken by its length, not up to a NUL */
+    hid_len = 0;
+    assert_int_equal(con_hide_words("user hash a b c\nuser", 15, "user hash", 3, 4, hid_sink, NULL), true);
+    assert_string_equal(hid, "user hash a <hidden>\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -829,6 +994,11 @@ int main(void)
         cmocka_unit_test_setup(test_gate, setup),
         cmocka_unit_test_setup(test_fuzz_random_bytes, setup),
         cmocka_unit_test_setup(test_floods, setup),
+        cmocka_unit_test_setup(test_exec_error_is_printable, setup),
+        cmocka_unit_test_setup(test_output_is_printable, setup),
+        cmocka_unit_test_setup(test_escaped_output_fits_ring, setup),
+        cmocka_unit_test_setup(test_login_gate, setup),
+        cmocka_unit_test_setup(test_hide_words, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
