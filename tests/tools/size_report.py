@@ -134,13 +134,13 @@ def main():
     lines.append(f"{'use':<14}{100.0 * tf / a.flash_budget:>9.1f}%{100.0 * tr / a.ram_budget:>9.1f}%")
     # What TLS and AUTH cost, across groups: mbedTLS itself and the modules
     # that exist only for it (the session arena is tls's .bss).
-    tls_mods = ("firmware/console/cmd_tls", "firmware/route/peertls", "firmware/lib/sasl")
+    tls_mods = ("firmware/console/cmd_tls", "firmware/console/cmd_auth", "firmware/route/peertls", "firmware/lib/sasl")
     tfl = tram = 0
     for mod, s in sizes.items():
         if mod.startswith(("mbedtls/", "firmware/tls/")) or mod in tls_mods:
             tfl += s["text"] + s["rodata"] + s["data"]
             tram += s["data"] + s["bss"]
-    lines.append(f"{'of which TLS':<14}{tfl:>10}{tram:>10}   (mbedTLS + firmware/tls/, cmd_tls, peertls, sasl; "
+    lines.append(f"{'of which TLS':<14}{tfl:>10}{tram:>10}   (mbedTLS + firmware/tls/, cmd_tls, cmd_auth, peertls, sasl; "
                  f"RAM includes the session arena)")
     lines.append("")
     lines.append(f"{'module':<40}{'.text':>9}{'.rodata':>9}{'.data':>8}{'.bss':>9}")
