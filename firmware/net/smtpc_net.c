@@ -227,19 +227,22 @@ static void smtpc_net_step(smtpc_net_conn_t *d)
     }
     smtpc_net_flush(d);
     if (smtpc_done(d->c)) {
-        int e = smtpc_last_error(d->c);
-        if (e == SMTPC_ERR_TLS) {
+        mta_err_t e = smtpc_error(d->c);
+        bool local = e.kind == MTA_ERR_LOCAL;
+        if (local && e.code == SMTPC_ERR_TLS) {
             /* TLS required but STARTTLS not offered, refused, or no session
              * free: logged as the TLS failure it is. */
-            evt_log(EVT_MTA_BIND_FAIL, d->peer,
-                    evt_pack_netif_err(d->netif, -TLS_ERR_UNAVAILABLE));
-        } else if (d->job.auth_user != NULL && !smtpc_authenticated(d->c) && (e == SMTPC_ERR_AUTH || e >= 400)) {
+            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, mta_err_tls(TLS_ERR_UNAVAILABLE)));
+        } else if (d->job.auth_user != NULL && !smtpc_authenticated(d->c) &&
+                   ((local && e.code == SMTPC_ERR_AUTH) || (e.kind == MTA_ERR_SMTP_REPLY && e.code >= 400))) {
             /* AUTH refused (the peer's reply) or impossible (530: no common
              * mechanism, or no TLS without plaintext-ok). */
-            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, e > 0 ? e : 530));
+            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, local ? mta_err_reply(530) : e));
         } else if (smtpc_state(d->c) == SMTPC_ST_FAILED && !d->greeted) {
-            /* Greeting refused or protocol failure before any transaction. */
-            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, e));
+            /* Greeting refused or protocol failure before any transaction:
+             * a peer answering "HTTP/1.0 400" is a reply problem, never a
+             * routing one. */
+            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, e));
         }
         smtpc_net_finish(d, false);
     }
@@ -256,7 +259,7 @@ static bool smtpc_net_tls_begin(void *ctx)
  * recipients deferred (they stay queued), the connection dropped. */
 static void smtpc_net_tls_fail(smtpc_net_conn_t *d, int err)
 {
-    evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, err < 0 ? -err : err));
+    evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, mta_err_tls(err < 0 ? err : -err)));
     if (d->c != NULL) {
         smtpc_abort(d->c, err);
     }
@@ -333,7 +336,7 @@ static err_t smtpc_net_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, er
             pbuf_free(p);
         }
         if (!d->greeted) {
-            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, ERR_CLSD));
+            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, mta_err_lwip(ERR_CLSD)));
         }
         smtpc_abort(d->c, 0);
         smtpc_net_finish(d, false);
@@ -401,7 +404,7 @@ static err_t smtpc_net_poll_cb(void *arg, struct altcp_pcb *pcb)
     }
     if (!d->connected) {
         if (board_now_ms() - d->started_ms > SMTPC_NET_CONNECT_TIMEOUT_MS) {
-            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, ERR_TIMEOUT));
+            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, mta_err_lwip(ERR_TIMEOUT)));
             smtpc_net_finish(d, true);
         }
         return ERR_OK;
@@ -424,7 +427,7 @@ static void smtpc_net_err(void *arg, err_t err)
     d->pcb = NULL; /* freed by lwIP */
     tls_detach(d->tls);
     if (!d->greeted) {
-        evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, err));
+        evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, mta_err_lwip(err)));
     }
     if (d->c != NULL) {
         smtpc_abort(d->c, 0);
@@ -577,7 +580,7 @@ static void smtpc_net_start(smtpc_net_conn_t *d, const queue_batch_t *b)
     const nif_t *f = nif_at(d->netif);
     struct altcp_pcb *pcb = f != NULL ? altcp_tcp_new_ip_type(IPADDR_TYPE_V4) : NULL;
     if (pcb == NULL) {
-        evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, ERR_MEM));
+        evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, mta_err_lwip(ERR_MEM)));
         smtpc_net_finish(d, false);
         return;
     }
@@ -606,7 +609,7 @@ static void smtpc_net_start(smtpc_net_conn_t *d, const queue_batch_t *b)
         e = altcp_connect(pcb, &dst, dec.port, smtpc_net_connected);
     }
     if (e != ERR_OK) {
-        evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, e));
+        evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, mta_err_lwip(e)));
         smtpc_net_finish(d, true);
     }
 }
@@ -638,7 +641,7 @@ void smtpc_net_poll(void)
         }
         if (b.key & SMTPC_NET_KEY_DEFER) {
             uint8_t peer = SMTPC_NET_KEY_PEER(b.key), netif = SMTPC_NET_KEY_NETIF(b.key);
-            evt_log(EVT_MTA_BIND_FAIL, peer, evt_pack_netif_err(netif, ERR_IF));
+            evt_log(EVT_MTA_BIND_FAIL, peer, evt_pack_netif_mta_err(netif, mta_err_lwip(ERR_IF)));
             smtpc_net_defer_batch(&b, "netif of enforced peer is down");
             continue;
         }

@@ -67,8 +67,10 @@ struct smtpc {
     uint32_t ext;
     uint32_t peer_size;
     uint8_t auth_mechs;  /* SMTP_AUTH_* of the last EHLO */
-    int last_err;
-    const char *err_text; /* static reason for last_err, NULL = strerror */
+    /* Why the session failed: a reply (refusal; code 0: a line that is no
+     * SMTP reply), or LOCAL with an SMTPC_ERR_* code. */
+    mta_err_t err;
+    const char *err_text; /* static reason for err, NULL = strerror */
     int abort_err;
     /* session parameters, from the job given to smtpc_open */
     uint8_t tls_mode;    /* SMTPC_TLS_* */
@@ -212,6 +214,13 @@ static void smtpc_resolve(smtpc_t *c, int which, int code, const char *enh,
     }
 }
 
+/* An int error of this file (positive reply code, negative SMTPC_ERR_*)
+ * as the tagged type. */
+static mta_err_t smtpc_err_of(int err)
+{
+    return err > 0 ? mta_err_reply(err) : err < 0 ? mta_err_local(err) : mta_err_none();
+}
+
 /* Session over with an error: every unresolved recipient defers (or gets
  * code, for a 421), output is dropped, the glue closes the connection. */
 static void smtpc_fail(smtpc_t *c, int err, int code, const char *enh,
@@ -219,7 +228,7 @@ static void smtpc_fail(smtpc_t *c, int err, int code, const char *enh,
 {
     smtpc_resolve(c, -1, code, enh, text);
     c->have_job = false;
-    c->last_err = err;
+    c->err = smtpc_err_of(err);
     c->err_text = NULL;
     smtpc_forget_auth(c);
     smtpc_enter_state(c, SMTPC_ST_FAILED);
@@ -385,7 +394,7 @@ static void smtpc_session_fail(smtpc_t *c, int err, const char *why,
     }
     smtpc_resolve(c, -1, 0, (r != NULL) ? r->enh : "", text);
     c->have_job = false;
-    c->last_err = err;
+    c->err = smtpc_err_of(err);
     c->err_text = why;
     smtpc_forget_auth(c);
     smtpc_enter_state(c, SMTPC_ST_QUIT);
@@ -995,6 +1004,7 @@ size_t smtpc_input(smtpc_t *c, const uint8_t *p, size_t n, uint32_t now_ms)
         off += smtpc_reply_feed(&c->rp, p + off, n - off, &st);
         if (st < 0) {
             smtpc_fail_local(c, SMTPC_ERR_PROTO, smtpc_reply_strerror(st));
+            c->err = mta_err_reply(0); /* not an SMTP reply at all (e.g. "HTTP/1.0 400") */
             break;
         }
         if (st == SMTPC_REPLY_DONE) {
@@ -1128,12 +1138,26 @@ void smtpc_close(smtpc_t *c)
 
 int smtpc_last_error(const smtpc_t *c)
 {
-    return c->last_err;
+    if (c->err.kind == MTA_ERR_SMTP_REPLY) {
+        return c->err.code > 0 ? c->err.code : SMTPC_ERR_PROTO;
+    }
+    return c->err.code;
+}
+
+mta_err_t smtpc_error(const smtpc_t *c)
+{
+    if (c->err.kind == MTA_ERR_LOCAL && c->err.code == SMTPC_ERR_PROTO && c->last.code > 0) {
+        return mta_err_reply(c->last.code); /* a well-formed reply out of turn */
+    }
+    if (c->err.kind == MTA_ERR_LOCAL && c->err.code == SMTPC_ERR_ABORT && c->abort_err != 0) {
+        return mta_err_lwip(c->abort_err); /* what the glue said broke the connection */
+    }
+    return c->err;
 }
 
 const char *smtpc_error_text(const smtpc_t *c)
 {
-    return (c->err_text != NULL) ? c->err_text : smtpc_strerror(c->last_err);
+    return (c->err_text != NULL) ? c->err_text : smtpc_strerror(smtpc_last_error(c));
 }
 
 int smtpc_abort_err(const smtpc_t *c)
