@@ -33,12 +33,10 @@ typedef struct {
 
 _Static_assert(sizeof(mta_err_t) == 4, "mta_err_t replaces an int in records");
 
-/* Constructors; codes outside int16_t are saturated (none occur). */
+/* Constructors.  Every code named above fits int16_t. */
 static inline mta_err_t mta_err_make(mta_err_kind_t kind, int32_t code)
 {
-    mta_err_t e;
-    e.kind = (uint8_t)kind;
-    e.code = (int16_t)(code < INT16_MIN ? INT16_MIN : code > INT16_MAX ? INT16_MAX : code);
+    mta_err_t e = { (uint8_t)kind, (int16_t)code };
     return e;
 }
 static inline mta_err_t mta_err_none(void) { return mta_err_make(MTA_ERR_NONE, 0); }

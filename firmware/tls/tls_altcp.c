@@ -389,6 +389,16 @@ static void tls_inner_err(void *arg, err_t err)
     }
 }
 
+/* The inner pcb calls the layer (arg: the TLS pcb), or nobody. */
+static void tls_inner_attach(struct altcp_pcb *inner, struct altcp_pcb *conn)
+{
+    altcp_arg(inner, conn);
+    altcp_recv(inner, tls_inner_recv);
+    altcp_sent(inner, tls_inner_sent);
+    altcp_err(inner, tls_inner_err);
+    altcp_poll(inner, tls_inner_poll, conn->pollinterval);
+}
+
 static void tls_inner_detach(struct altcp_pcb *inner)
 {
     altcp_arg(inner, NULL);
@@ -438,12 +448,7 @@ static err_t tls_l_close(struct altcp_pcb *conn)
         tls_inner_detach(inner);
         err_t e = altcp_close(inner);
         if (e != ERR_OK) {
-            /* Still open: the caller aborts (tcpio_close) or tries again. */
-            altcp_arg(inner, conn);
-            altcp_recv(inner, tls_inner_recv);
-            altcp_sent(inner, tls_inner_sent);
-            altcp_err(inner, tls_inner_err);
-            altcp_poll(inner, tls_inner_poll, conn->pollinterval);
+            tls_inner_attach(inner, conn); /* still open: the caller aborts (tcpio_close) or tries again */
             return e;
         }
         conn->inner_conn = NULL;
@@ -522,27 +527,14 @@ static const struct altcp_functions tls_altcp_functions = {
     .recved = tls_l_recved,
     .abort = tls_l_abort,
     .close = tls_l_close,
-    .shutdown = altcp_default_shutdown,
     .write = tls_l_write,
     .output = tls_l_output,
     .mss = tls_l_mss,
     .sndbuf = tls_l_sndbuf,
-    .sndqueuelen = altcp_default_sndqueuelen,
-    .nagle_disable = altcp_default_nagle_disable,
-    .nagle_enable = altcp_default_nagle_enable,
-    .nagle_disabled = altcp_default_nagle_disabled,
-    .setprio = altcp_default_setprio,
     .dealloc = tls_l_dealloc,
-    .addrinfo = altcp_default_get_tcp_addrinfo,
-    .getip = altcp_default_get_ip,
-    .getport = altcp_default_get_port,
-#if LWIP_TCP_KEEPALIVE
-    .keepalive_disable = altcp_default_keepalive_disable,
-    .keepalive_enable = altcp_default_keepalive_enable,
-#endif
-#ifdef LWIP_DEBUG
-    .dbg_get_tcp_state = altcp_default_dbg_get_tcp_state,
-#endif
+    /* The rest (addresses, Nagle, priority, keepalive) are set or read on
+     * the plaintext pcb before it is wrapped; altcp.c answers 0 / ERR_VAL
+     * for a NULL entry. */
 };
 
 /* ---- reserve and wrap ------------------------------------------------------------- */
@@ -648,26 +640,16 @@ struct altcp_pcb *tls_wrap(tls_sess_t *t, struct altcp_pcb *inner, const tls_wra
     conn->err = inner->err;
     conn->pollinterval = inner->pollinterval;
     t->conn = conn;
-    altcp_arg(inner, conn);
-    altcp_recv(inner, tls_inner_recv);
-    altcp_sent(inner, tls_inner_sent);
-    altcp_err(inner, tls_inner_err);
-    altcp_poll(inner, tls_inner_poll, conn->pollinterval);
-    /* The first step (the client's ClientHello) runs now; done() is only
-     * ever called from the inner pcb's events, after the caller has the
-     * new pcb.  A handshake cannot complete here: the peer has not spoken. */
+    tls_inner_attach(inner, conn);
+    /* The first step (the client's ClientHello) runs now.  done() is only
+     * ever called from the inner pcb's events, after the caller has the new
+     * pcb: a failure here is told at the next one (at most a poll interval
+     * later).  A handshake cannot complete here: the peer has not spoken. */
     r = tls_handshake_step(t);
     if (r < 0) {
         n_failures++;
-        *err = mta_err_tls(r);
-        altcp_arg(inner, conn->arg);
-        altcp_recv(inner, conn->recv);
-        altcp_sent(inner, conn->sent);
-        altcp_err(inner, conn->err);
-        altcp_poll(inner, conn->poll, conn->pollinterval);
-        conn->inner_conn = NULL;
-        altcp_free(conn); /* frees the session too */
-        return NULL;
+        t->state = TLS_S_FAILED;
+        t->err = r;
     }
     return conn;
 }
