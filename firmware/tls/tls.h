@@ -30,6 +30,7 @@
 #define TLS_ERR_TIMEOUT (-0x7F03)  /* handshake took longer than TLS_HANDSHAKE_TIMEOUT_MS */
 #define TLS_ERR_BUSY (-0x7F04)     /* credentials in use by open sessions: try again later */
 #define TLS_ERR_FLASH (-0x7F05)    /* applied, but the flash write failed (lost at reboot) */
+#define TLS_ERR_STORE (-0x7F06)    /* a TLS flash blob cannot be walked (corrupt record): nothing changed */
 /* mbedTLS errors the glue reports itself (equal to mbedTLS's, checked in tls.c). */
 #define TLS_ERR_UNAVAILABLE (-0x7080)   /* MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE: required TLS not possible */
 #define TLS_ERR_CERT_REJECTED (-0x2700) /* MBEDTLS_ERR_X509_CERT_VERIFY_FAILED: certificate not accepted */
@@ -75,7 +76,7 @@ char *tls_paste_buffer(size_t *cap);
 /* Replace the netif's certificate with a new self-signed one. */
 int tls_generate_cert(uint8_t netif);
 int tls_ca_add_pem(const char *name, const char *pem, size_t len);
-int tls_ca_del(const char *name);            /* 0 or TLS_ERR_STATE (no such CA) */
+int tls_ca_del(const char *name);            /* 0, TLS_ERR_STATE (no such CA), TLS_ERR_STORE, TLS_ERR_FLASH */
 
 /* Erase the TLS partitions (seed, certificates, keys, CA certificates) for
  * `factory-reset`: the running sessions and loaded credentials stay until

@@ -1,4 +1,6 @@
-/* TLS sessions over altcp in static memory; see tls.h. */
+/* The TLS module and its credentials (see tls.h): the arena and random
+ * generator, certificates and keys per netif, CA certificates, their flash
+ * blobs (tlsstore.h), status.  The sessions are tls_altcp.c. */
 #include "tls/tls.h"
 #include "tls/tls_priv.h"
 
@@ -99,6 +101,13 @@ static int blob_load(const char *part_name)
     return 0;
 }
 
+/* A tlsstore_del result that leaves the blob usable: removed, or there was
+ * nothing to remove. */
+static bool blob_del_ok(int r)
+{
+    return r == TLSSTORE_OK || r == TLSSTORE_ERR_NOTFOUND;
+}
+
 /* Save work[0..work_len) atomically: 0 or TLS_ERR_FLASH. */
 static int blob_save(const char *part_name)
 {
@@ -142,6 +151,7 @@ const char *tls_error_text(int err)
     case TLS_ERR_STATE: return "bad state";
     case TLS_ERR_BUSY: return "TLS sessions in use, try again when they end";
     case TLS_ERR_FLASH: return "flash write failed: active until reboot only";
+    case TLS_ERR_STORE: return "TLS flash records unreadable: nothing changed";
     case MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE: return "TLS not available with this peer";
     case MBEDTLS_ERR_X509_BUFFER_TOO_SMALL: return "too large for the TLS flash partition";
     case MBEDTLS_ERR_SSL_ALLOC_FAILED: return "out of TLS memory";
@@ -308,8 +318,13 @@ static int cred_store(uint8_t i, const mbedtls_x509_crt *chain, mbedtls_pk_conte
     if (r != 0) {
         return r;
     }
-    (void)tlsstore_del(work, &work_len, TLSSTORE_CERT, name);
-    (void)tlsstore_del(work, &work_len, TLSSTORE_KEY, name);
+    /* The old pair goes first (none on a first boot); a blob that cannot be
+     * walked is not written over. */
+    if (!blob_del_ok(tlsstore_del(work, &work_len, TLSSTORE_CERT, name)) ||
+        !blob_del_ok(tlsstore_del(work, &work_len, TLSSTORE_KEY, name))) {
+        sasl_wipe(work, sizeof(work));
+        return TLS_ERR_STORE;
+    }
     size_t chain_len = 0;
     for (const mbedtls_x509_crt *c = chain; c != NULL && c->raw.p != NULL; c = c->next) {
         chain_len += c->raw.len;
@@ -330,10 +345,14 @@ static int cred_store(uint8_t i, const mbedtls_x509_crt *chain, mbedtls_pk_conte
         d += c->raw.len;
     }
     /* The record header ends before the key DER starts (checked above). */
-    d = tlsstore_append(work, &work_len, TLS_BLOB_MAX, TLSSTORE_KEY, name, (size_t)kl);
-    if (d != NULL) {
-        memmove(d, work + sizeof(work) - kl, (size_t)kl);
+    uint8_t *k = d != NULL ? tlsstore_append(work, &work_len, TLS_BLOB_MAX, TLSSTORE_KEY, name, (size_t)kl) : NULL;
+    if (k == NULL) {
+        /* Refused despite the room check: nothing is saved, the pair in
+         * flash and in use stays. */
+        sasl_wipe(work, sizeof(work));
+        return MBEDTLS_ERR_X509_BUFFER_TOO_SMALL;
     }
+    memmove(k, work + sizeof(work) - kl, (size_t)kl);
     int saved = blob_save("tls");
     sasl_wipe(work, sizeof(work));
     r = cred_load(i);
@@ -514,9 +533,9 @@ int tls_ca_add_pem(const char *name, const char *pem, size_t len)
         }
         if (!replace && n >= TLS_MAX_CA) {
             r = MBEDTLS_ERR_X509_BUFFER_TOO_SMALL;
-        } else if (tlsstore_put(work, &work_len, TLS_BLOB_MAX, TLSSTORE_CA, name, crt.raw.p, crt.raw.len) !=
-                   TLSSTORE_OK) {
-            r = MBEDTLS_ERR_X509_BUFFER_TOO_SMALL;
+        } else {
+            int p = tlsstore_put(work, &work_len, TLS_BLOB_MAX, TLSSTORE_CA, name, crt.raw.p, crt.raw.len);
+            r = p == TLSSTORE_OK ? 0 : p == TLSSTORE_ERR_SPACE ? MBEDTLS_ERR_X509_BUFFER_TOO_SMALL : TLS_ERR_STORE;
         }
     }
     mbedtls_x509_crt_free(&crt);
@@ -532,8 +551,12 @@ int tls_ca_del(const char *name)
     if (conf_busy(&client_conf)) {
         return TLS_ERR_BUSY;
     }
-    if (blob_load("tlsca") != 0 || tlsstore_del(work, &work_len, TLSSTORE_CA, name) != TLSSTORE_OK) {
-        return TLS_ERR_STATE;
+    if (blob_load("tlsca") != 0) {
+        return TLS_ERR_STATE; /* no CA partition: no such CA */
+    }
+    int d = tlsstore_del(work, &work_len, TLSSTORE_CA, name);
+    if (d != TLSSTORE_OK) {
+        return d == TLSSTORE_ERR_NOTFOUND ? TLS_ERR_STATE : TLS_ERR_STORE;
     }
     int r = blob_save("tlsca");
     ca_reload();
