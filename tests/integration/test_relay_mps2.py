@@ -207,7 +207,12 @@ def test_peer_down_then_up_delivers_once(mps2):
         if "9318" in ev or time.monotonic() > deadline:
             break
         time.sleep(1)
-    assert re.search(r"9318 smtpc: could not bind to peer 'smarthost' over eth0: err -\d+ \(.+\)", ev), ev
+    # QEMU's guestfwd runs socat with its stderr on the guest's socket, so the
+    # "peer" may answer socat's "Connection refused" line: that is no SMTP
+    # reply, and it is named as one (it used to read as lwIP's ERR_RTE).
+    assert re.search(r"9318 smtpc: could not bind to peer 'smarthost' over eth0: "
+                     r"(err -\d+ \(.+\)|reply malformed \(not an SMTP reply\))", ev), ev
+    assert "Routing problem" not in ev, ev
     out = mps2.cmd("show queue")
     assert re.search(r"u@example\.com|user@example\.com", out) and "deferred" in out, out
     sink = SmtpSink(mps2.smarthost_port)
