@@ -474,6 +474,16 @@ static void out_queue(evt_out_t *o, uint8_t idx)
     }
 }
 
+/* " (text)" after a code, if a resolver has words for it. */
+static void out_paren(evt_out_t *o, const char *t)
+{
+    if (name_ok(t)) {
+        out_str(o, " (");
+        out_name(o, t);
+        out_char(o, ')');
+    }
+}
+
 /* The untagged form (EVT_ARG_ERR, 9321): lwIP err_t is negative, SMTP
  * reply codes are 200..599 (RFC 5321 4.2), and mbedTLS 2.x error magnitudes
  * are 0x0001..0x007F (low level) or 0x1000..0x7FFF (high level, possibly +
@@ -487,12 +497,7 @@ static void out_err(evt_out_t *o, int32_t err)
     } else {
         out_fmt(o, "err %ld", (long)err);
     }
-    const char *t = evt_s.res.err_text != NULL ? evt_s.res.err_text(err) : NULL;
-    if (name_ok(t)) {
-        out_str(o, " (");
-        out_name(o, t);
-        out_char(o, ')');
-    }
+    out_paren(o, evt_s.res.err_text != NULL ? evt_s.res.err_text(err) : NULL);
 }
 
 /* Each kind in its own words.  lwIP, reply and TLS go through out_err, whose
@@ -500,33 +505,13 @@ static void out_err(evt_out_t *o, int32_t err)
  * magnitude, printed as mbedTLS documents it: -0xNNNN). */
 static void out_mta_err(evt_out_t *o, mta_err_t e)
 {
-    switch (e.kind) {
-    case MTA_ERR_NONE:
-        out_str(o, "no error");
-        break;
-    case MTA_ERR_LWIP:
-        out_err(o, e.code);
-        break;
-    case MTA_ERR_SMTP_REPLY:
-        if (e.code > 0) {
-            out_err(o, e.code);
-        } else {
-            out_str(o, "reply malformed (not an SMTP reply)");
-        }
-        break;
-    case MTA_ERR_TLS:
-        out_err(o, -(int32_t)e.code);
-        break;
-    default: {
+    if (e.kind == MTA_ERR_SMTP_REPLY && e.code <= 0) {
+        out_str(o, "reply malformed (not an SMTP reply)");
+    } else if (e.kind <= MTA_ERR_TLS) { /* none ("err 0"), lwIP, reply, TLS */
+        out_err(o, e.kind == MTA_ERR_TLS ? -(int32_t)e.code : e.code);
+    } else {
         out_fmt(o, e.kind == MTA_ERR_STORE ? "store %d" : "local %d", (int)e.code);
-        const char *t = evt_s.res.local_text != NULL ? evt_s.res.local_text(e.kind, e.code) : NULL;
-        if (name_ok(t)) {
-            out_str(o, " (");
-            out_name(o, t);
-            out_char(o, ')');
-        }
-        break;
-    }
+        out_paren(o, evt_s.res.local_text != NULL ? evt_s.res.local_text(e.kind, e.code) : NULL);
     }
 }
 
@@ -575,7 +560,7 @@ static void out_arg(evt_out_t *o, uint8_t kind, uint32_t arg)
         out_netif(o, evt_unpack_netif(arg));
         out_str(o, ": ");
         if (evt_err_tagged(arg)) {
-            out_mta_err(o, evt_unpack_mta_err(arg));
+            out_mta_err(o, mta_err_make((mta_err_kind_t)((arg >> 16) & 0x0Fu), (int16_t)(uint16_t)(arg & 0xFFFFu)));
         } else {
             out_err(o, evt_unpack_err(arg)); /* as evt_pack_netif_err's callers meant it */
         }

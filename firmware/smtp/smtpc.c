@@ -67,10 +67,9 @@ struct smtpc {
     uint32_t ext;
     uint32_t peer_size;
     uint8_t auth_mechs;  /* SMTP_AUTH_* of the last EHLO */
-    /* Why the session failed: a reply (refusal; code 0: a line that is no
-     * SMTP reply), or LOCAL with an SMTPC_ERR_* code. */
-    mta_err_t err;
-    const char *err_text; /* static reason for err, NULL = strerror */
+    bool malformed;      /* last_err: a line that is no SMTP reply at all */
+    int last_err;
+    const char *err_text; /* static reason for last_err, NULL = strerror */
     int abort_err;
     /* session parameters, from the job given to smtpc_open */
     uint8_t tls_mode;    /* SMTPC_TLS_* */
@@ -214,13 +213,6 @@ static void smtpc_resolve(smtpc_t *c, int which, int code, const char *enh,
     }
 }
 
-/* An int error of this file (positive reply code, negative SMTPC_ERR_*)
- * as the tagged type. */
-static mta_err_t smtpc_err_of(int err)
-{
-    return err > 0 ? mta_err_reply(err) : err < 0 ? mta_err_local(err) : mta_err_none();
-}
-
 /* Session over with an error: every unresolved recipient defers (or gets
  * code, for a 421), output is dropped, the glue closes the connection. */
 static void smtpc_fail(smtpc_t *c, int err, int code, const char *enh,
@@ -228,7 +220,7 @@ static void smtpc_fail(smtpc_t *c, int err, int code, const char *enh,
 {
     smtpc_resolve(c, -1, code, enh, text);
     c->have_job = false;
-    c->err = smtpc_err_of(err);
+    c->last_err = err;
     c->err_text = NULL;
     smtpc_forget_auth(c);
     smtpc_enter_state(c, SMTPC_ST_FAILED);
@@ -394,7 +386,7 @@ static void smtpc_session_fail(smtpc_t *c, int err, const char *why,
     }
     smtpc_resolve(c, -1, 0, (r != NULL) ? r->enh : "", text);
     c->have_job = false;
-    c->err = smtpc_err_of(err);
+    c->last_err = err;
     c->err_text = why;
     smtpc_forget_auth(c);
     smtpc_enter_state(c, SMTPC_ST_QUIT);
@@ -1004,7 +996,7 @@ size_t smtpc_input(smtpc_t *c, const uint8_t *p, size_t n, uint32_t now_ms)
         off += smtpc_reply_feed(&c->rp, p + off, n - off, &st);
         if (st < 0) {
             smtpc_fail_local(c, SMTPC_ERR_PROTO, smtpc_reply_strerror(st));
-            c->err = mta_err_reply(0); /* not an SMTP reply at all (e.g. "HTTP/1.0 400") */
+            c->malformed = true; /* not an SMTP reply at all (e.g. "HTTP/1.0 400") */
             break;
         }
         if (st == SMTPC_REPLY_DONE) {
@@ -1138,26 +1130,28 @@ void smtpc_close(smtpc_t *c)
 
 int smtpc_last_error(const smtpc_t *c)
 {
-    if (c->err.kind == MTA_ERR_SMTP_REPLY) {
-        return c->err.code > 0 ? c->err.code : SMTPC_ERR_PROTO;
-    }
-    return c->err.code;
+    return c->last_err;
 }
 
 mta_err_t smtpc_error(const smtpc_t *c)
 {
-    if (c->err.kind == MTA_ERR_LOCAL && c->err.code == SMTPC_ERR_PROTO && c->last.code > 0) {
-        return mta_err_reply(c->last.code); /* a well-formed reply out of turn */
+    int e = c->last_err;
+    if (e > 0) {
+        return mta_err_reply(e); /* a refusal */
     }
-    if (c->err.kind == MTA_ERR_LOCAL && c->err.code == SMTPC_ERR_ABORT && c->abort_err != 0) {
+    if (e == SMTPC_ERR_PROTO) {
+        /* No SMTP at all, or a well-formed reply out of turn. */
+        return mta_err_reply(c->malformed ? 0 : c->last.code);
+    }
+    if (e == SMTPC_ERR_ABORT && c->abort_err != 0) {
         return mta_err_lwip(c->abort_err); /* what the glue said broke the connection */
     }
-    return c->err;
+    return e != 0 ? mta_err_local(e) : mta_err_none();
 }
 
 const char *smtpc_error_text(const smtpc_t *c)
 {
-    return (c->err_text != NULL) ? c->err_text : smtpc_strerror(smtpc_last_error(c));
+    return (c->err_text != NULL) ? c->err_text : smtpc_strerror(c->last_err);
 }
 
 int smtpc_abort_err(const smtpc_t *c)

@@ -487,11 +487,6 @@ static err_t tls_l_output(struct altcp_pcb *conn)
     return conn->inner_conn != NULL ? altcp_output(conn->inner_conn) : ERR_CONN;
 }
 
-static u16_t tls_l_mss(struct altcp_pcb *conn)
-{
-    return conn->inner_conn != NULL ? altcp_mss(conn->inner_conn) : 0;
-}
-
 /* Plaintext that makes a record TCP can take whole (no half-sent records),
  * 0 during the handshake; while mbedTLS holds a half-sent record, exactly
  * the bytes that built it. */
@@ -529,10 +524,9 @@ static const struct altcp_functions tls_altcp_functions = {
     .close = tls_l_close,
     .write = tls_l_write,
     .output = tls_l_output,
-    .mss = tls_l_mss,
     .sndbuf = tls_l_sndbuf,
     .dealloc = tls_l_dealloc,
-    /* The rest (addresses, Nagle, priority, keepalive) are set or read on
+    /* The rest (MSS, addresses, Nagle, priority, keepalive) are set or read on
      * the plaintext pcb before it is wrapped; altcp.c answers 0 / ERR_VAL
      * for a NULL entry. */
 };
@@ -587,58 +581,52 @@ void tls_unreserve(tls_sess_t *t)
 
 struct altcp_pcb *tls_wrap(tls_sess_t *t, struct altcp_pcb *inner, const tls_wrap_opts_t *o, mta_err_t *err)
 {
-    *err = mta_err_none();
-    if (t == NULL || t->state != TLS_S_RESERVED || inner == NULL) {
-        *err = mta_err_tls(TLS_ERR_STATE);
-        tls_unreserve(t);
+    const mbedtls_ssl_config *conf = NULL;
+    struct altcp_pcb *conn = NULL;
+    int32_t r = TLS_ERR_STATE;
+    if (t != NULL && t->state == TLS_S_RESERVED && inner != NULL) {
+        conf = tls_cred_conf(o->role == TLS_SERVER, o->netif);
+        r = TLS_ERR_NOCERT;
+    }
+    if (conf != NULL) {
+        conn = altcp_alloc(); /* lwIP's static pool, sized for it (net/lwip_sys.c) */
+        r = MBEDTLS_ERR_SSL_ALLOC_FAILED;
+    }
+    if (conn != NULL) {
+        mbedtls_ssl_init(&t->ssl);
+        t->state = TLS_S_HANDSHAKE;
+        r = mbedtls_ssl_setup(&t->ssl, conf);
+        if (r == 0 && o->role == TLS_CLIENT && o->server_name != NULL && o->server_name[0] != '\0') {
+            r = mbedtls_ssl_set_hostname(&t->ssl, o->server_name);
+        }
+        if (r != 0) {
+            n_failures++;
+            altcp_free(conn); /* no dealloc yet: conn->fns is unset */
+        }
+    }
+    *err = mta_err_tls(r);
+    if (r != 0) {
+        if (t != NULL && (t->state == TLS_S_RESERVED || conn != NULL)) {
+            sess_free(t); /* the reservation goes back */
+        }
         return NULL;
     }
-    const mbedtls_ssl_config *conf = tls_cred_conf(o->role == TLS_SERVER, o->netif);
-    if (conf == NULL) {
-        *err = mta_err_tls(TLS_ERR_NOCERT);
-        tls_unreserve(t);
-        return NULL;
-    }
-    struct altcp_pcb *conn = altcp_alloc();
-    if (conn == NULL) {
-        *err = mta_err_lwip(ERR_MEM);
-        tls_unreserve(t);
-        return NULL;
-    }
-    mbedtls_ssl_init(&t->ssl);
-    t->state = TLS_S_HANDSHAKE;
     t->role = (uint8_t)o->role;
     t->accept = (uint8_t)o->accept;
     t->pin = o->accept == TLS_ACCEPT_FINGERPRINT ? o->pin : NULL;
     t->done = o->done;
     t->start_ms = board_now_ms();
-    int32_t r = mbedtls_ssl_setup(&t->ssl, conf);
-    if (r == 0 && o->role == TLS_CLIENT && o->server_name != NULL && o->server_name[0] != '\0') {
-        r = mbedtls_ssl_set_hostname(&t->ssl, o->server_name);
-    }
-    if (r != 0) {
-        n_failures++;
-        *err = mta_err_tls(r);
-        altcp_free(conn); /* no dealloc yet: conn->fns is unset */
-        sess_free(t);
-        return NULL;
-    }
     mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
     if (o->role == TLS_CLIENT) {
         mbedtls_ssl_set_verify(&t->ssl, verify_cb, t);
     }
     n_handshakes++;
-    /* The new pcb takes the inner pcb's callbacks; the inner pcb calls the
-     * layer from now on (altcp_proxyconnect.c does the same). */
+    /* The new pcb takes the inner pcb's arg and callbacks; the inner pcb
+     * calls the layer from now on (altcp_proxyconnect.c does the same). */
+    *conn = *inner;
     conn->fns = &tls_altcp_functions;
     conn->inner_conn = inner;
     conn->state = t;
-    conn->arg = inner->arg;
-    conn->recv = inner->recv;
-    conn->sent = inner->sent;
-    conn->poll = inner->poll;
-    conn->err = inner->err;
-    conn->pollinterval = inner->pollinterval;
     t->conn = conn;
     tls_inner_attach(inner, conn);
     /* The first step (the client's ClientHello) runs now.  done() is only

@@ -19,10 +19,12 @@
  *                               (server) or arrived (client); the new pcb
  *                               owns the session and the inner pcb, and has
  *                               the inner pcb's arg and callbacks
- *   o.done(arg, pcb, err)       once: the handshake completed and the peer
- *                               is accepted (err none), or the session
- *                               failed, now or later (err: what; close or
- *                               abort the pcb)
+ *   o.done(arg, pcb, err)       when the handshake completed and the peer
+ *                               is accepted (err none: EHLO again, RFC 3207
+ *                               4.2), and once if the session fails, in the
+ *                               handshake or later (err: what; close or
+ *                               abort the pcb).  Never from inside tls_wrap
+ *                               or another altcp_* call.
  *   altcp_close / altcp_abort   as for any pcb
  * While the handshake runs, altcp_sndbuf is 0 and the upper sent and poll
  * callbacks are not called (the handshake has its own timeout,
@@ -74,8 +76,8 @@ tls_sess_t *tls_reserve(uint8_t evt_src);
 /* Give back a reservation that was not wrapped.  NULL is ignored. */
 void tls_unreserve(tls_sess_t *t);
 /* Stack TLS on inner (a connected altcp_tcp pcb) and start the handshake.
- * Returns the TLS pcb, or NULL with *err (nothing changed, the reservation
- * given back). */
+ * Returns the TLS pcb, or NULL with *err (a TLS error; nothing changed,
+ * the reservation given back). */
 struct altcp_pcb *tls_wrap(tls_sess_t *t, struct altcp_pcb *inner, const tls_wrap_opts_t *o, mta_err_t *err);
 
 #endif
