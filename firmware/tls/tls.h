@@ -31,7 +31,7 @@
 #define TLS_ERR_BUSY (-0x7F04)     /* credentials in use by open sessions: try again later */
 #define TLS_ERR_FLASH (-0x7F05)    /* applied, but the flash write failed (lost at reboot) */
 #define TLS_ERR_STORE (-0x7F06)    /* a TLS flash blob cannot be walked (corrupt record): nothing changed */
-/* mbedTLS errors the glue reports itself (equal to mbedTLS's, checked in tls.c). */
+/* mbedTLS errors the glue reports itself (equal to mbedTLS's, checked in tls_cred.c). */
 #define TLS_ERR_UNAVAILABLE (-0x7080)   /* MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE: required TLS not possible */
 #define TLS_ERR_CERT_REJECTED (-0x2700) /* MBEDTLS_ERR_X509_CERT_VERIFY_FAILED: certificate not accepted */
 

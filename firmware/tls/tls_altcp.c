@@ -1,7 +1,7 @@
 /* TLS as an altcp layer over altcp_tcp, in static memory; see tls_altcp.h.
  *
  * Memory: the session slots are a static pool (TLS_MAX_SESSIONS), every
- * mbedTLS allocation comes from the arena (tls.c), and the layer's pcb comes
+ * mbedTLS allocation comes from the arena (tls_cred.c), and the layer's pcb comes
  * from lwIP's static altcp pool (MEMP_NUM_ALTCP_PCB, which net/lwip_sys.c
  * holds to one per TLS session on top of the plaintext ones).  Decrypted
  * bytes are handed up zero-copy: a PBUF_REF over the session's plaintext

@@ -1,5 +1,5 @@
 /* tls_priv.h - what the two halves of firmware/tls share and nobody else
- * sees: the credential code (tls.c) and the altcp layer (tls_altcp.c). */
+ * sees: the credential code (tls_cred.c) and the altcp layer (tls_altcp.c). */
 #ifndef TLS_PRIV_H
 #define TLS_PRIV_H
 
