@@ -19,6 +19,7 @@
 #include "queue/dsn.h"
 #include "queue/queue.h"
 #include "route/route.h"
+#include "smtp/smtpc.h"
 #include "smtp/smtpd.h"
 #include "net/smtpd_net.h"
 #include "queue/store_ram.h"
@@ -46,6 +47,11 @@ static const char *app_err_text(int32_t err)
     return NULL;
 }
 
+static const char *app_local_text(uint8_t kind, int32_t code)
+{
+    return kind == MTA_ERR_LOCAL ? smtpc_strerror((int)code) : NULL;
+}
+
 static const char *app_peer_name(uint8_t idx)
 {
     const route_peer_t *p = route_peer_get(idx);
@@ -56,6 +62,7 @@ static const evt_resolvers_t app_resolvers = {
     .netif_name = app_netif_name,
     .peer_name = app_peer_name,
     .err_text = app_err_text,
+    .local_text = app_local_text,
     .wallclock = clock_at_uptime,
 };
 

@@ -127,6 +127,35 @@ uint32_t evt_pack_netif_err(uint8_t netif, int32_t err)
     return ((uint32_t)netif << 24) | ((uint32_t)err & 0xFFFFFFu);
 }
 
+/* Tagged: bits 23..16 are 0x40 | kind, a value the 24-bit untagged form
+ * never has for a real error (lwIP, reply and TLS codes all fit 16 bits,
+ * so their bits 23..16 are 0x00 or 0xFF). */
+#define EVT_ERR_TAG 0x40u
+
+uint32_t evt_pack_netif_mta_err(uint8_t netif, mta_err_t err)
+{
+    uint32_t kind = err.kind < MTA_ERR_KIND_COUNT ? err.kind : MTA_ERR_LOCAL;
+    return ((uint32_t)netif << 24) | ((EVT_ERR_TAG | kind) << 16) | (uint32_t)(uint16_t)err.code;
+}
+
+static bool evt_err_tagged(uint32_t arg)
+{
+    uint32_t tag = (arg >> 16) & 0xFFu;
+    return (tag & 0xF0u) == EVT_ERR_TAG && (tag & 0x0Fu) < MTA_ERR_KIND_COUNT;
+}
+
+mta_err_t evt_unpack_mta_err(uint32_t arg)
+{
+    if (evt_err_tagged(arg)) {
+        return mta_err_make((mta_err_kind_t)((arg >> 16) & 0x0Fu), (int16_t)(uint16_t)(arg & 0xFFFFu));
+    }
+    int32_t e = evt_unpack_err(arg);
+    if (e <= 0) {
+        return mta_err_lwip(e);
+    }
+    return e >= 200 && e <= 599 ? mta_err_reply(e) : mta_err_tls(-e);
+}
+
 uint8_t evt_unpack_netif(uint32_t arg)
 {
     return (uint8_t)(arg >> 24);
@@ -446,10 +475,20 @@ static void out_queue(evt_out_t *o, uint8_t idx)
     }
 }
 
-/* The three error spaces do not overlap: lwIP err_t is negative, SMTP reply
- * codes are 200..599 (RFC 5321 4.2), and mbedTLS 2.x error magnitudes are
- * 0x0001..0x007F (low level) or 0x1000..0x7FFF (high level, possibly + low),
- * printed the way mbedTLS documents them, as -0xNNNN. */
+/* " (text)" after a code, if a resolver has words for it. */
+static void out_paren(evt_out_t *o, const char *t)
+{
+    if (name_ok(t)) {
+        out_str(o, " (");
+        out_name(o, t);
+        out_char(o, ')');
+    }
+}
+
+/* The untagged form (EVT_ARG_ERR, 9321): lwIP err_t is negative, SMTP
+ * reply codes are 200..599 (RFC 5321 4.2), and mbedTLS 2.x error magnitudes
+ * are 0x0001..0x007F (low level) or 0x1000..0x7FFF (high level, possibly +
+ * low).  The tagged form says which it is. */
 static void out_err(evt_out_t *o, int32_t err)
 {
     if (err >= 200 && err <= 599) {
@@ -459,11 +498,21 @@ static void out_err(evt_out_t *o, int32_t err)
     } else {
         out_fmt(o, "err %ld", (long)err);
     }
-    const char *t = evt_s.res.err_text != NULL ? evt_s.res.err_text(err) : NULL;
-    if (name_ok(t)) {
-        out_str(o, " (");
-        out_name(o, t);
-        out_char(o, ')');
+    out_paren(o, evt_s.res.err_text != NULL ? evt_s.res.err_text(err) : NULL);
+}
+
+/* Each kind in its own words.  lwIP, reply and TLS go through out_err, whose
+ * err_text resolver takes the untagged values (a TLS error as its positive
+ * magnitude, printed as mbedTLS documents it: -0xNNNN). */
+static void out_mta_err(evt_out_t *o, mta_err_t e)
+{
+    if (e.kind == MTA_ERR_SMTP_REPLY && e.code <= 0) {
+        out_str(o, "reply malformed (not an SMTP reply)");
+    } else if (e.kind <= MTA_ERR_TLS) { /* none ("err 0"), lwIP, reply, TLS */
+        out_err(o, e.kind == MTA_ERR_TLS ? -(int32_t)e.code : e.code);
+    } else {
+        out_fmt(o, e.kind == MTA_ERR_STORE ? "store %d" : "local %d", (int)e.code);
+        out_paren(o, evt_s.res.local_text != NULL ? evt_s.res.local_text(e.kind, e.code) : NULL);
     }
 }
 
@@ -498,7 +547,11 @@ static void out_arg(evt_out_t *o, uint8_t kind, uint32_t arg)
     case EVT_ARG_NETIF_ERR:
         out_netif(o, evt_unpack_netif(arg));
         out_str(o, ": ");
-        out_err(o, evt_unpack_err(arg));
+        if (evt_err_tagged(arg)) {
+            out_mta_err(o, mta_err_make((mta_err_kind_t)((arg >> 16) & 0x0Fu), (int16_t)(uint16_t)(arg & 0xFFFFu)));
+        } else {
+            out_err(o, evt_unpack_err(arg)); /* as evt_pack_netif_err's callers meant it */
+        }
         break;
     case EVT_ARG_MSGID:
         out_fmt(o, "%08lX", (unsigned long)arg);

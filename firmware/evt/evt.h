@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/err.h"
+
 /* Source index meaning "no source" (netif/peer/queue not applicable). */
 #define EVT_SRC_NONE 0xFFu
 
@@ -56,8 +58,10 @@ typedef enum {
     EVT_ARG_COUNT,      /* unsigned decimal: a count, port, generation */
     EVT_ARG_ERR,        /* (uint32_t)(int32_t) error, rendered like the error
                            part of NETIF_ERR: negative lwIP err_t, ... */
-    EVT_ARG_NETIF_ERR,  /* evt_pack_netif_err(): netif in 31..24, signed
-                           24-bit error in 23..0 */
+    EVT_ARG_NETIF_ERR,  /* evt_pack_netif_mta_err(): netif in 31..24, then
+                           0x40|kind in 23..16 and the code in 15..0; or
+                           evt_pack_netif_err(): a signed 24-bit error in
+                           23..0, kind guessed from its range */
     EVT_ARG_MSGID,      /* message id, rendered as 8 hex digits */
     EVT_ARG_IPV4,       /* IPv4 address in host order: a.b.c.d = 31..0,
                            i.e. lwip_ntohl(ip4_addr_get_u32(addr)) */
@@ -119,6 +123,9 @@ typedef struct {
     /* err as carried by the record: negative lwIP err_t, positive SMTP reply
      * code (200..599) or positive mbedTLS error magnitude. */
     const char *(*err_text)(int32_t err);
+    /* Text of a tagged error of kind MTA_ERR_LOCAL (the firmware's own
+     * codes, e.g. the SMTP client's SMTPC_ERR_*) or MTA_ERR_STORE. */
+    const char *(*local_text)(uint8_t kind, int32_t code);
     /* Unix time (s, UTC) corresponding to uptime_ms, or 0 if the wall clock
      * is not known: then times print as +HH:MM:SS.mmm since boot. */
     uint32_t (*wallclock)(uint32_t uptime_ms);
@@ -226,6 +233,12 @@ const char *evt_cause_text(uint32_t cause);
 uint32_t evt_pack_netif_err(uint8_t netif, int32_t err);
 uint8_t evt_unpack_netif(uint32_t arg);
 int32_t evt_unpack_err(uint32_t arg);
+/* The tagged form: the kind travels with the code, so a reply, a TLS error
+ * and the firmware's own codes never read as lwIP errors.  Unpacking an
+ * untagged argument guesses the kind as evt_pack_netif_err's callers meant
+ * it (negative lwIP, 200..599 reply, other positive a TLS magnitude). */
+uint32_t evt_pack_netif_mta_err(uint8_t netif, mta_err_t err);
+mta_err_t evt_unpack_mta_err(uint32_t arg);
 
 /* Counts above 0xFFFF are saturated to 0xFFFF. */
 uint32_t evt_pack_recovery(uint32_t recovered, uint32_t discarded);

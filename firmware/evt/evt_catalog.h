@@ -50,14 +50,15 @@
 
 /* ---- inherited IDs (meanings fixed by the previous MTA) ---------------- */
 
-/* src peer index; arg evt_pack_netif_err(netif index, err) where err is a
- * negative lwIP err_t, a positive SMTP reply code or a positive mbedTLS error
- * magnitude. */
+/* src peer index; arg evt_pack_netif_mta_err(netif index, err): the tagged
+ * error (lib/err.h), so each kind is rendered in its own words. */
 EVT_DEF(9318, MTA_BIND_FAIL, WARNING, SMTPC, NETIF_ERR,
         "could not bind to peer {peer} over {arg}",
         "The MTA could not open an SMTP session to this peer MTA: the TCP "
         "connection, the 220 greeting, the TLS the peer's level requires, or "
-        "AUTH failed. The error is a negative lwIP error, an SMTP reply code "
+        "AUTH failed. The error is an lwIP error (err -N), an SMTP reply "
+        "('reply malformed': the peer's answer is no SMTP at all, e.g. a web "
+        "server), the MTA's own (local -N) "
         "or a TLS error (tls -0x7080: the peer offered no STARTTLS or no TLS "
         "session was free; tls -0x2700: its certificate failed 'verify' or "
         "'fingerprint', see 1706). 'reply 530' with AUTH configured means AUTH "

@@ -12,9 +12,10 @@
 _Static_assert(MEMP_NUM_TCP_PCB_LISTEN >= NIF_MAX, "one SMTP listener per interface");
 _Static_assert(MEMP_NUM_TCP_PCB >= SMTPD_MAX_SESSIONS + SMTPC_MAX_CONN,
                "a TCP PCB for every inbound session and outbound connection");
-/* altcp_tcp keeps one altcp PCB per listener too (altcp_listen reuses it). */
-_Static_assert(MEMP_NUM_ALTCP_PCB >= SMTPD_MAX_SESSIONS + SMTPC_MAX_CONN + NIF_MAX,
-               "an altcp PCB for every session, outbound connection and listener");
+/* altcp_tcp keeps one altcp PCB per listener too (altcp_listen reuses it),
+ * and a TLS session stacks a second one on its connection (tls_wrap). */
+_Static_assert(MEMP_NUM_ALTCP_PCB >= SMTPD_MAX_SESSIONS + SMTPC_MAX_CONN + NIF_MAX + TLS_MAX_SESSIONS,
+               "an altcp PCB for every session, outbound connection, listener and TLS layer");
 _Static_assert(SMTPC_OUTBUF >= TCP_MSS + 512, "the client's output holds one MSS of body and a command");
 
 u32_t sys_now(void)

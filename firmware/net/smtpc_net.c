@@ -13,7 +13,7 @@
 #include "lwip/altcp_tcp.h"
 #include "lwip/tcp.h"
 #include "net/tcpio.h"
-#include "tls/tls.h"
+#include "tls/tls_altcp.h"
 #include "route/peertls.h"
 #include "nexthop.h"
 
@@ -42,7 +42,7 @@ typedef struct smtpc_net_conn {
     smtpc_job_t job;
     bool nexthop_set;           /* a next-hop override is registered for dst */
     ip4_addr_t dst;
-    tls_sess_t *tls;            /* reserved when STARTTLS is sent, attached after its 220 */
+    tls_sess_t *tls;            /* reserved when STARTTLS is sent, until tls_wrap takes it after the 220 */
     uint16_t sec_gen;           /* peertls gen the connection was opened under */
 } smtpc_net_conn_t;
 
@@ -53,12 +53,7 @@ static route_netif_view_t views[NIF_MAX];
 static unsigned n_views;
 
 static void smtpc_net_finish(smtpc_net_conn_t *d, bool abort);
-static void smtpc_net_tls_run(smtpc_net_conn_t *d);
-static void smtpc_net_tls_fail(smtpc_net_conn_t *d, int err);
-
-/* Verification flag for a pinned fingerprint that differs (above mbedTLS's
- * MBEDTLS_X509_BADCERT_* bits, shown in event 1706). */
-#define SMTPC_NET_TLS_FP_MISMATCH 0x80000000u
+static void smtpc_net_tls_fail(smtpc_net_conn_t *d, mta_err_t err);
 
 unsigned smtpc_net_views(route_netif_view_t *out, unsigned max)
 {
@@ -129,47 +124,22 @@ static void smtpc_net_result(void *ctx, unsigned idx, int code, const char *enh,
     queue_rcpt_result(d->batch.msgid, (uint16_t)idx, code, enh, text, now);
 }
 
+static size_t smtpc_net_peek(void *eng, const uint8_t **p)
+{
+    return smtpc_output_peek(eng, p);
+}
+
+static void smtpc_net_consume(void *eng, size_t n)
+{
+    smtpc_output_consume(eng, n);
+}
+
+/* The engine's output to the pcb, plaintext or TLS alike (during a
+ * handshake the TLS pcb takes nothing). */
 static void smtpc_net_flush(smtpc_net_conn_t *d)
 {
-    const uint8_t *p;
-    size_t n;
-    bool wrote = false;
-    if (d->pcb == NULL) {
-        return;
-    }
-    if (tls_attached(d->tls)) {
-        if (!tls_established(d->tls)) {
-            return; /* handshaking: nothing of the dialogue goes out in clear */
-        }
-        smtpc_pump(d->c);
-        while ((n = smtpc_output_peek(d->c, &p)) > 0) {
-            int w = tls_write(d->tls, p, n);
-            if (w <= 0) {
-                break;
-            }
-            smtpc_output_consume(d->c, (size_t)w);
-            smtpc_pump(d->c);
-        }
-        return;
-    }
-    smtpc_pump(d->c);
-    while ((n = smtpc_output_peek(d->c, &p)) > 0) {
-        size_t room = altcp_sndbuf(d->pcb);
-        if (room == 0) {
-            break;
-        }
-        if (n > room) {
-            n = room;
-        }
-        if (altcp_write(d->pcb, p, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK) {
-            break;
-        }
-        smtpc_output_consume(d->c, n);
-        wrote = true;
-        smtpc_pump(d->c);
-    }
-    if (wrote) {
-        altcp_output(d->pcb);
+    if (d->c != NULL) {
+        (void)tcpio_send(d->pcb, d->c, smtpc_net_peek, smtpc_net_consume);
     }
 }
 
@@ -216,9 +186,8 @@ static void smtpc_net_step(smtpc_net_conn_t *d)
     }
     /* A session reserved for STARTTLS that the peer then refused (level
      * may goes on in plaintext): give it back for other connections. */
-    if (d->tls != NULL && !tls_attached(d->tls) && smtpc_state(d->c) != SMTPC_ST_STARTTLS &&
-        !smtpc_starttls_pending(d->c)) {
-        tls_release(d->tls);
+    if (d->tls != NULL && smtpc_state(d->c) != SMTPC_ST_STARTTLS && !smtpc_starttls_pending(d->c)) {
+        tls_unreserve(d->tls);
         d->tls = NULL;
     }
     if (smtpc_idle(d->c)) {
@@ -226,19 +195,22 @@ static void smtpc_net_step(smtpc_net_conn_t *d)
     }
     smtpc_net_flush(d);
     if (smtpc_done(d->c)) {
-        int e = smtpc_last_error(d->c);
-        if (e == SMTPC_ERR_TLS) {
+        mta_err_t e = smtpc_error(d->c);
+        bool local = e.kind == MTA_ERR_LOCAL;
+        if (local && e.code == SMTPC_ERR_TLS) {
             /* TLS required but STARTTLS not offered, refused, or no session
              * free: logged as the TLS failure it is. */
-            evt_log(EVT_MTA_BIND_FAIL, d->peer,
-                    evt_pack_netif_err(d->netif, -TLS_ERR_UNAVAILABLE));
-        } else if (d->job.auth_user != NULL && !smtpc_authenticated(d->c) && (e == SMTPC_ERR_AUTH || e >= 400)) {
+            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, mta_err_tls(TLS_ERR_UNAVAILABLE)));
+        } else if (d->job.auth_user != NULL && !smtpc_authenticated(d->c) &&
+                   ((local && e.code == SMTPC_ERR_AUTH) || (e.kind == MTA_ERR_SMTP_REPLY && e.code >= 400))) {
             /* AUTH refused (the peer's reply) or impossible (530: no common
              * mechanism, or no TLS without plaintext-ok). */
-            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, e > 0 ? e : 530));
+            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, local ? mta_err_reply(530) : e));
         } else if (smtpc_state(d->c) == SMTPC_ST_FAILED && !d->greeted) {
-            /* Greeting refused or protocol failure before any transaction. */
-            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, e));
+            /* Greeting refused or protocol failure before any transaction:
+             * a peer answering "HTTP/1.0 400" is a reply problem, never a
+             * routing one. */
+            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, e));
         }
         smtpc_net_finish(d, false);
     }
@@ -251,71 +223,55 @@ static bool smtpc_net_tls_begin(void *ctx)
     return d->tls != NULL;
 }
 
-/* TLS failed where the dialogue needed it: 9318 with the mbedTLS error, the
+/* TLS failed where the dialogue needed it: 9318 with the TLS error, the
  * recipients deferred (they stay queued), the connection dropped. */
-static void smtpc_net_tls_fail(smtpc_net_conn_t *d, int err)
+static void smtpc_net_tls_fail(smtpc_net_conn_t *d, mta_err_t err)
 {
-    evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, err < 0 ? -err : err));
+    evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, err));
     if (d->c != NULL) {
-        smtpc_abort(d->c, err);
+        smtpc_abort(d->c, 0);
     }
     smtpc_net_finish(d, true);
 }
 
-/* The peer's certificate against its level: 0 if acceptable. */
-static uint32_t smtpc_net_tls_check(smtpc_net_conn_t *d)
+/* The TLS layer's verdict (it judged the certificate by the peer's level):
+ * EHLO again (RFC 3207 4.2), or give up on this connection. */
+static void smtpc_net_tls_done(void *arg, struct altcp_pcb *pcb, mta_err_t err)
 {
-    const peertls_t *sec = peertls_get(d->peer);
-    if (sec == NULL) {
-        return 0;
-    }
-    if (sec->level == PEERTLS_VERIFY) {
-        return tls_verify_flags(d->tls);
-    }
-    if (sec->level == PEERTLS_FINGERPRINT) {
-        const uint8_t *fp = tls_peer_fingerprint(d->tls);
-        if (fp == NULL || memcmp(fp, sec->fp, sizeof(sec->fp)) != 0) {
-            return SMTPC_NET_TLS_FP_MISMATCH;
-        }
-    }
-    return 0;
-}
-
-static void smtpc_net_tls_run(smtpc_net_conn_t *d)
-{
-    if (!tls_established(d->tls)) {
-        int r = tls_handshake(d->tls, board_now_ms());
-        if (r == TLS_WANT) {
-            return;
-        }
-        if (r != TLS_OK) {
-            smtpc_net_tls_fail(d, r);
-            return;
-        }
-        uint32_t flags = smtpc_net_tls_check(d);
-        if (flags != 0) {
-            evt_log(EVT_TLS_PEER_UNTRUSTED, d->peer, flags);
-            smtpc_net_tls_fail(d, TLS_ERR_CERT_REJECTED);
-            return;
-        }
-        smtpc_tls_started(d->c, board_now_ms()); /* EHLO again, RFC 3207 4.2 */
-    }
-    const uint8_t *p;
-    size_t n;
-    while (d->c != NULL && (n = tls_peek(d->tls, &p)) > 0) {
-        smtpc_input(d->c, p, n, board_now_ms()); /* replies are taken whole */
-        tls_consume(d->tls, n);
-        smtpc_net_flush(d);
-    }
-    int e = tls_error(d->tls);
-    if (e != 0 && e != TLS_EOF) {
-        smtpc_net_tls_fail(d, e);
+    smtpc_net_conn_t *d = arg;
+    (void)pcb;
+    if (d == NULL || !d->used || d->c == NULL) {
         return;
     }
-    if (e == TLS_EOF && d->c != NULL && !smtpc_done(d->c)) {
-        smtpc_abort(d->c, 0);
+    if (!mta_err_ok(err)) {
+        smtpc_net_tls_fail(d, err);
+        return;
     }
+    smtpc_tls_started(d->c, board_now_ms());
     smtpc_net_step(d);
+}
+
+/* After the peer's 220 to STARTTLS: TLS on this connection, judged as the
+ * peer's level says. */
+static void smtpc_net_tls_start(smtpc_net_conn_t *d)
+{
+    const peertls_t *sec = peertls_get(d->peer);
+    tls_wrap_opts_t o = { .role = TLS_CLIENT, .netif = d->netif, .done = smtpc_net_tls_done };
+    if (sec != NULL && sec->level == PEERTLS_VERIFY) {
+        o.accept = TLS_ACCEPT_VERIFY;
+        o.server_name = sec->server_name;
+    } else if (sec != NULL && sec->level == PEERTLS_FINGERPRINT) {
+        o.accept = TLS_ACCEPT_FINGERPRINT;
+        o.pin = sec->fp;
+    }
+    mta_err_t err;
+    struct altcp_pcb *t = tls_wrap(d->tls, d->pcb, &o, &err);
+    d->tls = NULL; /* the TLS pcb owns the session now, or it was given back */
+    if (t == NULL) {
+        smtpc_net_tls_fail(d, err);
+        return;
+    }
+    d->pcb = t; /* from here on every altcp_* call runs through TLS */
 }
 
 static err_t smtpc_net_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
@@ -332,15 +288,10 @@ static err_t smtpc_net_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, er
             pbuf_free(p);
         }
         if (!d->greeted) {
-            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, ERR_CLSD));
+            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, mta_err_lwip(ERR_CLSD)));
         }
         smtpc_abort(d->c, 0);
         smtpc_net_finish(d, false);
-        return ERR_OK;
-    }
-    if (tls_attached(d->tls)) {
-        tls_input(d->tls, p);
-        smtpc_net_tls_run(d);
         return ERR_OK;
     }
     for (struct pbuf *q = p; q != NULL && !smtpc_starttls_pending(d->c); q = q->next) {
@@ -360,15 +311,8 @@ static err_t smtpc_net_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, er
      * dropped unread (CVE-2011-0411 class): TLS starts on the next bytes. */
     altcp_recved(pcb, p->tot_len);
     pbuf_free(p);
-    if (smtpc_starttls_pending(d->c) && !tls_attached(d->tls)) {
-        const peertls_t *sec = peertls_get(d->peer);
-        int r = tls_attach(d->tls, d->pcb, TLS_CLIENT, d->netif,
-                           sec != NULL && sec->level == PEERTLS_VERIFY ? sec->server_name : NULL);
-        if (r != TLS_OK) {
-            smtpc_net_tls_fail(d, r);
-            return ERR_OK;
-        }
-        smtpc_net_tls_run(d); /* the ClientHello */
+    if (smtpc_starttls_pending(d->c) && d->tls != NULL) {
+        smtpc_net_tls_start(d); /* sends the ClientHello */
         return ERR_OK;
     }
     smtpc_net_step(d);
@@ -381,12 +325,8 @@ static err_t smtpc_net_sent(void *arg, struct altcp_pcb *pcb, u16_t len)
     (void)pcb;
     (void)len;
     if (d != NULL && d->used && d->c != NULL) {
-        if (tls_attached(d->tls)) {
-            smtpc_net_tls_run(d);
-        } else {
-            smtpc_net_flush(d);
-            smtpc_net_step(d);
-        }
+        smtpc_net_flush(d);
+        smtpc_net_step(d);
     }
     return ERR_OK;
 }
@@ -400,17 +340,13 @@ static err_t smtpc_net_poll_cb(void *arg, struct altcp_pcb *pcb)
     }
     if (!d->connected) {
         if (board_now_ms() - d->started_ms > SMTPC_NET_CONNECT_TIMEOUT_MS) {
-            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, ERR_TIMEOUT));
+            evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, mta_err_lwip(ERR_TIMEOUT)));
             smtpc_net_finish(d, true);
         }
         return ERR_OK;
     }
-    smtpc_tick(d->c, board_now_ms());
-    if (tls_attached(d->tls)) {
-        smtpc_net_tls_run(d); /* also enforces the handshake timeout */
-    } else {
-        smtpc_net_step(d);
-    }
+    smtpc_tick(d->c, board_now_ms()); /* not during a handshake: the TLS layer does not poll us then */
+    smtpc_net_step(d);
     return ERR_OK;
 }
 
@@ -420,10 +356,9 @@ static void smtpc_net_err(void *arg, err_t err)
     if (d == NULL || !d->used) {
         return;
     }
-    d->pcb = NULL; /* freed by lwIP */
-    tls_detach(d->tls);
+    d->pcb = NULL; /* freed by lwIP (and so is a TLS layer on it) */
     if (!d->greeted) {
-        evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, err));
+        evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, mta_err_lwip(err)));
     }
     if (d->c != NULL) {
         smtpc_abort(d->c, 0);
@@ -484,10 +419,8 @@ static void smtpc_net_finish(smtpc_net_conn_t *d, bool abort)
         }
         d->nexthop_set = false;
     }
-    if (d->tls != NULL) {
-        tls_release(d->tls);
-        d->tls = NULL;
-    }
+    tls_unreserve(d->tls); /* reserved, never wrapped */
+    d->tls = NULL;
     if (d->pcb != NULL) {
         struct altcp_pcb *pcb = d->pcb;
         d->pcb = NULL;
@@ -576,7 +509,7 @@ static void smtpc_net_start(smtpc_net_conn_t *d, const queue_batch_t *b)
     const nif_t *f = nif_at(d->netif);
     struct altcp_pcb *pcb = f != NULL ? altcp_tcp_new_ip_type(IPADDR_TYPE_V4) : NULL;
     if (pcb == NULL) {
-        evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, ERR_MEM));
+        evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, mta_err_lwip(ERR_MEM)));
         smtpc_net_finish(d, false);
         return;
     }
@@ -605,7 +538,7 @@ static void smtpc_net_start(smtpc_net_conn_t *d, const queue_batch_t *b)
         e = altcp_connect(pcb, &dst, dec.port, smtpc_net_connected);
     }
     if (e != ERR_OK) {
-        evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_err(d->netif, e));
+        evt_log(EVT_MTA_BIND_FAIL, d->peer, evt_pack_netif_mta_err(d->netif, mta_err_lwip(e)));
         smtpc_net_finish(d, true);
     }
 }
@@ -637,7 +570,7 @@ void smtpc_net_poll(void)
         }
         if (b.key & SMTPC_NET_KEY_DEFER) {
             uint8_t peer = SMTPC_NET_KEY_PEER(b.key), netif = SMTPC_NET_KEY_NETIF(b.key);
-            evt_log(EVT_MTA_BIND_FAIL, peer, evt_pack_netif_err(netif, ERR_IF));
+            evt_log(EVT_MTA_BIND_FAIL, peer, evt_pack_netif_mta_err(netif, mta_err_lwip(ERR_IF)));
             smtpc_net_defer_batch(&b, "netif of enforced peer is down");
             continue;
         }

@@ -1,4 +1,4 @@
-/* dlv.h - outbound delivery: the scheduler that claims due recipients from
+/* smtpc_net.h - outbound delivery: the scheduler that claims due recipients from
  * the queue, decides the (peer, netif) pair from the route table, opens a
  * TCP connection bound to that netif and runs the SMTP client engine over
  * it (altcp glue). */

@@ -14,7 +14,7 @@
 #include "lwip/altcp_tcp.h"
 #include "lwip/tcp.h"
 #include "net/tcpio.h"
-#include "tls/tls.h"
+#include "tls/tls_altcp.h"
 #include "tls/users.h"
 
 typedef struct smtpd_net_listener {
@@ -37,7 +37,7 @@ typedef struct smtpd_net_conn {
     bool used;
     uint8_t nif;
     ip4_addr_t remote;
-    tls_sess_t *tls;          /* reserved at STARTTLS; attached once the 220 is out */
+    tls_sess_t *tls;          /* reserved at STARTTLS until tls_wrap takes it once the 220 is out */
 } smtpd_net_conn_t;
 
 static smtpd_net_listener_t listeners[NIF_MAX];
@@ -55,44 +55,20 @@ void smtpd_net_kick(void)
 
 static void smtpd_net_conn_close(smtpd_net_conn_t *c, bool abort);
 
+static size_t smtpd_net_peek(void *eng, const uint8_t **p)
+{
+    return smtpd_output_peek(eng, p);
+}
+
+static void smtpd_net_consume(void *eng, size_t n)
+{
+    smtpd_output_consume(eng, n);
+}
+
+/* The engine's output to the pcb, plaintext or TLS alike. */
 static void smtpd_net_flush(smtpd_net_conn_t *c)
 {
-    const uint8_t *p;
-    size_t n;
-    bool wrote = false;
-    if (tls_established(c->tls)) {
-        while ((n = smtpd_output_peek(c->s, &p)) > 0) {
-            int w = tls_write(c->tls, p, n);
-            if (w <= 0) {
-                break;
-            }
-            smtpd_output_consume(c->s, (size_t)w);
-        }
-        return;
-    }
-    if (tls_attached(c->tls)) {
-        return; /* handshaking: nothing of the engine goes out in clear */
-    }
-    while ((n = smtpd_output_peek(c->s, &p)) > 0) {
-        size_t room = altcp_sndbuf(c->pcb);
-        if (room == 0) {
-            break;
-        }
-        if (n > room) {
-            n = room;
-        }
-        if (n > 0xFFFF) {
-            n = 0xFFFF;
-        }
-        if (altcp_write(c->pcb, p, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK) {
-            break;
-        }
-        smtpd_output_consume(c->s, n);
-        wrote = true;
-    }
-    if (wrote) {
-        altcp_output(c->pcb);
-    }
+    (void)tcpio_send(c->pcb, c->s, smtpd_net_peek, smtpd_net_consume);
 }
 
 /* Feed pending input to the engine; it may take less than offered when its
@@ -138,49 +114,24 @@ static void smtpd_net_check_close(smtpd_net_conn_t *c)
     }
 }
 
-/* Decrypted input to the engine, engine output back through TLS. */
-static void smtpd_net_tls_feed(smtpd_net_conn_t *c)
+/* The TLS layer's verdict: the handshake completed (the session starts
+ * over, RFC 3207 4.2: the client must EHLO), or TLS failed (1704 if it was
+ * the handshake) and the connection is dropped. */
+static void smtpd_net_tls_done(void *arg, struct altcp_pcb *pcb, mta_err_t err)
 {
-    if (pressure) {
+    smtpd_net_conn_t *c = arg;
+    (void)pcb;
+    if (c == NULL || !c->used) {
         return;
     }
-    const uint8_t *p;
-    size_t n;
-    while ((n = tls_peek(c->tls, &p)) > 0) {
-        size_t used = smtpd_input(c->s, p, n, board_now_ms());
-        tls_consume(c->tls, used);
-        smtpd_net_flush(c);
-        if (used < n) {
-            break;
-        }
-    }
-}
-
-/* Drive a TLS connection: handshake, then data.  Closes on TLS errors and
- * on the client's close_notify. */
-static void smtpd_net_tls_run(smtpd_net_conn_t *c)
-{
-    if (!tls_established(c->tls)) {
-        int r = tls_handshake(c->tls, board_now_ms());
-        if (r == TLS_WANT) {
-            return;
-        }
-        if (r != TLS_OK) {
-            evt_log(EVT_TLS_INBOUND_FAIL, c->nif, (uint32_t)(r < 0 ? -r : r));
-            smtpd_net_conn_close(c, true);
-            return;
-        }
-        /* RFC 3207 4.2: the session starts over; the client must EHLO. */
+    if (mta_err_ok(err)) {
         smtpd_tls_started(c->s, board_now_ms());
-    }
-    smtpd_net_flush(c);
-    smtpd_net_tls_feed(c);
-    int e = tls_error(c->tls);
-    if (e != 0) {
-        smtpd_net_conn_close(c, e != TLS_EOF);
         return;
     }
-    smtpd_net_check_close(c);
+    if (!smtpd_tls_active(c->s)) {
+        evt_log(EVT_TLS_INBOUND_FAIL, c->nif, (uint32_t)(err.code < 0 ? -err.code : err.code));
+    }
+    smtpd_net_conn_close(c, true);
 }
 
 /* After STARTTLS was answered 220: once that reply is out, everything the
@@ -190,7 +141,7 @@ static void smtpd_net_tls_run(smtpd_net_conn_t *c)
 static void smtpd_net_maybe_start_tls(smtpd_net_conn_t *c)
 {
     const uint8_t *p;
-    if (!c->used || c->tls == NULL || tls_attached(c->tls) || !smtpd_starttls_pending(c->s) ||
+    if (!c->used || c->tls == NULL || !smtpd_starttls_pending(c->s) ||
         smtpd_output_peek(c->s, &p) != 0) {
         return;
     }
@@ -201,11 +152,16 @@ static void smtpd_net_maybe_start_tls(smtpd_net_conn_t *c)
         c->pending_off = 0;
         altcp_recved(c->pcb, (u16_t)left);
     }
-    int r = tls_attach(c->tls, c->pcb, TLS_SERVER, c->nif, NULL);
-    if (r != TLS_OK) {
-        evt_log(EVT_TLS_INBOUND_FAIL, c->nif, (uint32_t)(r < 0 ? -r : r));
+    const tls_wrap_opts_t o = { .role = TLS_SERVER, .netif = c->nif, .done = smtpd_net_tls_done };
+    mta_err_t err;
+    struct altcp_pcb *t = tls_wrap(c->tls, c->pcb, &o, &err);
+    c->tls = NULL; /* the TLS pcb owns the session now, or it was given back */
+    if (t == NULL) {
+        evt_log(EVT_TLS_INBOUND_FAIL, c->nif, (uint32_t)(err.code < 0 ? -err.code : err.code));
         smtpd_net_conn_close(c, true);
+        return;
     }
+    c->pcb = t; /* from here on every altcp_* call runs through TLS */
 }
 
 static bool smtpd_net_tls_begin(void *ctx)
@@ -225,20 +181,12 @@ static bool smtpd_net_auth_check(void *ctx, const char *user, const char *pass)
     return ok;
 }
 
-/* One step of a connection after any event: TLS or plaintext. */
+/* One step of a connection after any event, plaintext or TLS alike. */
 static void smtpd_net_step(smtpd_net_conn_t *c)
 {
-    if (tls_attached(c->tls)) {
-        smtpd_net_tls_run(c);
-        return;
-    }
     smtpd_net_flush(c);
     smtpd_net_feed(c);
     smtpd_net_maybe_start_tls(c);
-    if (c->used && tls_attached(c->tls)) {
-        smtpd_net_tls_run(c); /* ciphertext may already be waiting */
-        return;
-    }
     smtpd_net_check_close(c);
 }
 
@@ -258,11 +206,6 @@ static err_t smtpd_net_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, er
             pbuf_free(p);
         }
         smtpd_net_conn_close(c, false);
-        return ERR_OK;
-    }
-    if (tls_attached(c->tls)) {
-        tls_input(c->tls, p);
-        smtpd_net_tls_run(c);
         return ERR_OK;
     }
     if (c->pending == NULL) {
@@ -291,11 +234,9 @@ static err_t smtpd_net_poll_cb(void *arg, struct altcp_pcb *pcb)
     smtpd_net_conn_t *c = arg;
     (void)pcb;
     if (c != NULL && c->used) {
-        /* The engine's timeouts do not run during a handshake, which has its
-         * own (TLS_HANDSHAKE_TIMEOUT_MS, checked by tls_handshake). */
-        if (!tls_attached(c->tls) || tls_established(c->tls)) {
-            smtpd_tick(c->s, board_now_ms());
-        }
+        /* During a handshake the TLS layer does not poll us: it has its own
+         * timeout (TLS_HANDSHAKE_TIMEOUT_MS). */
+        smtpd_tick(c->s, board_now_ms());
         smtpd_net_step(c);
     }
     return ERR_OK;
@@ -306,8 +247,7 @@ static void smtpd_net_err(void *arg, err_t err)
     smtpd_net_conn_t *c = arg;
     (void)err;
     if (c != NULL && c->used) {
-        c->pcb = NULL; /* already freed by lwIP */
-        tls_detach(c->tls);
+        c->pcb = NULL; /* already freed by lwIP (and so is a TLS layer on it) */
         smtpd_net_conn_close(c, false);
     }
 }
@@ -326,14 +266,12 @@ static void smtpd_net_conn_close(smtpd_net_conn_t *c, bool abort)
         pbuf_free(c->pending);
         c->pending = NULL;
     }
-    if (c->tls != NULL) {
-        tls_release(c->tls); /* close_notify first when the session is up */
-        c->tls = NULL;
-    }
+    tls_unreserve(c->tls); /* reserved, never wrapped */
+    c->tls = NULL;
     if (c->pcb != NULL) {
         struct altcp_pcb *pcb = c->pcb;
         c->pcb = NULL;
-        tcpio_close(pcb, abort);
+        tcpio_close(pcb, abort); /* a TLS pcb sends close_notify first */
     }
 }
 

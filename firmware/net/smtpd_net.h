@@ -1,4 +1,4 @@
-/* srv.h - SMTP listeners, one per netif, and the altcp glue that joins
+/* smtpd_net.h - SMTP listeners, one per netif, and the altcp glue that joins
  * accepted connections to the pure SMTP server engine (smtpd).
  *
  * A listener that cannot be opened (no address yet, link down, port taken,

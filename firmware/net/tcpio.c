@@ -1,5 +1,36 @@
 #include "net/tcpio.h"
 
+bool tcpio_send(struct altcp_pcb *pcb, void *eng, tcpio_peek_fn peek, tcpio_consume_fn consume)
+{
+    const uint8_t *p;
+    size_t n;
+    bool wrote = false;
+    if (pcb == NULL) {
+        return false;
+    }
+    while ((n = peek(eng, &p)) > 0) {
+        size_t room = altcp_sndbuf(pcb);
+        if (room == 0) {
+            break;
+        }
+        if (n > room) {
+            n = room;
+        }
+        if (n > 0xFFFFu) {
+            n = 0xFFFFu;
+        }
+        if (altcp_write(pcb, p, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK) {
+            break; /* no room after all (ERR_MEM): the sent callback comes back */
+        }
+        consume(eng, n);
+        wrote = true;
+    }
+    if (wrote) {
+        altcp_output(pcb);
+    }
+    return wrote;
+}
+
 struct tcp_pcb *tcpio_inner(struct altcp_pcb *pcb)
 {
     return (struct tcp_pcb *)pcb->state;

@@ -67,6 +67,7 @@ struct smtpc {
     uint32_t ext;
     uint32_t peer_size;
     uint8_t auth_mechs;  /* SMTP_AUTH_* of the last EHLO */
+    bool malformed;      /* last_err: a line that is no SMTP reply at all */
     int last_err;
     const char *err_text; /* static reason for last_err, NULL = strerror */
     int abort_err;
@@ -995,6 +996,7 @@ size_t smtpc_input(smtpc_t *c, const uint8_t *p, size_t n, uint32_t now_ms)
         off += smtpc_reply_feed(&c->rp, p + off, n - off, &st);
         if (st < 0) {
             smtpc_fail_local(c, SMTPC_ERR_PROTO, smtpc_reply_strerror(st));
+            c->malformed = true; /* not an SMTP reply at all (e.g. "HTTP/1.0 400") */
             break;
         }
         if (st == SMTPC_REPLY_DONE) {
@@ -1129,6 +1131,22 @@ void smtpc_close(smtpc_t *c)
 int smtpc_last_error(const smtpc_t *c)
 {
     return c->last_err;
+}
+
+mta_err_t smtpc_error(const smtpc_t *c)
+{
+    int e = c->last_err;
+    if (e > 0) {
+        return mta_err_reply(e); /* a refusal */
+    }
+    if (e == SMTPC_ERR_PROTO) {
+        /* No SMTP at all, or a well-formed reply out of turn. */
+        return mta_err_reply(c->malformed ? 0 : c->last.code);
+    }
+    if (e == SMTPC_ERR_ABORT && c->abort_err != 0) {
+        return mta_err_lwip(c->abort_err); /* what the glue said broke the connection */
+    }
+    return e != 0 ? mta_err_local(e) : mta_err_none();
 }
 
 const char *smtpc_error_text(const smtpc_t *c)

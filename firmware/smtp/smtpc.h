@@ -76,6 +76,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/err.h"
 #include "smtp/smtpc_reply.h"
 
 #define SMTPC_ADDR_MAX 254      /* mailbox chars, RFC 5321 4.5.3.1.3 path 256 - "<>" */
@@ -236,6 +237,12 @@ void smtpc_close(smtpc_t *c);
 /* Last error: positive SMTP code of a refused greeting/EHLO+HELO/AUTH/RSET
  * or a 421; negative SMTPC_ERR_*; 0 = none. */
 int smtpc_last_error(const smtpc_t *c);
+/* The same as the tagged error the delivery path carries: SMTP_REPLY with
+ * the peer's code (a refusal, or a reply out of turn), SMTP_REPLY code 0
+ * for a line that is no SMTP reply (a peer answering "HTTP/1.0 400"), LWIP
+ * with the err given to smtpc_abort, LOCAL with an SMTPC_ERR_* code;
+ * NONE if the session did not fail. */
+mta_err_t smtpc_error(const smtpc_t *c);
 /* Short static reason for smtpc_last_error(), more precise than
  * smtpc_strerror() (e.g. "STARTTLS not offered by peer", "AUTH refused");
  * smtpc_strerror(smtpc_last_error(c)) when there is none more precise.

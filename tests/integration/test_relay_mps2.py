@@ -203,7 +203,12 @@ def test_peer_down_then_up_delivers_once(mps2):
         ev = mps2.cmd("events id 9318")
         return ev if "9318" in ev else None
     ev = wait_until(ev_9318, 30, "9318 for the smarthost", interval=1.0)
-    assert re.search(r"9318 smtpc: could not bind to peer 'smarthost' over eth0: err -\d+ \(.+\)", ev), ev
+    # QEMU's guestfwd runs socat with its stderr on the guest's socket, so the
+    # "peer" may answer socat's "Connection refused" line: that is no SMTP
+    # reply, and it is named as one (it used to read as lwIP's ERR_RTE).
+    assert re.search(r"9318 smtpc: could not bind to peer 'smarthost' over eth0: "
+                     r"(err -\d+ \(.+\)|reply malformed \(not an SMTP reply\))", ev), ev
+    assert "Routing problem" not in ev, ev
     out = mps2.cmd("show queue")
     assert re.search(r"u@example\.com|user@example\.com", out) and "deferred" in out, out
     sink = SmtpSink(mps2.smarthost_port)

@@ -677,6 +677,34 @@ static void test_format_netif_err_variants(void **state)
         "could not bind to peer - over -: err -4 (Routing problem)");
 }
 
+static void test_format_tagged_errors(void **state)
+{
+    (void)state;
+    evt_set_resolvers(&all_resolvers);
+    /* each kind in its own words; lwIP's exactly as the untagged form */
+    assert_string_equal(fmt_msg(EVT_MTA_BIND_FAIL, 0, evt_pack_netif_mta_err(0, mta_err_lwip(-4))),
+        "could not bind to peer 'smarthost' over eth0: err -4 (Routing problem)");
+    assert_string_equal(fmt_msg(EVT_MTA_BIND_FAIL, 0, evt_pack_netif_mta_err(1, mta_err_reply(421))),
+        "could not bind to peer 'smarthost' over ppp0: reply 421 (service not available)");
+    assert_string_equal(fmt_msg(EVT_MTA_BIND_FAIL, 0, evt_pack_netif_mta_err(0, mta_err_reply(0))),
+        "could not bind to peer 'smarthost' over eth0: reply malformed (not an SMTP reply)");
+    assert_string_equal(fmt_msg(EVT_MTA_BIND_FAIL, 0, evt_pack_netif_mta_err(0, mta_err_tls(-0x7080))),
+        "could not bind to peer 'smarthost' over eth0: tls -0x7080");
+    assert_string_equal(fmt_msg(EVT_MTA_BIND_FAIL, 0, evt_pack_netif_mta_err(0, mta_err_local(-4))),
+        "could not bind to peer 'smarthost' over eth0: local -4");
+    assert_string_equal(fmt_msg(EVT_MTA_BIND_FAIL, 0, evt_pack_netif_mta_err(0, mta_err_store(-6))),
+        "could not bind to peer 'smarthost' over eth0: store -6");
+    /* round trip, netif kept */
+    uint32_t a = evt_pack_netif_mta_err(3, mta_err_tls(-0x2700));
+    assert_int_equal(evt_unpack_netif(a), 3);
+    assert_int_equal(evt_unpack_mta_err(a).kind, MTA_ERR_TLS);
+    assert_int_equal(evt_unpack_mta_err(a).code, -0x2700);
+    /* the untagged form gets the kind its range implies */
+    assert_int_equal(evt_unpack_mta_err(evt_pack_netif_err(1, -4)).kind, MTA_ERR_LWIP);
+    assert_int_equal(evt_unpack_mta_err(evt_pack_netif_err(1, 554)).kind, MTA_ERR_SMTP_REPLY);
+    assert_int_equal(evt_unpack_mta_err(evt_pack_netif_err(1, 0x7080)).code, -0x7080);
+}
+
 static void test_format_sanitises_names(void **state)
 {
     (void)state;
@@ -921,6 +949,7 @@ int main(void)
         T(test_names),
         T(test_causes),
         T(test_pack_netif_err),
+        T(test_format_tagged_errors),
         T(test_pack_recovery_and_boot),
         T(test_format_example_line),
         T(test_format_netif_err_variants),

@@ -1,4 +1,4 @@
-/* unit: firmware/smtp/smtpc.c firmware/smtp/smtpc_reply.c firmware/smtp/smtp_data.c firmware/lib/fmt.c firmware/lib/sasl.c */
+/* unit: firmware/smtp/smtpc.c firmware/smtp/smtpc_reply.c firmware/smtp/smtp_data.c firmware/lib/fmt.c firmware/lib/sasl.c firmware/evt/evt.c */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "evt/evt.h"
 #include "lib/sasl.h"
 #include "smtp/smtpc.h"
 
@@ -31,6 +32,13 @@ typedef struct {
     result_t res[MAXR];
     int total;
 } fake_t;
+
+/* evt.c's assertions: a bug, so the test fails. */
+void mta_assert_fail(const char *msg, const char *file, int line);
+void mta_assert_fail(const char *msg, const char *file, int line)
+{
+    fail_msg("assertion %s at %s:%d", msg, file, line);
+}
 
 static fake_t fk;
 static char out[OUTCAP];
@@ -1413,6 +1421,79 @@ static void test_session_checks(void **state)
     assert_string_equal(smtpc_state_name(SMTPC_ST_AUTH_PASS), "AUTH_PASS");
 }
 
+/* ---- the delivery -> event seam ------------------------------------------ */
+
+/* The texts the device's resolvers give: lwIP's for negative codes, the
+ * client's own for its local ones. */
+static const char *seam_err_text(int32_t err)
+{
+    return err == -4 ? "Routing problem." : err == 400 ? "reply text" : NULL;
+}
+
+static const char *seam_local_text(uint8_t kind, int32_t code)
+{
+    return kind == MTA_ERR_LOCAL ? smtpc_strerror((int)code) : NULL;
+}
+
+/* 9318 as the delivery glue logs it for a session that failed before any
+ * transaction: the engine's tagged error, packed with the netif. */
+static const char *seam_event(smtpc_t *c)
+{
+    static char line[160];
+    evt_record_t r = { .id = EVT_MTA_BIND_FAIL, .src = 0,
+                       .arg = evt_pack_netif_mta_err(0, smtpc_error(c)) };
+    evt_format(&r, line, sizeof(line));
+    return strstr(line, "9318");
+}
+
+static void test_error_seam_to_event(void **state)
+{
+    (void)state;
+    static const evt_resolvers_t res = { .err_text = seam_err_text, .local_text = seam_local_text };
+    evt_init(NULL);
+    evt_set_resolvers(&res);
+
+    /* A web server where the peer MTA should be: its status line is no SMTP
+     * reply, and SMTPC_ERR_PROTO (-4) must not read as lwIP's ERR_RTE. */
+    mkjob(1, "b\r\n");
+    smtpc_t *c = smtpc_open(&job, now);
+    const char *http = "HTTP/1.0 400 Bad Request\r\n\r\n";
+    smtpc_input(c, (const uint8_t *)http, strlen(http), now);
+    assert_int_equal(smtpc_state(c), SMTPC_ST_FAILED);
+    assert_int_equal(smtpc_last_error(c), SMTPC_ERR_PROTO);
+    assert_int_equal(smtpc_error(c).kind, MTA_ERR_SMTP_REPLY);
+    assert_string_equal(seam_event(c), "9318 smtpc: could not bind to peer #0 over if0: "
+                                       "reply malformed (not an SMTP reply)");
+    assert_null(strstr(seam_event(c), "Routing"));
+    smtpc_close(c);
+
+    /* A real SMTP refusal in reply words. */
+    mkjob(1, "b\r\n");
+    c = smtpc_open(&job, now);
+    srv(c, "400 go away\r\n");
+    assert_int_equal(smtpc_error(c).kind, MTA_ERR_SMTP_REPLY);
+    assert_int_equal(smtpc_error(c).code, 400);
+    assert_string_equal(seam_event(c), "9318 smtpc: could not bind to peer #0 over if0: reply 400 (reply text)");
+    smtpc_close(c);
+
+    /* A greeting timeout is the client's own, not lwIP's ERR_TIMEOUT. */
+    mkjob(1, "b\r\n");
+    c = smtpc_open(&job, now);
+    smtpc_tick(c, now + 10u * 60u * 1000u);
+    assert_int_equal(smtpc_error(c).kind, MTA_ERR_LOCAL);
+    assert_string_equal(seam_event(c), "9318 smtpc: could not bind to peer #0 over if0: local -3 (timeout)");
+    smtpc_close(c);
+
+    /* The connection's own failure stays an lwIP error, in today's words. */
+    mkjob(1, "b\r\n");
+    c = smtpc_open(&job, now);
+    smtpc_abort(c, -4);
+    assert_int_equal(smtpc_error(c).kind, MTA_ERR_LWIP);
+    assert_string_equal(seam_event(c), "9318 smtpc: could not bind to peer #0 over if0: err -4 (Routing problem.)");
+    smtpc_close(c);
+    evt_set_resolvers(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1452,6 +1533,7 @@ int main(void)
         cmocka_unit_test_setup(test_auth_refused, setup),
         cmocka_unit_test_setup(test_auth_not_possible, setup),
         cmocka_unit_test_setup(test_session_checks, setup),
+        cmocka_unit_test_setup(test_error_seam_to_event, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,8 @@
-/* TLS sessions over altcp in static memory; see tls.h. */
+/* The TLS module and its credentials (see tls.h): the arena and random
+ * generator, certificates and keys per netif, CA certificates, their flash
+ * blobs (tlsstore.h), status.  The sessions are tls_altcp.c. */
 #include "tls/tls.h"
+#include "tls/tls_priv.h"
 
 #include <string.h>
 
@@ -11,7 +14,6 @@
 #include "lib/fmt.h"
 #include "lib/sasl.h"
 #include "tls/tlsstore.h"
-#include "lwip/tcp.h"
 #include "mbedtls/ctr_drbg.h"
 #include "mbedtls/ecp.h"
 #include "mbedtls/entropy.h"
@@ -26,25 +28,6 @@
 
 /* ---- state ------------------------------------------------------------------ */
 
-struct tls_sess {
-    bool used;          /* reserved */
-    bool attached;      /* mbedTLS context set up on a pcb */
-    bool established;   /* handshake done */
-    bool have_fp;
-    tls_role_t role;
-    mbedtls_ssl_context ssl;
-    struct altcp_pcb *pcb;
-    struct pbuf *rx;    /* ciphertext not yet read by mbedTLS */
-    uint16_t rx_off;
-    uint16_t p_off, p_len;
-    size_t wpend;       /* bytes of a tls_write that returned "no room" half-way */
-    int err;
-    uint32_t start_ms;
-    uint32_t vflags;
-    uint8_t fp[TLS_FP_LEN];
-    uint8_t plain[TLS_PLAIN_BUF];
-};
-
 typedef struct {
     bool has;
     bool self_signed;
@@ -53,18 +36,12 @@ typedef struct {
     mbedtls_ssl_config conf;
 } tls_cred_t;
 
-/* Smallest free arena that a new session needs: the two record buffers, the
- * context and the handshake. Reserving refuses below it. */
-#define TLS_SESSION_MIN (MBEDTLS_SSL_IN_CONTENT_LEN + MBEDTLS_SSL_OUT_CONTENT_LEN + 8u * 1024u)
 #define TLS_BLOB_MAX TWOSLOT_MAX /* what cfgstore saves in one slot (3.5 KiB) */
 
 static uint8_t arena[TLS_ARENA_SIZE] __attribute__((aligned(8)));
 static mbedtls_entropy_context entropy;
 static mbedtls_ctr_drbg_context drbg;
 static bool ready;
-static tls_sess_t sess[TLS_MAX_SESSIONS];
-static unsigned sessions_hw;
-static uint32_t n_handshakes, n_failures;
 static tls_cred_t creds[NIF_MAX];
 static tls_netif_fn tls_netifs;
 
@@ -125,6 +102,13 @@ static int blob_load(const char *part_name)
     return 0;
 }
 
+/* A tlsstore_del result that leaves the blob usable: removed, or there was
+ * nothing to remove. */
+static bool blob_del_ok(int r)
+{
+    return r == TLSSTORE_OK || r == TLSSTORE_ERR_NOTFOUND;
+}
+
 /* Save work[0..work_len) atomically: 0 or TLS_ERR_FLASH. */
 static int blob_save(const char *part_name)
 {
@@ -168,6 +152,7 @@ const char *tls_error_text(int err)
     case TLS_ERR_STATE: return "bad state";
     case TLS_ERR_BUSY: return "TLS sessions in use, try again when they end";
     case TLS_ERR_FLASH: return "flash write failed: active until reboot only";
+    case TLS_ERR_STORE: return "TLS flash records unreadable: nothing changed";
     case MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE: return "TLS not available with this peer";
     case MBEDTLS_ERR_X509_BUFFER_TOO_SMALL: return "too large for the TLS flash partition";
     case MBEDTLS_ERR_SSL_ALLOC_FAILED: return "out of TLS memory";
@@ -301,16 +286,20 @@ static void x509_time(uint32_t epoch, char out[15])
                  (unsigned long)(s / 60u % 60u), (unsigned long)(s % 60u));
 }
 
-/* An attached session uses conf (and so the credentials or CA list behind
- * it): those must not be freed under it. */
 static bool conf_busy(const mbedtls_ssl_config *conf)
 {
-    for (unsigned i = 0; i < TLS_MAX_SESSIONS; i++) {
-        if (sess[i].attached && sess[i].ssl.conf == conf) {
-            return true;
-        }
+    return tls_sess_conf_busy(conf);
+}
+
+const mbedtls_ssl_config *tls_cred_conf(bool server, uint8_t netif)
+{
+    if (!ready) {
+        return NULL;
     }
-    return false;
+    if (!server) {
+        return &client_conf;
+    }
+    return netif < NIF_MAX && creds[netif].has ? &creds[netif].conf : NULL;
 }
 
 /* Store a parsed chain and key for netif i in flash, then load them for
@@ -330,8 +319,13 @@ static int cred_store(uint8_t i, const mbedtls_x509_crt *chain, mbedtls_pk_conte
     if (r != 0) {
         return r;
     }
-    (void)tlsstore_del(work, &work_len, TLSSTORE_CERT, name);
-    (void)tlsstore_del(work, &work_len, TLSSTORE_KEY, name);
+    /* The old pair goes first (none on a first boot); a blob that cannot be
+     * walked is not written over. */
+    if (!blob_del_ok(tlsstore_del(work, &work_len, TLSSTORE_CERT, name)) ||
+        !blob_del_ok(tlsstore_del(work, &work_len, TLSSTORE_KEY, name))) {
+        sasl_wipe(work, sizeof(work));
+        return TLS_ERR_STORE;
+    }
     size_t chain_len = 0;
     for (const mbedtls_x509_crt *c = chain; c != NULL && c->raw.p != NULL; c = c->next) {
         chain_len += c->raw.len;
@@ -352,10 +346,14 @@ static int cred_store(uint8_t i, const mbedtls_x509_crt *chain, mbedtls_pk_conte
         d += c->raw.len;
     }
     /* The record header ends before the key DER starts (checked above). */
-    d = tlsstore_append(work, &work_len, TLS_BLOB_MAX, TLSSTORE_KEY, name, (size_t)kl);
-    if (d != NULL) {
-        memmove(d, work + sizeof(work) - kl, (size_t)kl);
+    uint8_t *k = d != NULL ? tlsstore_append(work, &work_len, TLS_BLOB_MAX, TLSSTORE_KEY, name, (size_t)kl) : NULL;
+    if (k == NULL) {
+        /* Refused despite the room check: nothing is saved, the pair in
+         * flash and in use stays. */
+        sasl_wipe(work, sizeof(work));
+        return MBEDTLS_ERR_X509_BUFFER_TOO_SMALL;
     }
+    memmove(k, work + sizeof(work) - kl, (size_t)kl);
     int saved = blob_save("tls");
     sasl_wipe(work, sizeof(work));
     r = cred_load(i);
@@ -536,9 +534,9 @@ int tls_ca_add_pem(const char *name, const char *pem, size_t len)
         }
         if (!replace && n >= TLS_MAX_CA) {
             r = MBEDTLS_ERR_X509_BUFFER_TOO_SMALL;
-        } else if (tlsstore_put(work, &work_len, TLS_BLOB_MAX, TLSSTORE_CA, name, crt.raw.p, crt.raw.len) !=
-                   TLSSTORE_OK) {
-            r = MBEDTLS_ERR_X509_BUFFER_TOO_SMALL;
+        } else {
+            int p = tlsstore_put(work, &work_len, TLS_BLOB_MAX, TLSSTORE_CA, name, crt.raw.p, crt.raw.len);
+            r = p == TLSSTORE_OK ? 0 : p == TLSSTORE_ERR_SPACE ? MBEDTLS_ERR_X509_BUFFER_TOO_SMALL : TLS_ERR_STORE;
         }
     }
     mbedtls_x509_crt_free(&crt);
@@ -554,8 +552,12 @@ int tls_ca_del(const char *name)
     if (conf_busy(&client_conf)) {
         return TLS_ERR_BUSY;
     }
-    if (blob_load("tlsca") != 0 || tlsstore_del(work, &work_len, TLSSTORE_CA, name) != TLSSTORE_OK) {
-        return TLS_ERR_STATE;
+    if (blob_load("tlsca") != 0) {
+        return TLS_ERR_STATE; /* no CA partition: no such CA */
+    }
+    int d = tlsstore_del(work, &work_len, TLSSTORE_CA, name);
+    if (d != TLSSTORE_OK) {
+        return d == TLSSTORE_ERR_NOTFOUND ? TLS_ERR_STATE : TLS_ERR_STORE;
     }
     int r = blob_save("tlsca");
     ca_reload();
@@ -599,9 +601,9 @@ int tls_init(tls_netif_fn netifs)
     }
     if (r == 0) {
         mbedtls_ssl_conf_rng(&client_conf, mbedtls_ctr_drbg_random, &drbg);
-        /* The delivery glue decides per peer level what a failed check
-         * means (verify, fingerprint), so the handshake itself never stops
-         * on it. */
+        /* tls_altcp.c judges the result by the peer's level (verify,
+         * fingerprint) once the handshake is done, so the handshake itself
+         * never stops on it. */
         mbedtls_ssl_conf_authmode(&client_conf, MBEDTLS_SSL_VERIFY_OPTIONAL);
         mbedtls_ssl_conf_ciphersuites(&client_conf, tls_suites);
         mbedtls_ssl_conf_curves(&client_conf, tls_curves);
@@ -626,336 +628,7 @@ bool tls_can_serve(uint8_t netif)
     return ready && netif < NIF_MAX && creds[netif].has;
 }
 
-/* ---- sessions: I/O callbacks -------------------------------------------------------- */
-
-static int bio_send(void *ctx, const unsigned char *buf, size_t len)
-{
-    tls_sess_t *t = ctx;
-    if (t->pcb == NULL) {
-        return MBEDTLS_ERR_NET_CONN_RESET;
-    }
-    size_t room = altcp_sndbuf(t->pcb);
-    if (room == 0 || altcp_sndqueuelen(t->pcb) >= TCP_SND_QUEUELEN - 1) {
-        return MBEDTLS_ERR_SSL_WANT_WRITE;
-    }
-    size_t n = len < room ? len : room;
-    err_t e = altcp_write(t->pcb, buf, (u16_t)n, TCP_WRITE_FLAG_COPY);
-    if (e == ERR_MEM) {
-        return MBEDTLS_ERR_SSL_WANT_WRITE;
-    }
-    if (e != ERR_OK) {
-        return MBEDTLS_ERR_NET_CONN_RESET;
-    }
-    return (int)n;
-}
-
-static int bio_recv(void *ctx, unsigned char *buf, size_t len)
-{
-    tls_sess_t *t = ctx;
-    size_t got = 0;
-    while (got < len && t->rx != NULL) {
-        struct pbuf *q = t->rx;
-        size_t avail = q->len - t->rx_off;
-        size_t k = len - got < avail ? len - got : avail;
-        memcpy(buf + got, (const uint8_t *)q->payload + t->rx_off, k);
-        got += k;
-        t->rx_off = (uint16_t)(t->rx_off + k);
-        if (t->rx_off == q->len) {
-            t->rx = pbuf_dechain(q);
-            t->rx_off = 0;
-            pbuf_free(q);
-        }
-    }
-    if (got == 0) {
-        return MBEDTLS_ERR_SSL_WANT_READ;
-    }
-    if (t->pcb != NULL) {
-        altcp_recved(t->pcb, (u16_t)got);
-    }
-    return (int)got;
-}
-
-/* A verification callback per session: records the leaf's SHA-256 for
- * `fingerprint` peers and `show tls`; when the wall clock was never set
- * (build time), validity dates cannot be judged and are not held against
- * the chain. */
-static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
-{
-    tls_sess_t *t = ctx;
-    if (depth == 0) {
-        mbedtls_sha256_ret(crt->raw.p, crt->raw.len, t->fp, 0);
-        t->have_fp = true;
-    }
-    if (clock_source() == CLOCK_SRC_BUILD) {
-        *flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE);
-    }
-    return 0;
-}
-
-/* ---- sessions ---------------------------------------------------------------------------- */
-
-static size_t arena_free(void)
-{
-    size_t used, blocks;
-    mbedtls_memory_buffer_alloc_cur_get(&used, &blocks);
-    size_t overhead = blocks * 8u * sizeof(void *); /* block headers (debug build) */
-    return sizeof(arena) > used + overhead ? sizeof(arena) - used - overhead : 0;
-}
-
-tls_sess_t *tls_reserve(uint8_t evt_src)
-{
-    if (!ready) {
-        return NULL;
-    }
-    if (arena_free() < TLS_SESSION_MIN) {
-        evt_log(EVT_TLS_SESSIONS_FULL, evt_src, TLS_MAX_SESSIONS);
-        return NULL;
-    }
-    unsigned in_use = 0;
-    tls_sess_t *t = NULL;
-    for (unsigned i = 0; i < TLS_MAX_SESSIONS; i++) {
-        if (sess[i].used) {
-            in_use++;
-        } else if (t == NULL) {
-            t = &sess[i];
-        }
-    }
-    if (t == NULL) {
-        evt_log(EVT_TLS_SESSIONS_FULL, evt_src, TLS_MAX_SESSIONS);
-        return NULL;
-    }
-    memset(t, 0, offsetof(tls_sess_t, plain));
-    t->used = true;
-    if (in_use + 1 > sessions_hw) {
-        sessions_hw = in_use + 1;
-    }
-    return t;
-}
-
-int tls_attach(tls_sess_t *t, struct altcp_pcb *pcb, tls_role_t role, uint8_t netif, const char *server_name)
-{
-    if (t == NULL || !t->used || t->attached) {
-        return TLS_ERR_STATE;
-    }
-    const mbedtls_ssl_config *conf = &client_conf;
-    if (role == TLS_SERVER) {
-        if (netif >= NIF_MAX || !creds[netif].has) {
-            return TLS_ERR_NOCERT;
-        }
-        conf = &creds[netif].conf;
-    }
-    mbedtls_ssl_init(&t->ssl);
-    t->attached = true;
-    t->role = role;
-    t->pcb = pcb;
-    t->start_ms = board_now_ms();
-    int r = mbedtls_ssl_setup(&t->ssl, conf);
-    if (r == 0 && server_name != NULL && server_name[0] != '\0') {
-        r = mbedtls_ssl_set_hostname(&t->ssl, server_name);
-    }
-    if (r == 0) {
-        mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
-        if (role == TLS_CLIENT) {
-            mbedtls_ssl_set_verify(&t->ssl, verify_cb, t);
-        }
-        n_handshakes++;
-    } else {
-        t->err = r;
-        n_failures++;
-    }
-    return r;
-}
-
-void tls_input(tls_sess_t *t, struct pbuf *p)
-{
-    if (t == NULL || !t->attached) {
-        pbuf_free(p);
-        return;
-    }
-    if (t->rx == NULL) {
-        t->rx = p;
-        t->rx_off = 0;
-    } else {
-        pbuf_cat(t->rx, p);
-    }
-}
-
-static void tls_push(tls_sess_t *t)
-{
-    if (t->pcb != NULL) {
-        altcp_output(t->pcb);
-    }
-}
-
-int tls_handshake(tls_sess_t *t, uint32_t now_ms)
-{
-    if (t == NULL || !t->attached) {
-        return TLS_ERR_STATE;
-    }
-    if (t->err != 0) {
-        return t->err;
-    }
-    if (t->established) {
-        return TLS_OK;
-    }
-    if (now_ms - t->start_ms > TLS_HANDSHAKE_TIMEOUT_MS) {
-        t->err = TLS_ERR_TIMEOUT;
-        n_failures++;
-        return t->err;
-    }
-    int r = mbedtls_ssl_handshake(&t->ssl);
-    tls_push(t);
-    if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
-        return TLS_WANT;
-    }
-    if (r != 0) {
-        t->err = r;
-        n_failures++;
-        return r;
-    }
-    t->established = true;
-    /* verify_cb already took out the date flags when the clock is unset. */
-    t->vflags = t->role == TLS_CLIENT ? mbedtls_ssl_get_verify_result(&t->ssl) : 0;
-    return TLS_OK;
-}
-
-bool tls_attached(const tls_sess_t *t)
-{
-    return t != NULL && t->attached;
-}
-
-bool tls_established(const tls_sess_t *t)
-{
-    return t != NULL && t->established;
-}
-
-size_t tls_peek(tls_sess_t *t, const uint8_t **p)
-{
-    if (t == NULL || !t->established) {
-        return 0;
-    }
-    if (t->p_off >= t->p_len && t->err == 0) {
-        t->p_off = t->p_len = 0;
-        int r = mbedtls_ssl_read(&t->ssl, t->plain, sizeof(t->plain));
-        tls_push(t);
-        if (r > 0) {
-            t->p_len = (uint16_t)r;
-        } else if (r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || r == 0) {
-            t->err = TLS_EOF;
-        } else if (r != MBEDTLS_ERR_SSL_WANT_READ && r != MBEDTLS_ERR_SSL_WANT_WRITE) {
-            t->err = r;
-        }
-    }
-    *p = t->plain + t->p_off;
-    return (size_t)(t->p_len - t->p_off);
-}
-
-void tls_consume(tls_sess_t *t, size_t n)
-{
-    if (t != NULL && n <= (size_t)(t->p_len - t->p_off)) {
-        t->p_off = (uint16_t)(t->p_off + n);
-    }
-}
-
-int tls_write(tls_sess_t *t, const uint8_t *p, size_t n)
-{
-    if (t == NULL || !t->established || t->pcb == NULL) {
-        return TLS_ERR_STATE;
-    }
-    if (t->err != 0 && t->err != TLS_EOF) {
-        return t->err;
-    }
-    size_t len;
-    if (t->wpend > 0) {
-        len = t->wpend; /* finish the record mbedTLS already built from these bytes */
-    } else {
-        /* Only start a record that TCP can take whole: no half-sent records. */
-        size_t room = altcp_sndbuf(t->pcb);
-        if (room < 128u || altcp_sndqueuelen(t->pcb) >= TCP_SND_QUEUELEN - 4) {
-            return 0;
-        }
-        len = n < room - 64u ? n : room - 64u;
-        if (len > MBEDTLS_SSL_OUT_CONTENT_LEN) {
-            len = MBEDTLS_SSL_OUT_CONTENT_LEN;
-        }
-    }
-    int r = mbedtls_ssl_write(&t->ssl, p, len);
-    tls_push(t);
-    if (r == MBEDTLS_ERR_SSL_WANT_WRITE || r == MBEDTLS_ERR_SSL_WANT_READ) {
-        t->wpend = len;
-        return 0;
-    }
-    t->wpend = 0;
-    if (r < 0) {
-        t->err = r;
-    }
-    return r;
-}
-
-int tls_error(const tls_sess_t *t)
-{
-    return t != NULL ? t->err : 0;
-}
-
-void tls_detach(tls_sess_t *t)
-{
-    if (t != NULL) {
-        t->pcb = NULL;
-    }
-}
-
-void tls_release(tls_sess_t *t)
-{
-    if (t == NULL || !t->used) {
-        return;
-    }
-    if (t->attached) {
-        if (t->established && t->pcb != NULL && t->err == 0) {
-            (void)mbedtls_ssl_close_notify(&t->ssl);
-            tls_push(t);
-        }
-        mbedtls_ssl_free(&t->ssl);
-    }
-    if (t->rx != NULL) {
-        pbuf_free(t->rx);
-    }
-    sasl_wipe(t->plain, sizeof(t->plain));
-    memset(t, 0, offsetof(tls_sess_t, plain));
-}
-
-uint32_t tls_verify_flags(const tls_sess_t *t)
-{
-    return t != NULL ? t->vflags : 0xFFFFFFFFu;
-}
-
-const uint8_t *tls_peer_fingerprint(const tls_sess_t *t)
-{
-    return t != NULL && t->have_fp ? t->fp : NULL;
-}
-
-static const char *tls_suite(const tls_sess_t *t)
-{
-    return t != NULL && t->established ? mbedtls_ssl_get_ciphersuite(&t->ssl) : "?";
-}
-
 /* ---- status ---------------------------------------------------------------------------- */
-
-void tls_status(tls_status_t *out)
-{
-    memset(out, 0, sizeof(*out));
-    out->ready = ready;
-    out->max_sessions = TLS_MAX_SESSIONS;
-    for (unsigned i = 0; i < TLS_MAX_SESSIONS; i++) {
-        out->sessions += sess[i].used;
-    }
-    out->sessions_hw = sessions_hw;
-    out->arena_size = sizeof(arena);
-    size_t blocks;
-    mbedtls_memory_buffer_alloc_cur_get(&out->arena_used, &blocks);
-    mbedtls_memory_buffer_alloc_max_get(&out->arena_hw, &blocks);
-    out->handshakes = n_handshakes;
-    out->failures = n_failures;
-}
 
 static void crt_not_after(const mbedtls_x509_crt *c, char *buf, size_t n)
 {
@@ -1005,15 +678,4 @@ bool tls_ca_info(unsigned i, char *name, size_t nmlen, char *subject, size_t sle
         return true;
     }
     return false;
-}
-
-bool tls_sess_info(unsigned i, tls_role_t *role, bool *established, const char **suite)
-{
-    if (i >= TLS_MAX_SESSIONS || !sess[i].used) {
-        return false;
-    }
-    *role = sess[i].role;
-    *established = sess[i].established;
-    *suite = tls_suite(&sess[i]);
-    return true;
 }
