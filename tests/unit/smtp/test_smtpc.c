@@ -1,4 +1,4 @@
-/* unit: firmware/smtp/smtpc.c firmware/smtp/smtpc_reply.c firmware/smtp/smtp_data.c firmware/lib/fmt.c firmware/lib/sasl.c firmware/evt/evt.c */
+/* unit: firmware/smtp/smtpc.c firmware/smtp/smtpc_reply.c firmware/smtp/smtp_data.c firmware/lib/fmt.c firmware/lib/sasl.c firmware/evt/evt.c firmware/lib/date.c */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
