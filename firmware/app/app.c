@@ -68,10 +68,13 @@ static const evt_resolvers_t app_resolvers = {
 
 static void app_queue_event(int kind, uint32_t msgid, uint16_t rcpt)
 {
-    (void)rcpt;
     switch (kind) {
     case QUEUE_EV_ACCEPTED:
-        evt_log(EVT_SMTPD_MSG_ACCEPTED, EVT_SRC_NONE, msgid);
+        /* rcpt is the arrival netif; a DSN the queue made itself was not
+         * received from anyone (its 1400 bounce event tells of it). */
+        if (rcpt != QUEUE_NETIF_LOCAL) {
+            evt_log(EVT_SMTPD_MSG_ACCEPTED, (uint8_t)rcpt, msgid);
+        }
         smtpc_net_kick();
         break;
     case QUEUE_EV_BOUNCED:

@@ -441,7 +441,7 @@ int queue_txn_commit(queue_txn_t t, uint32_t *out_msgid)
     Q.accepted++;
     if (out_msgid)
         *out_msgid = id;
-    ev(QUEUE_EV_ACCEPTED, id, QUEUE_RCPT_NONE);
+    ev(QUEUE_EV_ACCEPTED, id, m->src_netif);
     return QUEUE_OK;
 }
 

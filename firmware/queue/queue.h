@@ -118,7 +118,8 @@ void queue_set_dsn_env(const dsn_env_t *env);
 
 /* Event kinds for the hook; the application maps them to its event IDs. */
 enum {
-    QUEUE_EV_ACCEPTED = 1,  /* msgid committed (incl. generated DSNs); rcpt = NONE */
+    QUEUE_EV_ACCEPTED = 1,  /* msgid committed (incl. generated DSNs); rcpt = its
+                             * src_netif (QUEUE_NETIF_LOCAL for a DSN) */
     QUEUE_EV_DELIVERED,     /* rcpt got 2xx */
     QUEUE_EV_DEFERRED,      /* rcpt deferred (4xx, code 0, or no route) */
     QUEUE_EV_FAILED,        /* rcpt failed permanently (5xx) */

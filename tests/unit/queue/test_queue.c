@@ -195,6 +195,16 @@ static void test_concurrent_txns(void **state)
     assert_int_equal(st.accepted, 5);
     assert_int_equal(st.store.open, 0);
     assert_int_equal(count_ev(QUEUE_EV_ACCEPTED), 5);
+    /* the event names the arrival netif (event 1201 says "accepted on eth0") */
+    for (int e = 0; e < nev; e++) {
+        if (evs[e].kind != QUEUE_EV_ACCEPTED)
+            continue;
+        int i = 0;
+        while (i < QUEUE_MAX_TXN && ids[i] != evs[e].msgid)
+            i++;
+        assert_true(i < QUEUE_MAX_TXN);
+        assert_int_equal(evs[e].rcpt, i); /* txn i began on netif i */
+    }
 }
 
 static void test_commit_abort_rules(void **state)
