@@ -50,6 +50,9 @@
 #ifndef SMTPD_NET_PORT
 #define SMTPD_NET_PORT 25          /* TCP port of a listener until `listener NETIF port N`: RFC 5321 relay port */
 #endif
+#ifndef SMTPD_NET_QUEUE_FULL_EVT_MS
+#define SMTPD_NET_QUEUE_FULL_EVT_MS 60000u /* ms between two 1402 (queue full) events while it stays full: one line a minute, not one per refused client */
+#endif
 #ifndef SMTPD_NET_PRESSURE_MS
 #define SMTPD_NET_PRESSURE_MS 100  /* ms between queue fill checks for inbound flow control */
 #endif

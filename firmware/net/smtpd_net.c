@@ -275,6 +275,27 @@ static void smtpd_net_conn_close(smtpd_net_conn_t *c, bool abort)
     }
 }
 
+/* Events for the engine's refusals: 1203 for each relay denial (one per
+ * refused recipient, naming the client), 1402 once per QUEUE_FULL_EVT_MS
+ * while the store stays full, so that a full queue does not flush the
+ * event ring with one line per refused client. */
+static void smtpd_net_notice(void *ctx, smtpd_notice_t what)
+{
+    static uint32_t last_full_ms;
+    static bool full_logged;
+    const smtpd_net_conn_t *c = ctx;
+    uint32_t now = board_now_ms();
+    if (what == SMTPD_NOTICE_RELAY_DENIED) {
+        evt_log(EVT_SMTPD_RELAY_DENIED, c->nif, lwip_ntohl(ip4_addr_get_u32(&c->remote)));
+    } else if (!full_logged || now - last_full_ms >= SMTPD_NET_QUEUE_FULL_EVT_MS) {
+        queue_stats_t st;
+        queue_stats(&st);
+        evt_log(EVT_QUEUE_FULL, c->nif, st.messages);
+        full_logged = true;
+        last_full_ms = now;
+    }
+}
+
 static int smtpd_net_date(char *buf, size_t n)
 {
     return clock_rfc5322(buf, n);
@@ -309,6 +330,7 @@ static err_t smtpd_net_accept(void *arg, struct altcp_pcb *pcb, err_t err)
     sc.auth_policy = listeners[nif].auth_policy;
     sc.tls_begin = tls_can_serve(nif) ? smtpd_net_tls_begin : NULL; /* no certificate: STARTTLS not offered */
     sc.auth_check = smtpd_net_auth_check;
+    sc.notice = smtpd_net_notice;
     sc.ctx = c;
     smtpd_session_t *s = c != NULL ? smtpd_open(&sc, board_now_ms()) : NULL;
     if (s == NULL) {

@@ -202,6 +202,10 @@ static void reply(smtpd_session_t *s, smtpd_reply_id_t id, const char *arg)
     bool ok = reply_line(s, id, false, arg);
     MTA_ASSERT(ok);
     (void)ok;
+    /* The refusals an operator must see (events 1203, 1402) pass here. */
+    if (s->conn.notice != NULL && (id == SMTPD_R_RELAY_DENIED || id == SMTPD_R_QUEUE_FULL))
+        s->conn.notice(s->conn.ctx, id == SMTPD_R_RELAY_DENIED ? SMTPD_NOTICE_RELAY_DENIED
+                                                               : SMTPD_NOTICE_QUEUE_FULL);
 }
 
 static void reply_more(smtpd_session_t *s, smtpd_reply_id_t id, const char *arg)
@@ -1024,6 +1028,7 @@ smtpd_session_t *smtpd_open(const smtpd_conn_t *conn, uint32_t now_ms)
                                                                     : SMTPD_AUTH_REQUIRED;
     s->conn.tls_begin = conn->tls_begin;
     s->conn.auth_check = conn->auth_check;
+    s->conn.notice = conn->notice;
     s->conn.ctx = conn->ctx;
     /* The caller's arrays may lack a NUL; take at most size-1 chars. */
     memcpy(s->conn.netif_name, conn->netif_name, sizeof(s->conn.netif_name) - 1);

@@ -86,6 +86,12 @@ typedef struct smtpd_session smtpd_session_t; /* opaque, from a static pool */
  * NUL-terminated, into buf[n]; returns its length or < 0 if unknown. */
 typedef int (*smtpd_date_fn)(char *buf, size_t n);
 
+/* What smtpd_conn_t.notice reports. */
+typedef enum {
+    SMTPD_NOTICE_RELAY_DENIED, /* a recipient got 550 5.7.1 (event 1203) */
+    SMTPD_NOTICE_QUEUE_FULL    /* a client got 452 4.3.1 (event 1402) */
+} smtpd_notice_t;
+
 /* One accepted TCP connection; copied into the session by smtpd_open.
  * Strings are truncated to their array size. */
 typedef struct {
@@ -108,7 +114,10 @@ typedef struct {
      * <= 128 octets, neither empty). The password buffer is wiped when it
      * returns; keep no pointer to either. NULL: every AUTH fails. */
     bool (*auth_check)(void *ctx, const char *user, const char *pass);
-    void *ctx;                              /* passed to tls_begin and auth_check */
+    /* Told of a refusal the operator should see as an event (the engine
+     * logs nothing itself). NULL: not told. */
+    void (*notice)(void *ctx, smtpd_notice_t what);
+    void *ctx;                              /* passed to tls_begin, auth_check, notice */
 } smtpd_conn_t;
 
 /* Global limits (all sessions). */

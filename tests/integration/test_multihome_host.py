@@ -138,6 +138,11 @@ def test_relay_policy_is_per_netif(rig):
     assert re.search(r"55[04] 5\.7\.1", out), out
     assert "250 2.0.0" in swaks(lan, LAN_DEV, "u@example.com", "from lan")
     assert lan_sink.wait_count(1, 30) == 1
+    # the denial is an event naming the client and the interface (1203),
+    # and the accepted message's 1201 names the interface it came in on
+    ev = dev.cmd("events")
+    assert re.search(r"1203 smtpd: relay denied to \d+\.\d+\.\d+\.\d+ on wan0", ev), ev
+    assert re.search(r"1201 smtpd: message [0-9A-F]+ accepted on eth0", ev), ev
 
 
 def test_peer_next_hop_override(rig, tmp_path):

@@ -220,6 +220,14 @@ static uint32_t rnd(void)
     return g_rng;
 }
 
+/* smtpd_conn_t.notice: counts per kind */
+static int g_notices[2];
+static void fake_notice(void *ctx, smtpd_notice_t what)
+{
+    (void)ctx;
+    g_notices[what]++;
+}
+
 static smtpd_conn_t default_conn(void)
 {
     smtpd_conn_t c;
@@ -231,12 +239,14 @@ static smtpd_conn_t default_conn(void)
     strcpy(c.hostname, "mx.example");
     c.relay_allowed = true;
     c.date = fake_date;
+    c.notice = fake_notice;
     return c;
 }
 
 static void reset_all(void)
 {
     smtpd_init();
+    memset(g_notices, 0, sizeof g_notices);
     memset(&fq, 0, sizeof(fq));
     memset(&ft, 0, sizeof(ft));
     ft.begin_ok = true;
@@ -735,6 +745,9 @@ static void body_relay_denied(void)
     assert_string_equal(fq.c_rcpt[1], "PostMaster@MX.example");
     smtpd_stats(&st);
     assert_int_equal(st.rej_relay, 3);
+    /* each denial is told to the glue (event 1203), nothing else is */
+    assert_int_equal(g_notices[SMTPD_NOTICE_RELAY_DENIED], 3);
+    assert_int_equal(g_notices[SMTPD_NOTICE_QUEUE_FULL], 0);
 }
 
 static void test_relay_denied(void **state)
@@ -1109,6 +1122,7 @@ static void body_queue_full(void)
         C("RCPT TO:<b@far.example>");
         S("503 5.5.1 Need MAIL command first");
         sync_();
+        assert_int_equal(g_notices[SMTPD_NOTICE_QUEUE_FULL], 1); /* event 1402 */
         fq.begin_rc = QUEUE_ERR_TOOBIG;
         C("MAIL FROM:<a@client.example>");
         S("552 5.3.4 Message size exceeds fixed maximum message size");
