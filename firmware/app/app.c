@@ -278,6 +278,25 @@ static void queue_housekeeping(void)
     }
 }
 
+/* What a field engineer sees first on the serial console: what runs, on
+ * which board, which interfaces it serves, and where to start.  Interface
+ * details stay behind a locked console. */
+static void app_banner(void)
+{
+    con_printf("\n");
+    cmd_sys_print_version();
+    if (con_locked()) {
+        return;
+    }
+    for (uint8_t i = 0; i < nif_count(); i++) {
+        const nif_t *n = nif_at(i);
+        char ip[IP4ADDR_STRLEN_MAX];
+        ip4addr_ntoa_r(netif_ip4_addr(n->netif), ip, sizeof ip);
+        con_printf("  %-6s %-15s %-4s %s\n", n->name, ip, n->admin_up ? "up" : "down", n->hostname);
+    }
+    con_printf("Type 'help' for commands, 'show running-config' for the settings.\n");
+}
+
 void app_run(int argc, char **argv)
 {
     board_init(argc, argv);
@@ -295,6 +314,7 @@ void app_run(int argc, char **argv)
     cmd_init(&cmd_environment);
     app_services_init();
     evt_log(EVT_SYS_BOOT, EVT_SRC_NONE, evt_pack_boot(0, MTA_VERSION_MAJOR, MTA_VERSION_MINOR, MTA_VERSION_PATCH));
+    app_banner();
     con_start();
 
     for (;;) {

@@ -23,13 +23,18 @@
 #include "lwip/stats.h"
 #include "lwip/memp.h"
 
+void cmd_sys_print_version(void)
+{
+    char built[24];
+    clock_fmt_iso((uint32_t)MTA_BUILD_EPOCH, built, sizeof(built));
+    con_printf("gateway-mta %s (%s), built %s\n", MTA_VERSION, BOARD_NAME, built);
+}
+
 static int cmd_version(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    char built[24];
-    clock_fmt_iso((uint32_t)MTA_BUILD_EPOCH, built, sizeof(built));
-    con_printf("gateway-mta %s (%s), built %s\n", MTA_VERSION, BOARD_NAME, built);
+    cmd_sys_print_version();
     con_printf("board: %s\n", board_describe());
     con_printf("uptime: %lu s\n", (unsigned long)clock_uptime_s());
     return 0;

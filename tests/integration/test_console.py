@@ -15,6 +15,17 @@ def test_boot_to_prompt_within_10s(mps2):
     assert re.search(r"1000 system: system started", out)
 
 
+def test_boot_banner(mps2):
+    # before the first prompt: version and board, every interface with its
+    # address and hostname, and where to start
+    boot_text = mps2.text[:mps2.text.index(PROMPT)]
+    version = mps2.cmd("version").splitlines()[0]
+    assert version.startswith("gateway-mta ") and version in boot_text, boot_text
+    assert re.search(r"^  eth0\s+10\.0\.2\.15\s+up\s+mta\.eth0\.gateway\.test$", boot_text, re.M), boot_text
+    assert re.search(r"^  sl0\s+172\.31\.0\.2\s+up\s+mta\.sl0\.gateway\.test$", boot_text, re.M), boot_text
+    assert "Type 'help'" in boot_text
+
+
 def test_version(mps2):
     out = mps2.cmd("version")
     assert "gateway-mta" in out and "mps2-an385" in out
