@@ -201,7 +201,8 @@ static void app_console_service(void)
     /* Drain everything the UART buffered (bounded: 8 x 64 bytes per pass)
      * so that a paste or a flood does not overflow the driver's RX ring. */
     uint8_t buf[64];
-    for (int i = 0; i < 8; i++) {
+    con_poll(); /* a long listing goes on as the UART takes its output */
+    for (int i = 0; i < 8 && !con_busy(); i++) { /* input waits for its end */
         size_t n = board_console_read(buf, sizeof(buf));
         if (n == BOARD_CONSOLE_EOF) {
             app_shutdown(false, 0);

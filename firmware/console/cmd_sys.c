@@ -126,6 +126,29 @@ static void cmd_print_event(const evt_record_t *r)
     con_printf("%s\n", line);
 }
 
+/* `events` prints a whole ring, more than the console's output ring holds:
+ * one event per step, as the UART drains (con_continue). */
+static struct {
+    evt_iter_t it;
+    unsigned n;
+} events_walk;
+
+static bool events_step(void *ctx)
+{
+    evt_record_t r;
+    (void)ctx;
+    if (evt_iter_next(&events_walk.it, &r)) {
+        cmd_print_event(&r);
+        events_walk.n++;
+        return true;
+    }
+    evt_stats_t st;
+    evt_stats(&st);
+    con_printf("(%u shown, %lu in ring, %lu overwritten)\n", events_walk.n, (unsigned long)st.count,
+               (unsigned long)st.dropped);
+    return false;
+}
+
 static int cmd_events(int argc, char **argv)
 {
     evt_filter_t f = { EVT_FILTER_ALL, 0 };
@@ -155,18 +178,9 @@ static int cmd_events(int argc, char **argv)
         }
         f.value = v;
     }
-    evt_iter_t it;
-    evt_record_t r;
-    unsigned n = 0;
-    evt_iter_init(&it, f);
-    while (evt_iter_next(&it, &r)) {
-        cmd_print_event(&r);
-        n++;
-    }
-    evt_stats_t st;
-    evt_stats(&st);
-    con_printf("(%u shown, %lu in ring, %lu overwritten)\n", n, (unsigned long)st.count,
-               (unsigned long)st.dropped);
+    evt_iter_init(&events_walk.it, f);
+    events_walk.n = 0;
+    con_continue(events_step, &events_walk);
     return 0;
 }
 

@@ -9,6 +9,7 @@ _Static_assert(CON_ARGS_MAX >= 2 && CON_ARGS_MAX <= 255,
                "argc limits are uint8_t and help needs one word");
 _Static_assert(CON_LINE_MAX >= 16, "line buffer too small to be useful");
 _Static_assert(CON_TX_RING >= 64, "ring must hold the drop marker");
+_Static_assert(CON_TX_RING > 2u * CON_STEP_ROOM, "a continuing command makes progress while the UART drains");
 _Static_assert(CON_PRINTF_MAX >= 16, "printf buffer must hold the cut marker");
 
 #define CON_DEFAULT_PROMPT "mta> "
@@ -32,6 +33,8 @@ _Static_assert(CON_PRINTF_MAX >= 16, "printf buffer must hold the cut marker");
 /* ---- output ring (single producer: thread, single consumer: any) ---- */
 
 static uint8_t tx_ring[CON_TX_RING];
+static con_step_fn more_fn; /* a command still printing (con_continue) */
+static void *more_ctx;
 static volatile size_t tx_rd;      /* written by the consumer only */
 static volatile size_t tx_wr;      /* written by the producer only */
 static uint32_t tx_drop_pending;   /* dropped since the last marker */
@@ -850,7 +853,9 @@ static void con_enter(void)
     if (err) {
         stats.errors++;
     }
-    con_prompt();
+    if (more_fn == NULL) {
+        con_prompt(); /* else con_poll prints it after the last step */
+    }
 }
 
 static void con_insert(char ch)
@@ -1007,10 +1012,39 @@ int con_exec(const char *text)
     } else {
         err = argc > 0 ? con_dispatch(argc) : false;
     }
+    while (more_fn != NULL) { /* replay: no one waits for the UART */
+        if (!more_fn(more_ctx)) {
+            more_fn = NULL;
+        }
+    }
     if (err) {
         stats.errors++;
     }
     return err ? CON_ERR_FAIL : CON_OK;
+}
+
+void con_continue(con_step_fn step, void *ctx)
+{
+    more_fn = step;
+    more_ctx = ctx;
+}
+
+bool con_busy(void)
+{
+    return more_fn != NULL;
+}
+
+void con_poll(void)
+{
+    while (more_fn != NULL && tx_free() >= CON_STEP_ROOM) {
+        executing = true;
+        bool more = more_fn(more_ctx);
+        executing = false;
+        if (!more) {
+            more_fn = NULL;
+            con_prompt();
+        }
+    }
 }
 
 void con_input(const uint8_t *bytes, size_t n)
@@ -1054,6 +1088,8 @@ void con_init(const con_cmd_t *const *tables, size_t ntables)
     login_hooks = NULL;
     login_fails = 0u;
     login_until_ms = 0u;
+    more_fn = NULL;
+    more_ctx = NULL;
     memset(&stats, 0, sizeof stats);
 }
 

@@ -142,6 +142,25 @@ void con_error(const char *fmt, ...) FMT_PRINTF(1, 2);
  */
 void con_async_printf(const char *fmt, ...) FMT_PRINTF(1, 2);
 
+/*
+ * Output longer than the ring (a full event log): the command prints it in
+ * steps. It calls con_continue(step, ctx) and returns CON_OK; the engine
+ * then calls step(ctx) from con_poll() each time the ring has room for
+ * CON_STEP_ROOM bytes, until step returns false, and only then prints the
+ * prompt. Each step prints at most one CON_PRINTF_MAX line (escaped, that is
+ * at most CON_STEP_ROOM on the wire), so nothing is dropped and a script
+ * waiting for the prompt sees all of it. While a command is continuing
+ * (con_busy) the caller holds back input: con_input must not be called.
+ * From con_exec (configuration replay) the steps run to the end at once.
+ */
+typedef bool (*con_step_fn)(void *ctx);
+#define CON_STEP_ROOM (4u * CON_PRINTF_MAX + 8u)
+void con_continue(con_step_fn step, void *ctx);
+/* true while a command's output is still being produced. */
+bool con_busy(void);
+/* Main loop: run a continuing command while the ring has room. */
+void con_poll(void);
+
 /* Drain up to max output bytes into dst; returns the count copied. */
 size_t con_output_read(uint8_t *dst, size_t max);
 /* Bytes waiting in the output ring. */

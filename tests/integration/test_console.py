@@ -1,5 +1,6 @@
 """Serial console of mps2-an385 in QEMU: boot, every system command, bad input, poweroff."""
 import re
+import smtplib
 
 from device import PROMPT
 from helpers import wait_until
@@ -80,6 +81,26 @@ def test_events_filters_and_clear(mps2):
     for bad in ("events last", "events last x", "events bogus 3", "events id 99999"):
         out = mps2.cmd(bad)
         assert out.strip().startswith("%"), (bad, out)
+
+
+def test_full_event_ring_prints_whole_with_prompt(mps2):
+    # fill the 256-event ring with relay denials (1203), about 25 KB of
+    # `events` output: more than the 16 KiB console ring holds at once
+    mps2.cmd("relay eth0 none")
+    for _ in range(20):
+        with smtplib.SMTP("127.0.0.1", mps2.smtp_port, timeout=30) as s:
+            s.ehlo("client.lan.test")
+            s.mail("dev@lan.test")
+            for i in range(15):
+                code, _ = s.rcpt(f"u{i}@elsewhere.example")
+                assert code == 550
+            s.rset()
+    out = mps2.cmd("events", timeout=30)  # the prompt comes after all of it
+    assert re.search(r"\(256 shown, 256 in ring, \d+ overwritten\)", out), out[-500:]
+    assert len(re.findall(r"1203 smtpd: relay denied", out)) >= 250
+    assert "dropped" not in out
+    # and the console takes the next command as usual
+    assert "gateway-mta" in mps2.cmd("version")
 
 
 def test_ping_gateway(mps2):

@@ -93,7 +93,34 @@ static const con_cmd_t table_b[] = {
     { NULL, NULL, NULL, NULL, 0, 0 },
 };
 
+/* "long": 200 lines of 120 bytes (about 24 KB, more than the ring) in steps */
+static int long_left;
+static bool long_step(void *ctx)
+{
+    assert_ptr_equal(ctx, &long_left);
+    if (long_left == 0) {
+        con_printf("end of long\n");
+        return false;
+    }
+    long_left--;
+    con_printf("line %03d %0110d\n", 199 - long_left, 0);
+    return true;
+}
+static int f_long(int argc, char **argv)
+{
+    record("long", argc, argv);
+    long_left = 200;
+    con_continue(long_step, &long_left);
+    return 0;
+}
+
+static const con_cmd_t table_long[] = {
+    { "long", NULL, "long output", f_long, 0, 0 },
+    { NULL, NULL, NULL, NULL, 0, 0 },
+};
+
 static const con_cmd_t *const tables[] = { table_a, table_b };
+static const con_cmd_t *const long_tables[] = { table_long };
 
 /* ---------------- harness ---------------- */
 
@@ -961,6 +988,41 @@ static void test_hide_words(void **state)
     assert_string_equal(hid, "user hash a <hidden>\n");
 }
 
+/* Output longer than the ring goes out whole, in steps, then the prompt:
+ * a script waiting for the prompt sees every line (the `events` case). */
+static void test_long_output_in_steps(void **state)
+{
+    static char all[64 * 1024];
+    size_t n = 0;
+    (void)state;
+
+    con_init(long_tables, 1);
+    con_start();
+    assert_string_equal(out(), "mta> ");
+    feed("long\r");
+    assert_true(con_busy());
+    for (int guard = 0; guard < 1000 && (con_busy() || con_output_pending() > 0); guard++) {
+        con_poll();
+        size_t got = con_output_read((uint8_t *)all + n, 1000); /* a slow UART */
+        n += got;
+        assert_true(n < sizeof all - 1000);
+    }
+    all[n] = '\0';
+    assert_false(con_busy());
+    assert_true(n > CON_TX_RING);
+    assert_null(strstr(all, "dropped"));
+    assert_non_null(strstr(all, "line 000 "));
+    assert_non_null(strstr(all, "line 199 "));
+    const char *end = strstr(all, "end of long\r\nmta> ");
+    assert_non_null(end);
+    assert_string_equal(end, "end of long\r\nmta> "); /* one prompt, at the very end */
+    assert_int_equal(con_stats().dropped_bytes, 0);
+
+    /* replayed from a configuration: runs to the end at once, no prompt */
+    assert_int_equal(con_exec("long"), CON_OK);
+    assert_false(con_busy());
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -999,6 +1061,7 @@ int main(void)
         cmocka_unit_test_setup(test_escaped_output_fits_ring, setup),
         cmocka_unit_test_setup(test_login_gate, setup),
         cmocka_unit_test_setup(test_hide_words, setup),
+        cmocka_unit_test_setup(test_long_output_in_steps, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
