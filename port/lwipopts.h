@@ -18,7 +18,9 @@
  * (ram_heap[MEM_SIZE]); pools are static arrays from memp.c. ---- */
 #define MEM_LIBC_MALLOC             0   /* never libc malloc */
 #define MEMP_MEM_MALLOC             0
-#define MEM_ALIGNMENT               4   /* Cortex-M3 word */
+#ifndef MEM_ALIGNMENT
+#define MEM_ALIGNMENT               4   /* bytes: Cortex-M3 word; a 64-bit board sets 8 (firmware/net/lwip_sys.c checks) */
+#endif
 #ifndef MEM_SIZE
 #define MEM_SIZE                    (24 * 1024) /* bytes, board: TX segments (TCP_SND_BUF per conn) + ICMP */
 #endif

@@ -5,6 +5,7 @@
 #define BOARD_OPTS_H
 #define NIF_MAX 8                      /* any number of TAP netifs, within reason */
 #define MEMP_NUM_TCP_PCB_LISTEN NIF_MAX /* one SMTP listener per netif */
+#define MEM_ALIGNMENT 8                /* x86-64: lwIP's pools hold pointers (struct pbuf); 4 gave UBSan misaligned loads */
 #define MEM_SIZE (256 * 1024)          /* lwIP heap: more sessions in flight for benchmarks */
 #define PBUF_POOL_SIZE 128
 #define MEMP_NUM_TCP_PCB 64

@@ -2,6 +2,7 @@
  * assertions from the board API.  Every board shares it. */
 #include "lwip/opt.h"
 #include "lwip/sys.h"
+#include "lwip/pbuf.h"
 #include "board.h"
 #include "mta_assert.h"
 #include "mta_opts.h"
@@ -10,6 +11,10 @@
 /* Rules between lwIP's pools (port/lwipopts.h, boards' board_opts.h) and
  * the firmware's options (mta_opts.h). */
 _Static_assert(MEMP_NUM_TCP_PCB_LISTEN >= NIF_MAX, "one SMTP listener per interface");
+/* lwIP aligns its heap and pool elements to MEM_ALIGNMENT: it must suit the
+ * structs it keeps there (a 64-bit host at 4 gave misaligned struct pbuf). */
+_Static_assert(MEM_ALIGNMENT % _Alignof(struct pbuf) == 0 && MEM_ALIGNMENT % _Alignof(void *) == 0,
+               "MEM_ALIGNMENT suits the pointers in lwIP's pools");
 _Static_assert(MEMP_NUM_TCP_PCB >= SMTPD_MAX_SESSIONS + SMTPC_MAX_CONN,
                "a TCP PCB for every inbound session and outbound connection");
 /* altcp_tcp keeps one altcp PCB per listener too (altcp_listen reuses it),
