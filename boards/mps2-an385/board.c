@@ -173,7 +173,7 @@ const char *const *board_factory_config(void)
         "route add * smarthost",
         "relay eth0 subnet",
         "relay sl0 subnet",
-        "limit message-size 32768",
+        "limit message-size 262144",          /* 256 KiB of the ~870 KiB flash store: room for a bounce that carries a near-limit original */
         NULL,
     };
     return lines;

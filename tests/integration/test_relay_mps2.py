@@ -8,7 +8,7 @@ import pytest
 from helpers import queue_empty, show_stats, swaks as swaks_, wait_until
 from peers import SmtpSink, strip_our_received
 
-LIMIT = 32768  # mps2-an385 factory message-size limit (show limits)
+LIMIT = 262144  # mps2-an385 factory message-size limit (show limits)
 
 
 @pytest.fixture
