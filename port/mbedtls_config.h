@@ -8,11 +8,11 @@
  *  - X.509 parsing and verification (peer chains, CA certificates), writing
  *    of the self-signed ECDSA P-256 certificate made on first boot.
  *  - Static memory only: MBEDTLS_PLATFORM_MEMORY with the buffer allocator
- *    (memory_buffer_alloc) over tls.c's arena.  The libc calloc/free are
+ *    (memory_buffer_alloc) over tls_cred.c's arena.  The libc calloc/free are
  *    never referenced (port_mbedtls_no_calloc below; the heap check of the
  *    link proves it).
  *  - Entropy: the board's source (mbedtls_hardware_poll, board.h) plus a
- *    seed kept in flash (MBEDTLS_ENTROPY_NV_SEED, see tls.c).
+ *    seed kept in flash (MBEDTLS_ENTROPY_NV_SEED, see firmware/tls/tls_cred.c).
  *  - Time: the MTA's clock (clock.h) through port hooks, so certificate
  *    validity is checked against the console-set or board time.
  * Sizes that matter for RAM (per TLS session, from the arena):

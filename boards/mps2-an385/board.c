@@ -219,7 +219,7 @@ uint32_t board_rand(void)
  * current value sampled around busy loops whose length depends on the
  * previous samples; under QEMU the timer follows the host clock, so the
  * samples carry the host's scheduling noise.  This is weak entropy: it is
- * mixed with the seed in flash (tls.c), and a product must use a TRNG. */
+ * mixed with the seed in flash (firmware/tls/tls_cred.c), and a product must use a TRNG. */
 int board_entropy(uint8_t *buf, size_t len)
 {
     uint32_t acc = (uint32_t)board_uptime_us();

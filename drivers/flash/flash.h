@@ -11,7 +11,7 @@
  *    of this project; parts with ECC words need 4, 8 or 16);
  *  - a power cut during program or erase leaves the bytes concerned in an
  *    undefined mix of old and new: data structures on flash must detect that
- *    (CRC, commit record written last; see firmware/cfgstore.h).
+ *    (CRC, commit record written last; see firmware/lib/twoslot.h).
  *
  * A backend (flash_sim.h, flash_file.h, flash_semihost.h) embeds flash_dev_t
  * as the FIRST member of its own state struct and fills ops and geometry; the

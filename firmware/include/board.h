@@ -36,7 +36,7 @@ uint64_t board_uptime_us(void);
 uint32_t board_rand(void);
 /* Fill buf with entropy for the TLS random generator (0, or -1 when the
  * source failed).  The host board reads the OS (getrandom); mps2-an385 has
- * no TRNG and samples timer jitter, which tls.c mixes with a seed kept in
+ * no TRNG and samples timer jitter, which tls_cred.c mixes with a seed kept in
  * flash: real hardware must wire a TRNG here (README). */
 int board_entropy(uint8_t *buf, size_t len);
 /* Console bytes received since the last call (interrupt-buffered); never

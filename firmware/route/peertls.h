@@ -1,5 +1,5 @@
 /* peertls.h - per-peer outbound security: the STARTTLS level and the SMTP
- * AUTH credentials the delivery glue (dlv.c) uses with a peer MTA.  Indexed
+ * AUTH credentials the delivery glue (net/smtpc_net.c) uses with a peer MTA.  Indexed
  * like the route module's peers (indices are stable until a peer is
  * deleted; `peer del` resets the entry).
  *

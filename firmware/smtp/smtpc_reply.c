@@ -1,5 +1,5 @@
 /*
- * smtp_reply.c - incremental SMTP reply parser (see smtp_reply.h).
+ * smtpc_reply.c - incremental SMTP reply parser (see smtpc_reply.h).
  */
 #include "smtp/smtpc_reply.h"
 

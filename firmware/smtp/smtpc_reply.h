@@ -1,5 +1,5 @@
 /*
- * smtp_reply.h - incremental parser of SMTP server replies (RFC 5321 4.2).
+ * smtpc_reply.h - incremental parser of SMTP server replies (RFC 5321 4.2).
  *
  * Feed server bytes in chunks of any size (even one byte at a time); the
  * parser reports each complete reply: its 3-digit code, the number of

@@ -1,5 +1,5 @@
 /*
- * smtp_cmd.c -- SMTP command line and address parsing, see smtp_cmd.h.
+ * smtpd_cmd.c -- SMTP command line and address parsing, see smtpd_cmd.h.
  * Grammar references are to RFC 5321 section 4.1.2 unless noted.
  */
 #include "smtp/smtpd_cmd.h"

@@ -36,7 +36,7 @@ typedef struct {
     mbedtls_ssl_config conf;
 } tls_cred_t;
 
-#define TLS_BLOB_MAX TWOSLOT_MAX /* what cfgstore saves in one slot (3.5 KiB) */
+#define TLS_BLOB_MAX TWOSLOT_MAX /* what the two-slot store saves in one slot (3.5 KiB) */
 
 static uint8_t arena[TLS_ARENA_SIZE] __attribute__((aligned(8)));
 static mbedtls_entropy_context entropy;

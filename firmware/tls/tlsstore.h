@@ -1,7 +1,7 @@
 /* tlsstore.h - the record format of the TLS credential blobs kept in flash
  * (partitions "tls": seed, certificate chains and keys per netif; "tlsca":
- * CA certificates).  Pure: no I/O, no heap; tls.c loads and saves the blobs
- * atomically with cfgstore.
+ * CA certificates).  Pure: no I/O, no heap; tls_cred.c loads and saves the blobs
+ * atomically with the two-slot store (lib/twoslot).
  *
  * A blob is a sequence of records, each
  *   u8 type | u8 name length | u16 data length (little-endian) | name | data

@@ -1,7 +1,7 @@
 /* unit: drivers/flash/flash_file.c firmware/lib/twoslot.c firmware/lib/crc32.c */
 /* Tests for the host board's file-backed NOR flash: creation and extension
  * with 0xFF, NOR program (AND) and erase, persistence across reopen, and a
- * configuration surviving a "reboot" through cfgstore. */
+ * configuration surviving a "reboot" through the two-slot store (lib/twoslot). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
