@@ -88,7 +88,7 @@ static int test_date(void *ctx, uint32_t t, char *buf, size_t size)
     return dsn_format_date(1700000000ull + t, buf, size);
 }
 
-static const dsn_env_t env = { "mx.example.net", test_date, NULL };
+static const dsn_env_t env = { "mx.example.net", test_date, NULL, NULL, NULL };
 
 static const char orig_msg[] =
     "From: Alice <alice@example.com>\r\n"

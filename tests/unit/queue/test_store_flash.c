@@ -112,12 +112,12 @@ static int put_msg(uint32_t tag, int nr, uint32_t size, store_handle_t *out)
     char sender[64], a[80];
     store_handle_t h;
     sender_of(sender, sizeof sender, tag);
-    int rc = ops->create(&st, sender, 0, &h);
+    int rc = ops->create(&st, sender, 0, NULL, &h);
     if (rc != STORE_OK)
         return rc;
     for (int i = 0; i < nr; i++) {
         rcpt_addr(a, sizeof a, tag, i);
-        rc = ops->rcpt_add(&st, h, a);
+        rc = ops->rcpt_add(&st, h, a, 0, NULL);
         if (rc < 0)
             return rc;
         assert_int_equal(rc, i);
@@ -274,8 +274,8 @@ static void test_blank_mount(void **state)
     assert_int_equal(flash_sim_stats(&sim)->programs + flash_sim_stats(&sim)->erases, 0);
     /* the largest body fits the empty store exactly, one byte more does not */
     store_handle_t m;
-    assert_int_equal(ops->create(&st, "", 0, &m), STORE_OK);
-    assert_int_equal(ops->rcpt_add(&st, m, "a@b"), 0);
+    assert_int_equal(ops->create(&st, "", 0, NULL, &m), STORE_OK);
+    assert_int_equal(ops->rcpt_add(&st, m, "a@b", 0, NULL), 0);
     static uint8_t big[65536];
     assert_int_equal(ops->append(&st, m, big, fs.max_body + 1u), STORE_ERR_FULL);
     assert_int_equal(ops->append(&st, m, big, fs.max_body), STORE_OK);
@@ -303,7 +303,7 @@ static void test_geometry(void **state)
     assert_int_equal(store_flash_mount(&st, &part, NULL), STORE_OK);
     assert_int_equal(store_flash_close(&st), STORE_OK);
     store_handle_t h;
-    assert_int_equal(ops->create(&st, "a@b", 0, &h), STORE_ERR_STATE);
+    assert_int_equal(ops->create(&st, "a@b", 0, NULL, &h), STORE_ERR_STATE);
     assert_int_equal(ops->recover(&st), STORE_ERR_STATE);
     assert_int_equal(store_flash_close(&st), STORE_ERR_STATE);
 }
@@ -355,20 +355,20 @@ static void test_contract(void **state)
     static char longaddr[STORE_ADDR_MAX + 2];
     memset(longaddr, 'a', sizeof longaddr - 1);
     longaddr[sizeof longaddr - 1] = '\0';
-    assert_int_equal(ops->create(&st, NULL, 0, &h), STORE_ERR_ARG);
-    assert_int_equal(ops->create(&st, "a@b", 0, NULL), STORE_ERR_ARG);
-    assert_int_equal(ops->create(&st, longaddr, 0, &h), STORE_ERR_ARG);
-    assert_int_equal(ops->create(&st, "a@b", 0xFFFFFFFFu, &h), STORE_ERR_TOOBIG);
-    assert_int_equal(ops->create(&st, "a@b", 0, &h), STORE_OK);
-    assert_int_equal(ops->rcpt_add(&st, h, NULL), STORE_ERR_ARG);
-    assert_int_equal(ops->rcpt_add(&st, h, ""), STORE_ERR_ARG);
-    assert_int_equal(ops->rcpt_add(&st, h, longaddr), STORE_ERR_ARG);
+    assert_int_equal(ops->create(&st, NULL, 0, NULL, &h), STORE_ERR_ARG);
+    assert_int_equal(ops->create(&st, "a@b", 0, NULL, NULL), STORE_ERR_ARG);
+    assert_int_equal(ops->create(&st, longaddr, 0, NULL, &h), STORE_ERR_ARG);
+    assert_int_equal(ops->create(&st, "a@b", 0xFFFFFFFFu, NULL, &h), STORE_ERR_TOOBIG);
+    assert_int_equal(ops->create(&st, "a@b", 0, NULL, &h), STORE_OK);
+    assert_int_equal(ops->rcpt_add(&st, h, NULL, 0, NULL), STORE_ERR_ARG);
+    assert_int_equal(ops->rcpt_add(&st, h, "", 0, NULL), STORE_ERR_ARG);
+    assert_int_equal(ops->rcpt_add(&st, h, longaddr, 0, NULL), STORE_ERR_ARG);
     longaddr[STORE_ADDR_MAX] = '\0';
-    assert_int_equal(ops->rcpt_add(&st, h, longaddr), 0);    /* 254 is fine */
-    assert_int_equal(ops->rcpt_add(&st, h, "x@y"), 1);
+    assert_int_equal(ops->rcpt_add(&st, h, longaddr, 0, NULL), 0);    /* 254 is fine */
+    assert_int_equal(ops->rcpt_add(&st, h, "x@y", 0, NULL), 1);
     assert_int_equal(ops->append(&st, h, NULL, 1), STORE_ERR_ARG);
     assert_int_equal(ops->append(&st, h, "abc", 0), STORE_OK);
-    assert_int_equal(ops->rcpt_add(&st, h, "z@y"), STORE_ERR_STATE);  /* after the body started */
+    assert_int_equal(ops->rcpt_add(&st, h, "z@y", 0, NULL), STORE_ERR_STATE);  /* after the body started */
     assert_int_equal(ops->append(&st, h, "hello", 5), STORE_OK);
     /* not sealed: invisible */
     store_msg_t mi;
@@ -394,7 +394,7 @@ static void test_contract(void **state)
     assert_int_equal(ops->seal(&st, h, &env), STORE_OK);
     assert_int_equal(ops->seal(&st, h, &env), STORE_ERR_ARG);             /* sealed */
     assert_int_equal(ops->append(&st, h, "x", 1), STORE_ERR_ARG);
-    assert_int_equal(ops->rcpt_add(&st, h, "z@y"), STORE_ERR_ARG);
+    assert_int_equal(ops->rcpt_add(&st, h, "z@y", 0, NULL), STORE_ERR_ARG);
     ops->abort(&st, h);                                                   /* no-op when sealed */
     assert_int_equal(ops->info(&st, h, NULL), STORE_ERR_ARG);
     assert_int_equal(ops->info(&st, h, &mi), STORE_OK);
@@ -421,16 +421,16 @@ static void test_contract(void **state)
     assert_int_equal(ops->info(&st, h, &mi), STORE_ERR_NOTFOUND);
     /* abort: the handle dies, the slot is reused under a new generation */
     store_handle_t a;
-    assert_int_equal(ops->create(&st, "", 0, &a), STORE_OK);
+    assert_int_equal(ops->create(&st, "", 0, NULL, &a), STORE_OK);
     ops->abort(&st, a);
-    assert_int_equal(ops->rcpt_add(&st, a, "q@q"), STORE_ERR_ARG);
+    assert_int_equal(ops->rcpt_add(&st, a, "q@q", 0, NULL), STORE_ERR_ARG);
     store_stats_t ss;
     ops->stats(&st, &ss);
     assert_int_equal(ss.used, 0);
     assert_int_equal(ss.msgs, 0);
     assert_int_equal(ss.open, 0);
     /* seal without recipients is the queue's business; the store allows it */
-    assert_int_equal(ops->create(&st, "s@s", 0, &a), STORE_OK);
+    assert_int_equal(ops->create(&st, "s@s", 0, NULL, &a), STORE_OK);
     env = (store_env_t){ .msgid = 9, .size = 0, .nrcpt = 0 };
     assert_int_equal(ops->seal(&st, a, &env), STORE_OK);
     mount_ok();
@@ -534,8 +534,8 @@ static void test_unsealed_dropped(void **state)
     (void)state;
     store_handle_t h, o;
     put_msg_ok(1, 2, 900, &h);
-    assert_int_equal(ops->create(&st, "open@x", 0, &o), STORE_OK);
-    assert_int_equal(ops->rcpt_add(&st, o, "r@x"), 0);
+    assert_int_equal(ops->create(&st, "open@x", 0, NULL, &o), STORE_OK);
+    assert_int_equal(ops->rcpt_add(&st, o, "r@x", 0, NULL), 0);
     assert_int_equal(ops->append(&st, o, "partial body", 12), STORE_OK);
     /* power lost here: the open one was never acknowledged */
     mount_ok();
@@ -550,14 +550,14 @@ static void test_unsealed_dropped(void **state)
     assert_int_equal(rep.unsealed, 0);
     assert_int_equal(rep.discarded, 0);
     /* recover() (queue_init) drops transactions opened since mount */
-    assert_int_equal(ops->create(&st, "open@x", 0, &o), STORE_OK);
+    assert_int_equal(ops->create(&st, "open@x", 0, NULL, &o), STORE_OK);
     assert_int_equal(ops->recover(&st), 1);
-    assert_int_equal(ops->rcpt_add(&st, o, "r@x"), STORE_ERR_ARG);
+    assert_int_equal(ops->rcpt_add(&st, o, "r@x", 0, NULL), STORE_ERR_ARG);
     store_stats_t ss;
     ops->stats(&st, &ss);
     assert_int_equal(ss.open, 0);
     /* close drops them too, and still ends clean */
-    assert_int_equal(ops->create(&st, "open@x", 0, &o), STORE_OK);
+    assert_int_equal(ops->create(&st, "open@x", 0, NULL, &o), STORE_OK);
     assert_int_equal(store_flash_close(&st), STORE_OK);
     mount_ok();
     assert_int_equal(rep.clean, 1);
@@ -572,9 +572,9 @@ static void test_full_store(void **state)
     store_stats_t ss;
     ops->stats(&st, &ss);
     uint32_t total = ss.total;
-    assert_int_equal(ops->create(&st, "a@b", total, NULL), STORE_ERR_ARG);
+    assert_int_equal(ops->create(&st, "a@b", total, NULL, NULL), STORE_ERR_ARG);
     store_handle_t h;
-    assert_int_equal(ops->create(&st, "a@b", total, &h), STORE_ERR_TOOBIG);
+    assert_int_equal(ops->create(&st, "a@b", total, NULL, &h), STORE_ERR_TOOBIG);
     for (int cycle = 0; cycle < 6; cycle++) {
         /* fill: messages of 2 recipients and 1500 bytes until FULL */
         uint32_t tag = 100u * (uint32_t)cycle + 1u, first = tag;
@@ -598,10 +598,10 @@ static void test_full_store(void **state)
         assert_int_equal(ss.open, 0);
         uint32_t used_full = ss.used;
         /* a SIZE that cannot fit now */
-        assert_int_equal(ops->create(&st, "a@b", ss.free + 1u, &o), STORE_ERR_FULL);
+        assert_int_equal(ops->create(&st, "a@b", ss.free + 1u, NULL, &o), STORE_ERR_FULL);
         /* an append that cannot fit stores nothing of itself */
-        if (ops->create(&st, "a@b", 0, &o) == STORE_OK) {
-            if (ops->rcpt_add(&st, o, "x@y") == 0) {
+        if (ops->create(&st, "a@b", 0, NULL, &o) == STORE_OK) {
+            if (ops->rcpt_add(&st, o, "x@y", 0, NULL) == 0) {
                 static uint8_t blob[3000];
                 assert_int_equal(ops->append(&st, o, blob, sizeof blob), STORE_ERR_FULL);
             }
@@ -653,11 +653,11 @@ static void worst_case_fill(uint32_t nsec, uint32_t ssize, int long_addr, uint32
         longa[0] = (char)('A' + n % 26);
         longa[1] = (char)('A' + n / 26);
         longa[2] = '@';
-        int rc = ops->create(&st, long_addr ? longa : "", 0, &h);
+        int rc = ops->create(&st, long_addr ? longa : "", 0, NULL, &h);
         if (rc == STORE_OK) {
             for (int i = 0; i < 2 && rc >= 0; i++) {
                 longa[3] = (char)('a' + i);
-                rc = ops->rcpt_add(&st, h, longa);
+                rc = ops->rcpt_add(&st, h, longa, 0, NULL);
             }
             for (int i = 0; i < 4 && rc >= 0; i++)
                 rc = ops->append(&st, h, chunk, piece);
@@ -718,15 +718,15 @@ static void test_slots_full(void **state)
     for (int i = 0; i < STORE_FLASH_MAX_MSGS; i++)
         put_msg_ok((uint32_t)i + 1u, 1, 10, &h[i]);
     store_handle_t x;
-    assert_int_equal(ops->create(&st, "a@b", 0, &x), STORE_ERR_FULL);
+    assert_int_equal(ops->create(&st, "a@b", 0, NULL, &x), STORE_ERR_FULL);
     assert_int_equal(ops->del(&st, h[10]), STORE_OK);
-    assert_int_equal(ops->create(&st, "a@b", 0, &x), STORE_OK);
+    assert_int_equal(ops->create(&st, "a@b", 0, NULL, &x), STORE_OK);
     /* the recipient pool has its limit too */
     int n = 0, rc;
     char a[40];
     do {
         snprintf(a, sizeof a, "r%d@x", n);
-        rc = ops->rcpt_add(&st, x, a);
+        rc = ops->rcpt_add(&st, x, a, 0, NULL);
         n += rc >= 0;
     } while (rc >= 0);
     assert_int_equal(rc, STORE_ERR_FULL);
@@ -1005,12 +1005,12 @@ static int sc_accept(int k)
     m->size = k == 0 ? sc_l0 : 80u + ((uint32_t)k * 211u) % 520u;
     sender_of(sender, sizeof sender, sc_tag(k));
     m->phase = PH_OPEN;
-    int rc = ops->create(&st, sender, 0, &m->h);
+    int rc = ops->create(&st, sender, 0, NULL, &m->h);
     if (rc != STORE_OK)
         return rc;
     for (int i = 0; i < m->nr; i++) {
         rcpt_addr(a, sizeof a, sc_tag(k), i);
-        rc = ops->rcpt_add(&st, m->h, a);
+        rc = ops->rcpt_add(&st, m->h, a, 0, NULL);
         if (rc < 0)
             return rc;
     }
@@ -1067,7 +1067,7 @@ static int sc_run(void)
     store_handle_t hold[STORE_FLASH_MAX_OPEN];
     memset(sc, 0, sizeof sc);
     for (int i = 0; i < STORE_FLASH_MAX_OPEN; i++)
-        SC_TRY(ops->create(&st, "", 0, &hold[i]));
+        SC_TRY(ops->create(&st, "", 0, NULL, &hold[i]));
     SC_TRY(sc_accept(0));
     for (int k = 1; k < SC_MSGS; k++) {
         if (k == SC_MSGS / 2) {
@@ -1077,8 +1077,8 @@ static int sc_run(void)
         SC_TRY(sc_accept(k));
         if (k == 5) {   /* a client gives up halfway */
             store_handle_t a;
-            SC_TRY(ops->create(&st, "quitter@x", 0, &a));
-            int rc = ops->rcpt_add(&st, a, "r@x");
+            SC_TRY(ops->create(&st, "quitter@x", 0, NULL, &a));
+            int rc = ops->rcpt_add(&st, a, "r@x", 0, NULL);
             if (rc < 0)
                 SC_TRY(rc);
             SC_TRY(append_body(a, 5555, 300));
@@ -1450,7 +1450,7 @@ static void fuzz_run(uint32_t seed, uint32_t prog, uint32_t nsec, uint32_t ssize
             reboots++;
         } else if (what < 90) {
             store_handle_t o;   /* an abandoned transaction, then a reboot or not */
-            if (ops->create(&st, "x@y", 0, &o) == STORE_OK && ops->rcpt_add(&st, o, "z@y") == 0)
+            if (ops->create(&st, "x@y", 0, NULL, &o) == STORE_OK && ops->rcpt_add(&st, o, "z@y", 0, NULL) == 0)
                 (void)append_body(o, 4242, rnd(700));
         }
         if (what >= 85 && what < 90) {

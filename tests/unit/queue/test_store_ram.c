@@ -28,7 +28,7 @@ static int make_msg(uint32_t msgid, const char *sender, uint16_t nrcpt, uint32_t
                     store_handle_t *out)
 {
     store_handle_t h;
-    int rc = ops->create(NULL, sender, size, &h);
+    int rc = ops->create(NULL, sender, size, NULL, &h);
     if (rc)
         return rc;
     for (uint16_t i = 0; i < nrcpt; i++) {
@@ -40,7 +40,7 @@ static int make_msg(uint32_t msgid, const char *sender, uint16_t nrcpt, uint32_t
         a[n++] = (char)('0' + (i / 10) % 10);
         a[n++] = (char)('0' + i % 10);
         memcpy(a + n, "@example.org", 13);
-        rc = ops->rcpt_add(NULL, h, a);
+        rc = ops->rcpt_add(NULL, h, a, 0, NULL);
         if (rc < 0) {
             ops->abort(NULL, h);
             return rc;
@@ -184,12 +184,12 @@ static void test_order_and_state_rules(void **state)
 {
     (void)state;
     store_handle_t h;
-    assert_int_equal(ops->create(NULL, "a@b", 0, &h), STORE_OK);
-    assert_int_equal(ops->rcpt_add(NULL, h, "x@y"), 0);
-    assert_int_equal(ops->rcpt_add(NULL, h, "z@y"), 1);
-    assert_int_equal(ops->rcpt_add(NULL, h, ""), STORE_ERR_ARG);
+    assert_int_equal(ops->create(NULL, "a@b", 0, NULL, &h), STORE_OK);
+    assert_int_equal(ops->rcpt_add(NULL, h, "x@y", 0, NULL), 0);
+    assert_int_equal(ops->rcpt_add(NULL, h, "z@y", 0, NULL), 1);
+    assert_int_equal(ops->rcpt_add(NULL, h, "", 0, NULL), STORE_ERR_ARG);
     assert_int_equal(ops->append(NULL, h, "abc", 3), STORE_OK);
-    assert_int_equal(ops->rcpt_add(NULL, h, "w@y"), STORE_ERR_STATE);
+    assert_int_equal(ops->rcpt_add(NULL, h, "w@y", 0, NULL), STORE_ERR_STATE);
     /* unsealed: invisible */
     store_handle_t it;
     assert_int_equal(ops->next(NULL, STORE_HANDLE_NONE, &it), STORE_ERR_NOTFOUND);
@@ -229,9 +229,9 @@ static void test_order_and_state_rules(void **state)
     char longs[STORE_ADDR_MAX + 2];
     memset(longs, 'a', sizeof longs - 1);
     longs[sizeof longs - 1] = '\0';
-    assert_int_equal(ops->create(NULL, longs, 0, &h), STORE_ERR_ARG);
+    assert_int_equal(ops->create(NULL, longs, 0, NULL, &h), STORE_ERR_ARG);
     longs[STORE_ADDR_MAX] = '\0';
-    assert_int_equal(ops->create(NULL, longs, 0, &h), STORE_OK);
+    assert_int_equal(ops->create(NULL, longs, 0, NULL, &h), STORE_OK);
     ops->abort(NULL, h);
 }
 
@@ -241,8 +241,8 @@ static void test_abort_leaves_nothing(void **state)
     store_stats_t before, after;
     ops->stats(NULL, &before);
     store_handle_t h;
-    assert_int_equal(ops->create(NULL, "a@b", 5000, &h), STORE_OK);
-    assert_int_equal(ops->rcpt_add(NULL, h, "x@y"), 0);
+    assert_int_equal(ops->create(NULL, "a@b", 5000, NULL, &h), STORE_OK);
+    assert_int_equal(ops->rcpt_add(NULL, h, "x@y", 0, NULL), 0);
     uint8_t buf[1000];
     memset(buf, 'x', sizeof buf);
     for (int i = 0; i < 5; i++)
@@ -264,10 +264,10 @@ static void test_full_and_nothing_half_stored(void **state)
     ops->stats(NULL, &st0);
     /* size hint admission */
     store_handle_t h;
-    assert_int_equal(ops->create(NULL, "a@b", STORE_RAM_ARENA_SIZE + 1, &h), STORE_ERR_TOOBIG);
+    assert_int_equal(ops->create(NULL, "a@b", STORE_RAM_ARENA_SIZE + 1, NULL, &h), STORE_ERR_TOOBIG);
     /* fill with one big open message until FULL */
-    assert_int_equal(ops->create(NULL, "a@b", 0, &h), STORE_OK);
-    assert_int_equal(ops->rcpt_add(NULL, h, "x@y"), 0);
+    assert_int_equal(ops->create(NULL, "a@b", 0, NULL, &h), STORE_OK);
+    assert_int_equal(ops->rcpt_add(NULL, h, "x@y", 0, NULL), 0);
     uint8_t buf[1000];
     memset(buf, 'y', sizeof buf);
     uint32_t stored = 0;
@@ -281,7 +281,7 @@ static void test_full_and_nothing_half_stored(void **state)
     ops->stats(NULL, &st);
     assert_true(st.free < sizeof buf);
     store_handle_t h2;
-    assert_int_equal(ops->create(NULL, "c@d", 4 * STORE_RAM_CHUNK_SIZE, &h2), STORE_ERR_FULL);
+    assert_int_equal(ops->create(NULL, "c@d", 4 * STORE_RAM_CHUNK_SIZE, NULL, &h2), STORE_ERR_FULL);
     /* aborting the big one returns every chunk */
     ops->abort(NULL, h);
     ops->stats(NULL, &st);
@@ -289,8 +289,8 @@ static void test_full_and_nothing_half_stored(void **state)
     /* slot table full */
     store_handle_t hs[STORE_RAM_MAX_MSGS];
     for (int i = 0; i < STORE_RAM_MAX_MSGS; i++)
-        assert_int_equal(ops->create(NULL, "a@b", 0, &hs[i]), STORE_OK);
-    assert_int_equal(ops->create(NULL, "a@b", 0, &h), STORE_ERR_FULL);
+        assert_int_equal(ops->create(NULL, "a@b", 0, NULL, &hs[i]), STORE_OK);
+    assert_int_equal(ops->create(NULL, "a@b", 0, NULL, &h), STORE_ERR_FULL);
     for (int i = 0; i < STORE_RAM_MAX_MSGS; i++)
         ops->abort(NULL, hs[i]);
     ops->stats(NULL, &st);
@@ -349,8 +349,8 @@ static void test_recover_drops_unsealed(void **state)
     (void)state;
     store_handle_t h1, h2;
     assert_int_equal(make_msg(3, "a@b", 2, 700, &h1), 0);
-    assert_int_equal(ops->create(NULL, "a@b", 0, &h2), STORE_OK);
-    assert_int_equal(ops->rcpt_add(NULL, h2, "r@s"), 0);
+    assert_int_equal(ops->create(NULL, "a@b", 0, NULL, &h2), STORE_OK);
+    assert_int_equal(ops->rcpt_add(NULL, h2, "r@s", 0, NULL), 0);
     assert_int_equal(ops->append(NULL, h2, "hello", 5), STORE_OK);
     assert_int_equal(ops->recover(NULL), 1);
     store_stats_t st;
