@@ -395,20 +395,24 @@ int queue_txn_begin(const char *sender, uint32_t size_hint, uint8_t src_netif, q
 }
 
 int queue_txn_begin_dsn(const char *sender, uint32_t size_hint, uint8_t src_netif, uint8_t ret,
-                        const char *envid, queue_txn_t *out)
+                        const char *envid, size_t envid_len, queue_txn_t *out)
 {
-    store_dsn_t d = { ret, envid };
-    if (ret > STORE_RET_HDRS)
+    if (ret > STORE_RET_HDRS || envid_len > STORE_ENVID_MAX || (envid_len && !envid))
         return QUEUE_ERR_ARG;
+    /* s_mi.envid is free scratch here: NUL-terminate without a stack copy */
+    memcpy(s_mi.envid, envid ? envid : "", envid_len);
+    s_mi.envid[envid_len] = '\0';
+    store_dsn_t d = { ret, s_mi.envid };
     return txn_begin(sender, size_hint, src_netif, 0, &d, out);
 }
 
 int queue_txn_add_rcpt(queue_txn_t t, const char *rcpt)
 {
-    return queue_txn_add_rcpt_dsn(t, rcpt, 0, NULL);
+    return queue_txn_add_rcpt_dsn(t, rcpt, 0, NULL, 0);
 }
 
-int queue_txn_add_rcpt_dsn(queue_txn_t t, const char *rcpt, uint8_t notify, const char *orcpt)
+int queue_txn_add_rcpt_dsn(queue_txn_t t, const char *rcpt, uint8_t notify, const char *orcpt,
+                           size_t orcpt_len)
 {
     qmsg_t *m = txn_get(t);
     if (!m)
@@ -423,14 +427,17 @@ int queue_txn_add_rcpt_dsn(queue_txn_t t, const char *rcpt, uint8_t notify, cons
         return QUEUE_ERR_FULL;  /* RFC 5321 4.5.3.1.10: 452 too many recipients */
     /* an ORCPT longer than the store keeps is dropped, not refused: RFC
      * 3461 4.2 wants up to 500 characters accepted (store.h) */
-    if (orcpt && (strlen(orcpt) > STORE_ORCPT_MAX || strlen(rcpt) + strlen(orcpt) > STORE_RCPT_ID_MAX ||
-                  !strchr(orcpt, ';')))
-        orcpt = NULL;
-    if (orcpt) {
-        for (const char *c = orcpt; *c; c++)
-            if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7F)
-                return QUEUE_ERR_ARG;
-    }
+    if (!orcpt || orcpt_len > STORE_ORCPT_MAX || strlen(rcpt) + orcpt_len > STORE_RCPT_ID_MAX ||
+        !memchr(orcpt, ';', orcpt_len))
+        orcpt_len = 0;
+    for (size_t i = 0; i < orcpt_len; i++)
+        if ((unsigned char)orcpt[i] <= 0x20 || (unsigned char)orcpt[i] >= 0x7F)
+            return QUEUE_ERR_ARG;
+    /* s_rc.orcpt is free scratch here: NUL-terminate without a stack copy */
+    if (orcpt_len)
+        memcpy(s_rc.orcpt, orcpt, orcpt_len);
+    s_rc.orcpt[orcpt_len] = '\0';
+    orcpt = orcpt_len ? s_rc.orcpt : NULL;
     if (notify & ~(STORE_NOTIFY_NEVER | STORE_NOTIFY_SUCCESS | STORE_NOTIFY_FAILURE | STORE_NOTIFY_DELAY))
         return QUEUE_ERR_ARG;
     int rc = Q.ops->rcpt_add(Q.sctx, m->h, rcpt, notify, orcpt);

@@ -78,11 +78,11 @@ typedef int32_t queue_txn_t;  /* >= 0 when valid */
 int  queue_txn_begin(const char *sender, uint32_t size_hint, uint8_t src_netif, queue_txn_t *out);
 
 /* queue_txn_begin with the RFC 3461 MAIL parameters: ret STORE_RET_*,
- * envid the ENVID xtext as received (NULL = none; <= STORE_ENVID_MAX,
- * printable, else QUEUE_ERR_ARG).  Kept with the message for its reports
- * and passed on to a peer that does DSN. */
+ * envid[0..envid_len) the ENVID xtext as received (need not be
+ * NUL-terminated; <= STORE_ENVID_MAX, xtext, else QUEUE_ERR_ARG).  Kept
+ * with the message for its reports and passed on to a peer that does DSN. */
 int  queue_txn_begin_dsn(const char *sender, uint32_t size_hint, uint8_t src_netif, uint8_t ret,
-                         const char *envid, queue_txn_t *out);
+                         const char *envid, size_t envid_len, queue_txn_t *out);
 
 /* Add a recipient (address without <>).  Must precede the first append.
  * QUEUE_ERR_FULL beyond QUEUE_MAX_RCPT or when the store is full (452),
@@ -90,10 +90,12 @@ int  queue_txn_begin_dsn(const char *sender, uint32_t size_hint, uint8_t src_net
  * QUEUE_ERR_STATE after data was appended. */
 int  queue_txn_add_rcpt(queue_txn_t t, const char *rcpt);
 /* queue_txn_add_rcpt with the RFC 3461 RCPT parameters: notify
- * STORE_NOTIFY_* bits (0 = not given), orcpt "addr-type;xtext" as received
- * (NULL = none).  An ORCPT longer than STORE_ORCPT_MAX is accepted but not
- * kept (store.h); control characters are QUEUE_ERR_ARG. */
-int  queue_txn_add_rcpt_dsn(queue_txn_t t, const char *rcpt, uint8_t notify, const char *orcpt);
+ * STORE_NOTIFY_* bits (0 = not given), orcpt[0..orcpt_len) "addr-type;xtext"
+ * as received (need not be NUL-terminated; len 0 = none).  An ORCPT longer
+ * than the store keeps with this address (STORE_RCPT_ID_MAX) is accepted
+ * but not kept (store.h); control characters are QUEUE_ERR_ARG. */
+int  queue_txn_add_rcpt_dsn(queue_txn_t t, const char *rcpt, uint8_t notify, const char *orcpt,
+                            size_t orcpt_len);
 /* The message ID this transaction will have once committed (for the
  * Received: header); 0 for an invalid transaction. */
 uint32_t queue_txn_msgid(queue_txn_t t);

@@ -226,6 +226,48 @@ static void test_pipelined_dialogue(void **state)
     finish_quit(c);
 }
 
+/* RFC 3461 5.2: the parameters are relayed to a peer that offers DSN, as
+ * received (xtext kept); a peer without DSN gets none of them. */
+static void test_dsn_params(void **state)
+{
+    (void)state;
+    mkjob(3, "body\r\n");
+    job.dsn_ret = SMTPC_RET_HDRS;
+    job.dsn_envid = "QQ+2B1";
+    rcpts[0].notify = SMTPC_NOTIFY_SUCCESS | SMTPC_NOTIFY_FAILURE | SMTPC_NOTIFY_DELAY;
+    rcpts[0].orcpt = "rfc822;a+2Bb@src.example";
+    rcpts[1].notify = SMTPC_NOTIFY_NEVER;
+    rcpts[2].notify = SMTPC_NOTIFY_DELAY;
+    rcpts[2].orcpt = "bad value";  /* not xtext: left out */
+    smtpc_t *c = open_session("250-mx.dest.example\r\n250-PIPELINING\r\n250 DSN\r\n");
+    assert_true((smtpc_ext(c) & SMTP_EXT_DSN) != 0u);
+    assert_string_equal(drain(c),
+                        "MAIL FROM:<s@src.example> RET=HDRS ENVID=QQ+2B1\r\n"
+                        "RCPT TO:<r0@dest.example> NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=rfc822;a+2Bb@src.example\r\n"
+                        "RCPT TO:<r1@dest.example> NOTIFY=NEVER\r\n"
+                        "RCPT TO:<r2@dest.example> NOTIFY=DELAY\r\n"
+                        "DATA\r\n");
+    srv(c, "250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_string_equal(drain(c), "body\r\n.\r\n");
+    srv(c, "250 2.0.0 ok\r\n");
+    assert_int_equal(fk.total, 3);
+    finish_quit(c);
+
+    /* the same job to a peer without DSN */
+    rcpts[2].orcpt = NULL;
+    c = open_session(EHLO_PIPE);
+    assert_string_equal(drain(c),
+                        "MAIL FROM:<s@src.example> SIZE=6\r\n"
+                        "RCPT TO:<r0@dest.example>\r\n"
+                        "RCPT TO:<r1@dest.example>\r\n"
+                        "RCPT TO:<r2@dest.example>\r\n"
+                        "DATA\r\n");
+    srv(c, "250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_string_equal(drain(c), "body\r\n.\r\n");
+    srv(c, "250 2.0.0 ok\r\n");
+    finish_quit(c);
+}
+
 /* Replies to a pipelined batch arriving one byte at a time. */
 static void test_pipelined_bytewise(void **state)
 {
@@ -1418,6 +1460,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_plain_dialogue, setup),
         cmocka_unit_test_setup(test_pipelined_dialogue, setup),
+        cmocka_unit_test_setup(test_dsn_params, setup),
         cmocka_unit_test_setup(test_pipelined_bytewise, setup),
         cmocka_unit_test_setup(test_helo_fallback, setup),
         cmocka_unit_test_setup(test_helo_refused, setup),
