@@ -37,6 +37,7 @@ static size_t cfg_startup_len;
 static bool cfg_have_startup;
 
 static uint32_t retry_min = QUEUE_RETRY_MIN_S, retry_max = QUEUE_RETRY_MAX_S, lifetime = QUEUE_LIFETIME_S;
+static uint32_t warn_s = QUEUE_WARN_S;   /* queue warn: delay warning after, 0 = off */
 static uint8_t live_min_sev = 0xFF;       /* 0xFF = live events off */
 
 static bool pw_set;
@@ -146,6 +147,9 @@ static int cfg_build(void)
     cfg_add("limit message-size %lu\nlimit recipients %u\n", (unsigned long)l.max_msg_size, l.max_rcpt);
     cfg_add("queue retry %lu %lu %lu\n", (unsigned long)retry_min, (unsigned long)retry_max,
             (unsigned long)lifetime);
+    if (warn_s != 0u) {
+        cfg_add("queue warn %lu\n", (unsigned long)warn_s);
+    }
     cfg_add("events live %s\n", live_min_sev == 0xFF ? "off" : evt_sev_name(live_min_sev));
     cmd_tls_config(cfg_add);
     if (pw_set) {
@@ -333,6 +337,22 @@ static int cmd_queue_retry(int argc, char **argv)
     return 0;
 }
 
+/* queue warn SECONDS: one "delayed" DSN per recipient still queued after
+ * that long (RFC 3464 Action: delayed); 0 = off. */
+static int cmd_queue_warn(int argc, char **argv)
+{
+    uint32_t v;
+    (void)argc;
+    /* up to the longest lifetime: a warning after it could never come */
+    if (con_parse_u32(argv[0], &v) != CON_OK || v > 30u * 86400u) {
+        con_error("bad delay warning '%s' (0 = off, 1-2592000 s)", argv[0]);
+        return CON_ERR_FAIL;
+    }
+    warn_s = v;
+    queue_set_warn(warn_s);
+    return 0;
+}
+
 static void cfg_live_event(const evt_record_t *r)
 {
     if (live_min_sev != 0xFF && r->sev >= live_min_sev) {
@@ -468,6 +488,7 @@ static const con_cmd_t cfg_table[] = {
     { "factory-reset", "confirm", "erase the saved configuration, TLS keys and certificates", cmd_factory_reset, 0, 1 },
     { "queue retry", "FIRST MAX LIFETIME", "retry schedule in seconds (first delay doubles up to MAX)",
       cmd_queue_retry, 3, 3 },
+    { "queue warn", "SECONDS", "delay warning DSN after SECONDS in the queue (0 = off)", cmd_queue_warn, 1, 1 },
     { "events live", "off|SEVERITY", "print events of at least SEVERITY as they happen", cmd_events_live, 1, 1 },
     { "listener", "NETIF port N | NETIF off", "SMTP listener of an interface", cmd_listener, 2, 3 },
     { "console password", "PASSWORD|none", "require a password on the console", cmd_console_password, 1, 1 },
@@ -527,4 +548,5 @@ void cfg_boot(const char *const *factory)
         con_exec(*factory);
     }
     queue_set_retry(retry_min, retry_max, lifetime);
+    queue_set_warn(warn_s);
 }
