@@ -507,7 +507,8 @@ int dsn_write(const dsn_env_t *env, const dsn_source_t *src, dsn_write_fn write,
                                             (unsigned)r.code, enh[0] ? " " : "", enh);
             emit_folded(&o, n, nz(r.text));
         }
-        if (r.last_attempt && dated) {
+        /* a reply means an attempt, even one at clock second 0 (just booted) */
+        if ((r.last_attempt || r.code) && dated) {
             format_date(env, r.last_attempt, when);
             emit_line(&o, "Last-Attempt-Date: %s", when);
         }
