@@ -580,11 +580,12 @@ static unsigned smtpc_net_load_batch(smtpc_net_conn_t *d, const queue_batch_t *b
         r->addr = d->addrbuf + used;
         r->user_idx = b->rcpt[i];
         r->notify = ri.notify;
-        r->orcpt = NULL;
+        r->has_orcpt = 0;
         used += len;
+        /* the ORCPT right after the address's NUL (smtpc_rcpt_t.has_orcpt) */
         int ol = queue_get_orcpt(b->msgid, b->rcpt[i], NULL, d->addrbuf + used, sizeof(d->addrbuf) - used);
         if (ol > 0) {
-            r->orcpt = d->addrbuf + used;
+            r->has_orcpt = 1;
             used += (size_t)ol + 1u;
         }
         d->n_rcpts++;

@@ -836,8 +836,9 @@ static void smtpc_put_seq(smtpc_t *c)
             const char *orcpt = NULL;
             if ((c->ext & SMTP_EXT_DSN) != 0u) {
                 smtpc_notify_param(r->notify, notify, sizeof(notify));
-                if (smtpc_xtext_ok(r->orcpt) && strchr(r->orcpt, ';') != NULL) {
-                    orcpt = r->orcpt;
+                const char *o = r->has_orcpt ? r->addr + strlen(r->addr) + 1u : NULL;
+                if (smtpc_xtext_ok(o) && strchr(o, ';') != NULL) {
+                    orcpt = o;
                 }
             }
             ok = smtpc_put(c, "RCPT TO:<%s>%s%s%s\r\n", r->addr, notify,

@@ -131,12 +131,15 @@ typedef enum {
 #define SMTPC_RET_FULL 1
 #define SMTPC_RET_HDRS 2
 
+/* 8 bytes: the glue holds SMTPC_MAX_CONN x QUEUE_MAX_RCPT of them. */
 typedef struct {
     const char *addr;      /* mailbox without "<>" */
-    unsigned user_idx;     /* passed back in rcpt_result (queue rcpt index) */
+    uint16_t user_idx;     /* passed back in rcpt_result (queue rcpt index) */
     /* RFC 3461, sent only when the peer's EHLO offers DSN */
     uint8_t notify;        /* SMTPC_NOTIFY_* bits, 0 = no NOTIFY= */
-    const char *orcpt;     /* "addr-type;xtext" as received, NULL/"" = no ORCPT= */
+    uint8_t has_orcpt;     /* 1: addr's string is followed, after its NUL, by the
+                            * ORCPT "addr-type;xtext" as received (no pointer
+                            * of its own: it would double the array) */
 } smtpc_rcpt_t;
 
 /* All pointers must stay valid until every recipient of the job has its

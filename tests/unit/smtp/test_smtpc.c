@@ -82,7 +82,9 @@ static void mkjob(unsigned n, const char *body)
     for (unsigned i = 0; i < n; i++) {
         snprintf(rcpt_names[i], sizeof(rcpt_names[i]), "r%u@dest.example", i);
         rcpts[i].addr = rcpt_names[i];
-        rcpts[i].user_idx = i;
+        rcpts[i].user_idx = (uint16_t)i;
+        rcpts[i].notify = 0;
+        rcpts[i].has_orcpt = 0;
     }
     memset(&job, 0, sizeof(job));
     job.ehlo_name = "gw.example";
@@ -234,11 +236,16 @@ static void test_dsn_params(void **state)
     mkjob(3, "body\r\n");
     job.dsn_ret = SMTPC_RET_HDRS;
     job.dsn_envid = "QQ+2B1";
+    /* ORCPT after the address's NUL (smtpc_rcpt_t.has_orcpt) */
+    static const char a0[] = "r0@dest.example\0rfc822;a+2Bb@src.example";
+    static const char a2[] = "r2@dest.example\0bad value";  /* not xtext: left out */
+    rcpts[0].addr = a0;
+    rcpts[0].has_orcpt = 1;
     rcpts[0].notify = SMTPC_NOTIFY_SUCCESS | SMTPC_NOTIFY_FAILURE | SMTPC_NOTIFY_DELAY;
-    rcpts[0].orcpt = "rfc822;a+2Bb@src.example";
     rcpts[1].notify = SMTPC_NOTIFY_NEVER;
+    rcpts[2].addr = a2;
+    rcpts[2].has_orcpt = 1;
     rcpts[2].notify = SMTPC_NOTIFY_DELAY;
-    rcpts[2].orcpt = "bad value";  /* not xtext: left out */
     smtpc_t *c = open_session("250-mx.dest.example\r\n250-PIPELINING\r\n250 DSN\r\n");
     assert_true((smtpc_ext(c) & SMTP_EXT_DSN) != 0u);
     assert_string_equal(drain(c),
@@ -254,7 +261,7 @@ static void test_dsn_params(void **state)
     finish_quit(c);
 
     /* the same job to a peer without DSN */
-    rcpts[2].orcpt = NULL;
+    rcpts[2].has_orcpt = 0;
     c = open_session(EHLO_PIPE);
     assert_string_equal(drain(c),
                         "MAIL FROM:<s@src.example> SIZE=6\r\n"
