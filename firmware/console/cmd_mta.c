@@ -123,6 +123,11 @@ static void print_rcpts(uint32_t msgid, uint16_t n, bool detail)
         } else if (detail && r.attempts > 0) {
             con_printf("      last: %s\n", r.reply_text[0] ? r.reply_text : "no reply (connection failed)");
         }
+        if (detail && (r.remote[0] != '\0' || r.reported || r.warned)) {
+            /* RFC 3464 Remote-MTA, and whether the sender was told (issue 14) */
+            con_printf("      peer %s%s%s\n", r.remote[0] != '\0' ? r.remote : "-",
+                       r.reported ? ", reported" : "", r.warned ? ", delay warned" : "");
+        }
     }
 }
 

@@ -80,6 +80,10 @@ def test_prompt_complete_report_through_postfix_smarthost():
         elapsed = time.monotonic() - t0
         assert elapsed < 20, elapsed
         assert "later@dest.test" in dev.cmd("show queue")
+        qid = re.search(r"^\s*([0-9A-F]{8})\s", dev.cmd("show queue"), re.M).group(1)
+        detail = dev.cmd(f"queue show {qid}")
+        assert re.search(r"bad@dest\.test\s+failed.*\n.*last reply: 550 5\.1\.1.*\n\s+peer \[10\.0\.2\.100\], reported",
+                         detail), detail
         meta, raw = lanhub.messages()[0]
         assert meta["X-Mail-Args"][0].startswith("<>")
         assert meta["X-Rcpt-Args"] == ["<dev@lan.test>"]
@@ -137,6 +141,11 @@ def test_postfix_client_gets_relayed_report_through_non_dsn_peer():
         dev.expect(r"mta> ", timeout=10)
         dev.cmd("peer add lanhub 10.0.2.101 port 25 via eth0")
         dev.cmd("route add lan.test lanhub")
+        # queue warn is kept in the running-config only when set
+        assert "queue warn" not in dev.cmd("show running-config")
+        dev.cmd("queue warn 14400")
+        assert "queue warn 14400" in dev.cmd("show running-config")
+        assert "%" in dev.cmd("queue warn 99999999")
         r = pf.sendmail(["-N", "success,failure,delay", "-f", "sender@lan.test", "user@example.com"],
                         b"From: sender@lan.test\r\nSubject: notify me\r\n\r\nhello\r\n")
         assert r.returncode == 0, r
