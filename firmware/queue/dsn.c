@@ -388,10 +388,14 @@ int dsn_write(const dsn_env_t *env, const dsn_source_t *src, dsn_write_fn write,
         if (rc < 0)
             return rc;
         if (full && eight) {
-            full = 0;          /* 8-bit: cannot go in a 7-bit report whole */
+            /* 8-bit: cannot go whole into a 7-bit report; headers only,
+             * scanned again with the same salt */
+            full = 0;
             full_refused = 2;
-            salt--;            /* scan again, headers only */
-            continue;
+            sc.clash = 0;
+            rc = msg_lines(src, 1, scan_line, &sc, NULL);
+            if (rc < 0)
+                return rc;
         }
         if (!sc.clash) {
             with_part3 = 1;

@@ -556,11 +556,11 @@ static int rcpt_action(const qmsg_t *m, uint16_t idx, int kind, uint32_t now)
 
 static int dsn_rcpt_cb(void *ctx, uint16_t idx, dsn_rcpt_t *out)
 {
-    rep_ctx_t *rc_ = ctx;
-    int rc = rcpt_load(rc_->m, idx);
+    rep_ctx_t *c = ctx;
+    int rc = rcpt_load(c->m, idx);
     if (rc != STORE_OK)
         return rc;
-    int a = rcpt_action(rc_->m, idx, rc_->kind, rc_->now);
+    int a = rcpt_action(c->m, idx, c->kind, c->now);
     if (a < 0)
         return 0;
     out->address = s_rc.address;
@@ -577,8 +577,8 @@ static int dsn_rcpt_cb(void *ctx, uint16_t idx, dsn_rcpt_t *out)
 
 static int dsn_read_cb(void *ctx, uint32_t offset, void *buf, size_t len)
 {
-    rep_ctx_t *rc_ = ctx;
-    return Q.ops->read(Q.sctx, rc_->m->h, offset, buf, len);
+    rep_ctx_t *c = ctx;
+    return Q.ops->read(Q.sctx, c->m->h, offset, buf, len);
 }
 
 static int dsn_sink(void *ctx, const void *data, size_t len)

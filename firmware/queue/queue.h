@@ -216,8 +216,10 @@ typedef struct {
  * 4xx or 0 (connection failure/timeout) deferred with exponential backoff
  * (failed "4.4.7" once the message is older than the lifetime), 5xx failed.
  * enh ("5.1.1") and text may be NULL; text is sanitised and truncated to
- * STORE_REPLY_TEXT_MAX.  May finish the message (DSN, delete): the msgid can
- * be gone afterwards.  QUEUE_ERR_STATE if the recipient is not INFLIGHT. */
+ * STORE_REPLY_TEXT_MAX.  When it ends the attempt on the message (no
+ * recipient of it INFLIGHT any more), the recipients that became final are
+ * reported (one DSN); may finish the message (delete): the msgid can be
+ * gone afterwards.  QUEUE_ERR_STATE if the recipient is not INFLIGHT. */
 int  queue_rcpt_result(uint32_t msgid, uint16_t rcpt_idx, int smtp_code,
                        const char *enh, const char *text, uint32_t now);
 /* The same with the peer's name and whether it does DSN. */

@@ -96,8 +96,8 @@ typedef struct {
 
 /* store_rcpt_state_t.flags */
 #define STORE_RCPT_F_EXPIRED  0x01u /* FAILED because the queue lifetime ran out (4.4.7) */
-#define STORE_RCPT_F_REPORTED 0x02u /* its final report (failed/relayed) is queued, or none is due */
-#define STORE_RCPT_F_WARNED   0x04u /* its delay warning is queued, or none is due */
+#define STORE_RCPT_F_REPORTED 0x02u /* its final report (failed/relayed) was queued (or dropped: store full) */
+#define STORE_RCPT_F_WARNED   0x04u /* its delay warning was queued (or dropped) */
 #define STORE_RCPT_F_PEER_DSN 0x08u /* the peer that answered offered DSN (RFC 3461): it reports */
 
 /* Mutable per-recipient state; the unit of rcpt_update(). */
