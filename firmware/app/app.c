@@ -80,6 +80,9 @@ static void app_queue_event(int kind, uint32_t msgid, uint16_t rcpt)
     case QUEUE_EV_BOUNCED:
         evt_log(EVT_QUEUE_BOUNCED, EVT_SRC_NONE, msgid);
         break;
+    case QUEUE_EV_WARNED:
+        evt_log(EVT_QUEUE_DELAY_WARNED, EVT_SRC_NONE, msgid);
+        break;
     case QUEUE_EV_EXPIRED:
         evt_log(EVT_QUEUE_EXPIRED, EVT_QUEUE_DEFERRED, msgid);
         break;
@@ -95,6 +98,22 @@ static int app_dsn_date(void *ctx, uint32_t t, char *buf, size_t size)
     uint32_t up = clock_uptime_s();
     uint32_t epoch = clock_now() - (up >= t ? up - t : 0);
     return clock_fmt_rfc5322(epoch, buf, size);
+}
+
+/* Reporting-MTA of a DSN: the hostname of the interface the message came
+ * in on (its identity to that sender). */
+static const char *app_dsn_host(void *ctx, uint8_t netif)
+{
+    (void)ctx;
+    const nif_t *n = netif != QUEUE_NETIF_LOCAL ? nif_at(netif) : NULL;
+    return n != NULL ? n->hostname : NULL;
+}
+
+/* Dates in a DSN are facts only once the clock was set (or the board has one). */
+static int app_dsn_clock_set(void *ctx)
+{
+    (void)ctx;
+    return clock_source() != CLOCK_SRC_BUILD;
 }
 
 static void app_netif_changed(uint8_t idx)
@@ -168,6 +187,8 @@ static void app_services_init(void)
     app_store_init();
     dsn_env.hostname = nif_count() > 0 ? nif_at(0)->hostname : "localhost";
     dsn_env.date = app_dsn_date;
+    dsn_env.netif_host = app_dsn_host;
+    dsn_env.clock_set = app_dsn_clock_set;
     queue_set_dsn_env(&dsn_env);
     queue_set_event_hook(app_queue_event);
     smtpd_init();

@@ -123,6 +123,11 @@ static void print_rcpts(uint32_t msgid, uint16_t n, bool detail)
         } else if (detail && r.attempts > 0) {
             con_printf("      last: %s\n", r.reply_text[0] ? r.reply_text : "no reply (connection failed)");
         }
+        if (detail && (r.remote[0] != '\0' || r.reported || r.warned)) {
+            /* RFC 3464 Remote-MTA, and whether the sender was told (issue 14) */
+            con_printf("      peer %s%s%s\n", r.remote[0] != '\0' ? r.remote : "-",
+                       r.reported ? ", reported" : "", r.warned ? ", delay warned" : "");
+        }
     }
 }
 
@@ -226,6 +231,21 @@ static int cmd_queue_retry(int argc, char **argv)
         return CON_ERR_FAIL;
     }
     queue_set_retry(v[0], v[1], v[2]);
+    return 0;
+}
+
+/* queue warn SECONDS: one "delayed" DSN per recipient still queued after
+ * that long (RFC 3464 Action: delayed); 0 = off. The queue holds it. */
+static int cmd_queue_warn(int argc, char **argv)
+{
+    uint32_t v;
+    (void)argc;
+    /* up to the longest lifetime: a warning after it could never come */
+    if (con_parse_u32(argv[0], &v) != CON_OK || v > 30u * 86400u) {
+        con_error("bad delay warning '%s' (0 = off, 1-2592000 s)", argv[0]);
+        return CON_ERR_FAIL;
+    }
+    queue_set_warn(v);
     return 0;
 }
 
@@ -727,6 +747,9 @@ void cmd_mta_emit_config(con_emit_fn emit, void *ctx, bool show_secrets)
     uint32_t first, max, lifetime;
     queue_get_retry(&first, &max, &lifetime);
     emit(ctx, "queue retry %lu %lu %lu\n", (unsigned long)first, (unsigned long)max, (unsigned long)lifetime);
+    if (queue_get_warn() != 0u) {
+        emit(ctx, "queue warn %lu\n", (unsigned long)queue_get_warn());
+    }
 }
 
 static const con_cmd_t cmd_mta_table[] = {
@@ -740,6 +763,7 @@ static const con_cmd_t cmd_mta_table[] = {
     { "queue delete", "ID", "remove a message (no DSN)", cmd_queue_delete, 1, 1 },
     { "queue retry", "FIRST MAX LIFETIME", "retry schedule in seconds (first delay doubles up to MAX)",
       cmd_queue_retry, 3, 3 },
+    { "queue warn", "SECONDS", "delay warning DSN after SECONDS in the queue (0 = off)", cmd_queue_warn, 1, 1 },
     { "show stats", "", "inbound, queue and outbound counters", cmd_show_stats, 0, 0 },
     { "show store", "", "message store: space, erase counts, last recovery", cmd_show_store, 0, 0 },
     { "peer add", "NAME IP [port N] [via NETIF|auto] [nexthop IP] [enforce] [failover PEER@NETIF]...",

@@ -239,6 +239,13 @@ EVT_DEF(1402, QUEUE_FULL, WARNING, QUEUE, COUNT,
         "senders retry later. Check that the peer MTAs accept mail (see "
         "9318 events); the queue drains once delivery resumes.")
 
+/* src -; arg message id. */
+EVT_DEF(1403, QUEUE_DELAY_WARNED, NOTICE, QUEUE, MSGID,
+        "message {arg} delayed: warning DSN generated",
+        "Recipients of the message have waited longer than `queue warn` and "
+        "the sender was told (RFC 3464 Action: delayed); delivery goes on "
+        "being retried. Look for 9318 or 1301 events for the reason.")
+
 /* ---- 15xx config -------------------------------------------------------- */
 
 /* src configuration slot; arg configuration generation number. */

@@ -133,6 +133,31 @@
 #ifndef QUEUE_LIFETIME_S
 #define QUEUE_LIFETIME_S (5u * 24u * 3600u) /* seconds in the queue before a bounce: RFC 5321 4.5.4.1 "at least 4-5 days" */
 #endif
+#ifndef QUEUE_WARN_S
+/* seconds a recipient may wait before its sender gets one "delayed" DSN
+ * (RFC 3464 Action: delayed), `queue warn`; 0 = off.  Off by default, as
+ * Postfix's delay_warning_time: a gateway's senders are mostly machines
+ * (alarms, scanners, printers) that cannot act on a warning, and during a
+ * long uplink outage every queued message would send one more mail back
+ * through the same queue.  Sites with people as senders set e.g. 14400
+ * (sendmail's 4 h). */
+#define QUEUE_WARN_S 0u
+#endif
+#ifndef STORE_REPLY_TEXT_MAX
+/* chars of the peer's reply line kept per recipient for the DSN's
+ * Diagnostic-Code: all the client engine keeps of a line (SMTPC_REPLY_TEXT_MAX
+ * incl. NUL).  A 512-octet line (RFC 5321 4.5.3.1.5) would cost 3 buffers x
+ * SMTPC_MAX_CONN in the client plus 2 copies here: ~5 KiB mps2 has not got. */
+#define STORE_REPLY_TEXT_MAX (SMTPC_REPLY_TEXT_MAX - 1)
+#endif
+#ifndef DSN_MAX_RETURN
+/* bytes of the original message a RET=FULL report returns (RFC 3461 4.3);
+ * larger messages come back as headers only, and the report says so.  64 KiB
+ * returns any text message whole and keeps a report far below what the
+ * device itself (QUEUE_MAX_MSG_SIZE, the store) and a typical smarthost
+ * (Postfix message_size_limit 10 MB) accept. */
+#define DSN_MAX_RETURN (64u * 1024u)
+#endif
 #ifndef DSN_MAX_HEADERS
 #define DSN_MAX_HEADERS 4096u  /* bytes of the original header a DSN returns: bounds its size (RFC 3462 allows truncation) */
 #endif
@@ -250,6 +275,10 @@ _Static_assert(STORE_RAM_MAX_MSGS >= QUEUE_MAX_MSGS && STORE_RAM_MAX_MSGS <= 655
 _Static_assert(STORE_FLASH_MAX_MSGS >= QUEUE_MAX_MSGS, "the flash store indexes every queue slot");
 _Static_assert(STORE_FLASH_MAX_RCPTS >= QUEUE_MAX_RCPT, "the flash store holds one full message");
 _Static_assert(STORE_FLASH_MAX_OPEN >= 1, "at least one buffered flash writer");
+_Static_assert(STORE_REPLY_TEXT_MAX + 1 >= SMTPC_REPLY_TEXT_MAX && STORE_REPLY_TEXT_MAX <= 255,
+               "the store keeps a whole reply text as the client gives it (u8 length on flash)");
+_Static_assert(DSN_MAX_RETURN + DSN_MAX_HEADERS + 65536u <= QUEUE_MAX_MSG_SIZE,
+               "a DSN with the returned message fits back through the queue");
 _Static_assert(SMTPC_MAX_RCPTS >= QUEUE_MAX_RCPT, "the client takes every recipient a message can have");
 _Static_assert(ROUTE_MAX_NETIFS >= NIF_MAX, "route decisions accept every interface index");
 _Static_assert(NIF_MAX <= 254, "interface indices are 8 bits, 0xFF means none");

@@ -6,6 +6,7 @@
 #include "board.h"
 #include "evt/evt.h"
 #include "lib/clock.h"
+#include "lib/fmt.h"
 #include "net/nif.h"
 #include "queue/queue.h"
 #include "smtp/smtpc.h"
@@ -44,7 +45,15 @@ typedef struct smtpc_net_conn {
     ip4_addr_t dst;
     tls_sess_t *tls;            /* reserved when STARTTLS is sent, until tls_wrap takes it after the 220 */
     uint16_t sec_gen;           /* peertls gen the connection was opened under */
+    uint8_t dsn_ret;            /* RFC 3461 RET of the batch's message */
+    const char *dsn_envid;      /* its ENVID in addrbuf, NULL = none */
 } smtpc_net_conn_t;
+
+/* RFC 3461 parameters go from the queue to the engine unchanged. */
+_Static_assert(STORE_NOTIFY_NEVER == SMTPC_NOTIFY_NEVER && STORE_NOTIFY_SUCCESS == SMTPC_NOTIFY_SUCCESS &&
+               STORE_NOTIFY_FAILURE == SMTPC_NOTIFY_FAILURE && STORE_NOTIFY_DELAY == SMTPC_NOTIFY_DELAY,
+               "NOTIFY bits");
+_Static_assert(STORE_RET_FULL == SMTPC_RET_FULL && STORE_RET_HDRS == SMTPC_RET_HDRS, "RET values");
 
 static smtpc_net_conn_t conns[SMTPC_MAX_CONN];
 static uint32_t last_scan_ms;
@@ -121,7 +130,13 @@ static void smtpc_net_result(void *ctx, unsigned idx, int code, const char *enh,
     } else if (code < 500) {
         evt_log(EVT_SMTPC_RCPT_DEFERRED, d->peer, d->batch.msgid);
     }
-    queue_rcpt_result(d->batch.msgid, (uint16_t)idx, code, enh, text, now);
+    /* RFC 3464 2.3.5 Remote-MTA: the peer as we reached it; RFC 3461: a
+     * peer that offers DSN got NOTIFY and reports by itself */
+    char remote[24];
+    fmt_snprintf(remote, sizeof(remote), "[%s]", ip4addr_ntoa(&d->dst));
+    queue_result_t r = { code, enh, text, remote,
+                         (uint8_t)(d->c != NULL && (smtpc_ext(d->c) & SMTP_EXT_DSN) != 0u) };
+    queue_rcpt_result_ex(d->batch.msgid, (uint16_t)idx, &r, now);
 }
 
 static size_t smtpc_net_peek(void *eng, const uint8_t **p)
@@ -446,6 +461,8 @@ static void smtpc_net_fill_job(smtpc_net_conn_t *d)
     job->n_rcpts = d->n_rcpts;
     job->size = d->batch.size;
     job->body_8bit = true; /* we cannot know without scanning; BODY=8BITMIME is harmless */
+    job->dsn_ret = d->dsn_ret;
+    job->dsn_envid = d->dsn_envid;
     job->read = smtpc_net_read;
     job->rcpt_result = smtpc_net_result;
     job->ctx = d;
@@ -473,6 +490,15 @@ static unsigned smtpc_net_load_batch(smtpc_net_conn_t *d, const queue_batch_t *b
     d->n_rcpts = 0;
     size_t used = 0;
     queue_rcpt_info_t ri;
+    /* RFC 3461 parameters share addrbuf: ENVID first, ORCPT after each address */
+    d->dsn_ret = 0;
+    int el = queue_get_envid(b->msgid, &d->dsn_ret, d->addrbuf, sizeof(d->addrbuf));
+    if (el > 0) {
+        d->dsn_envid = d->addrbuf;
+        used = (size_t)el + 1u;
+    } else {
+        d->dsn_envid = NULL;
+    }
     for (unsigned i = 0; i < b->nrcpt; i++) {
         if (queue_get_rcpt(b->msgid, b->rcpt[i], &ri) != QUEUE_OK) {
             continue;
@@ -482,10 +508,19 @@ static unsigned smtpc_net_load_batch(smtpc_net_conn_t *d, const queue_batch_t *b
             break;
         }
         memcpy(d->addrbuf + used, ri.address, len);
-        d->rcpts[d->n_rcpts].addr = d->addrbuf + used;
-        d->rcpts[d->n_rcpts].user_idx = b->rcpt[i];
-        d->n_rcpts++;
+        smtpc_rcpt_t *r = &d->rcpts[d->n_rcpts];
+        r->addr = d->addrbuf + used;
+        r->user_idx = b->rcpt[i];
+        r->notify = ri.notify;
+        r->has_orcpt = 0;
         used += len;
+        /* the ORCPT right after the address's NUL (smtpc_rcpt_t.has_orcpt) */
+        int ol = queue_get_orcpt(b->msgid, b->rcpt[i], NULL, d->addrbuf + used, sizeof(d->addrbuf) - used);
+        if (ol > 0) {
+            r->has_orcpt = 1;
+            used += (size_t)ol + 1u;
+        }
+        d->n_rcpts++;
     }
     return d->n_rcpts;
 }

@@ -6,6 +6,17 @@
  * queue can be rebuilt from the store at boot.  INFLIGHT is a RAM bitmap
  * overlaid on the stored state: an attempt that dies with the power simply
  * leaves its recipients due again.
+ *
+ * Reports (RFC 3464 DSNs).  When an attempt on a message is over (no
+ * recipient of it INFLIGHT), the recipients that became final and want a
+ * report -- FAILED (5xx, expired) with NOTIFY including FAILURE, or
+ * DELIVERED to a peer without DSN with NOTIFY=SUCCESS ("relayed", RFC 3461
+ * 4.1) -- go into ONE report, while the others go on being retried.  The
+ * report is committed first, and only then is each recipient in it marked
+ * STORE_RCPT_F_REPORTED in the store: a power cut in between sends the
+ * report again after the reboot (at least once), it can never lose it.
+ * Delay warnings (queue warn) work the same with STORE_RCPT_F_WARNED.
+ * Nothing is ever reported to the null sender (RFC 5321 6.2).
  */
 #include "queue/queue.h"
 
@@ -27,7 +38,8 @@ typedef struct {
     uint8_t  appended;     /* OPEN: body started, no more recipients */
     int8_t   err;          /* OPEN: poisoned with this error */
     uint8_t  null_sender;
-    uint8_t  any_failed;   /* LIVE: a recipient is FAILED -> DSN when finished */
+    uint8_t  report_due;   /* LIVE: a recipient may want its final report */
+    uint8_t  warn_done;    /* LIVE: delay warnings handled (none can become due) */
     uint8_t  due_dirty;    /* LIVE: due must be recomputed from the store */
     uint8_t  check_final;  /* LIVE: recovered, may already be finished */
     uint16_t gen;          /* txn handle generation */
@@ -50,6 +62,7 @@ static struct {
     queue_event_fn     hook;
     const dsn_env_t   *dsn_env;
     uint32_t retry_min, retry_max, lifetime;
+    uint32_t warn;         /* seconds before a delay warning, 0 = off */
     uint32_t max_size;     /* min(QUEUE_MAX_MSG_SIZE, store capacity), fixed per init */
     uint32_t next_msgid;
     uint8_t  foreign_ids;  /* some live message's ID does not encode its slot */
@@ -117,11 +130,11 @@ static void copy_enh(char *dst, const char *enh)
 
 /* Remote reply text is untrusted: keep printable ASCII only (it ends up in
  * the DSN and on the console). */
-static void copy_text(char *dst, const char *text)
+static void copy_text(char *dst, const char *text, size_t max)
 {
     size_t n = 0;
     if (text) {
-        for (; text[n] && n < STORE_REPLY_TEXT_MAX; n++) {
+        for (; text[n] && n < max; n++) {
             unsigned char c = (unsigned char)text[n];
             dst[n] = (c >= 0x20 && c < 0x7F) ? (char)c : ' ';
         }
@@ -224,39 +237,55 @@ static uint32_t add_sat(uint32_t a, uint32_t b)
     return a > 0xFFFFFFFFu - b ? 0xFFFFFFFEu : a + b;
 }
 
-/* Record one attempt's outcome for recipient idx (loaded in s_rc).
- * Updates the store, counters and events; does not finish the message. */
-static int apply_result(qmsg_t *m, uint16_t idx, int code, const char *enh, const char *text,
-                        uint32_t now)
+/* RFC 3461 4.1: does NOTIFY ask for this kind of report?  Not given means
+ * FAILURE,DELAY (what sendmail and Postfix do); NEVER means none. */
+static int notify_wants(uint8_t notify, uint8_t what)
 {
-    store_rcpt_state_t st = s_rc.st;
-    if (st.first_attempt == 0)
-        st.first_attempt = now;
-    st.last_attempt = now;
-    if (st.attempts < 0xFFFFu)
-        st.attempts++;
-    st.reply_code = (code > 0 && code < 1000) ? (uint16_t)code : 0;
-    copy_enh(st.reply_enh, enh);
-    copy_text(st.reply_text, text);
+    if (notify == 0)
+        return what != STORE_NOTIFY_SUCCESS;
+    if (notify & STORE_NOTIFY_NEVER)
+        return 0;
+    return (notify & what) != 0;
+}
+
+/* Record one attempt's outcome for recipient idx (loaded in s_rc, whose
+ * state is changed in place: no large copy on the stack).  Updates the
+ * store, counters and events; does not finish the message. */
+static int apply_result(qmsg_t *m, uint16_t idx, const queue_result_t *res, uint32_t now)
+{
+    store_rcpt_state_t *st = &s_rc.st;
+    int code = res->code;
+    if (st->first_attempt == 0)
+        st->first_attempt = now;
+    st->last_attempt = now;
+    if (st->attempts < 0xFFFFu)
+        st->attempts++;
+    st->reply_code = (code > 0 && code < 1000) ? (uint16_t)code : 0;
+    copy_enh(st->reply_enh, res->enh);
+    copy_text(st->reply_text, res->text, STORE_REPLY_TEXT_MAX);
+    copy_text(st->remote, res->remote, STORE_REMOTE_MAX);
+    st->flags = (uint8_t)(st->flags & ~STORE_RCPT_F_PEER_DSN);
+    if (res->peer_dsn)
+        st->flags |= STORE_RCPT_F_PEER_DSN;
     int kind;
     if (code >= 200 && code < 300) {
-        st.state = STORE_RCPT_DELIVERED;
+        st->state = STORE_RCPT_DELIVERED;
         kind = QUEUE_EV_DELIVERED;
     } else if (code >= 500 && code < 600) {
-        st.state = STORE_RCPT_FAILED;
+        st->state = STORE_RCPT_FAILED;
         kind = QUEUE_EV_FAILED;
     } else if (age_of(m, now) > Q.lifetime) {
         /* RFC 5321 4.5.4.1: give up after the lifetime; RFC 3463 4.4.7 */
-        st.state = STORE_RCPT_FAILED;
-        st.flags |= STORE_RCPT_F_EXPIRED;
+        st->state = STORE_RCPT_FAILED;
+        st->flags |= STORE_RCPT_F_EXPIRED;
         kind = QUEUE_EV_EXPIRED;
     } else {
         /* 4xx, 0 (no connection/timeout) and protocol oddities are transient */
-        st.state = STORE_RCPT_DEFERRED;
-        st.next_retry = add_sat(now, backoff(st.attempts));
+        st->state = STORE_RCPT_DEFERRED;
+        st->next_retry = add_sat(now, backoff(st->attempts));
         kind = QUEUE_EV_DEFERRED;
     }
-    int rc = Q.ops->rcpt_update(Q.sctx, m->h, idx, &st);
+    int rc = Q.ops->rcpt_update(Q.sctx, m->h, idx, st);
     m->due_dirty = 1;
     if (rc != STORE_OK)
         return rc;  /* state unchanged in the store: it will simply be retried */
@@ -266,10 +295,9 @@ static int apply_result(qmsg_t *m, uint16_t idx, int code, const char *enh, cons
     case QUEUE_EV_EXPIRED:   Q.expired++;   break;
     default:                 Q.deferred++;  break;
     }
-    if (is_final(st.state)) {
+    if (is_final(st->state)) {
         m->n_nonfinal--;
-        if (st.state == STORE_RCPT_FAILED)
-            m->any_failed = 1;
+        m->report_due = 1;
     }
     ev(kind, m->msgid, idx);
     return QUEUE_OK;
@@ -306,12 +334,25 @@ static uint32_t alloc_msgid(uint32_t slot)
     }
 }
 
+/* xtext (RFC 3461 4) as stored: printable US-ASCII without SP and "=" */
+static int xtext_ok(const char *s, size_t max)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (c <= 0x20 || c >= 0x7F || c == '=' || n >= max)
+            return 0;
+    }
+    return 1;
+}
+
 static int txn_begin(const char *sender, uint32_t size_hint, uint8_t src_netif, int internal,
-                     queue_txn_t *out)
+                     const store_dsn_t *dsn, queue_txn_t *out)
 {
     if (!Q.ops)
         return QUEUE_ERR_STATE;
-    if (!out || !addr_ok(sender, 1))
+    if (!out || !addr_ok(sender, 1) ||
+        (dsn && dsn->envid && !xtext_ok(dsn->envid, STORE_ENVID_MAX)))
         return QUEUE_ERR_ARG;
     if (size_hint > Q.max_size)
         return QUEUE_ERR_TOOBIG;
@@ -322,7 +363,7 @@ static int txn_begin(const char *sender, uint32_t size_hint, uint8_t src_netif, 
         if (m->state != SLOT_FREE)
             continue;
         store_handle_t h;
-        int rc = Q.ops->create(Q.sctx, sender, size_hint, &h);
+        int rc = Q.ops->create(Q.sctx, sender, size_hint, dsn, &h);
         if (rc != STORE_OK)
             return rc;
         slot_free(m);
@@ -350,10 +391,28 @@ uint32_t queue_txn_msgid(queue_txn_t t)
 
 int queue_txn_begin(const char *sender, uint32_t size_hint, uint8_t src_netif, queue_txn_t *out)
 {
-    return txn_begin(sender, size_hint, src_netif, 0, out);
+    return txn_begin(sender, size_hint, src_netif, 0, NULL, out);
+}
+
+int queue_txn_begin_dsn(const char *sender, uint32_t size_hint, uint8_t src_netif, uint8_t ret,
+                        const char *envid, size_t envid_len, queue_txn_t *out)
+{
+    if (ret > STORE_RET_HDRS || envid_len > STORE_ENVID_MAX || (envid_len && !envid))
+        return QUEUE_ERR_ARG;
+    /* s_mi.envid is free scratch here: NUL-terminate without a stack copy */
+    memcpy(s_mi.envid, envid ? envid : "", envid_len);
+    s_mi.envid[envid_len] = '\0';
+    store_dsn_t d = { ret, s_mi.envid };
+    return txn_begin(sender, size_hint, src_netif, 0, &d, out);
 }
 
 int queue_txn_add_rcpt(queue_txn_t t, const char *rcpt)
+{
+    return queue_txn_add_rcpt_dsn(t, rcpt, 0, NULL, 0);
+}
+
+int queue_txn_add_rcpt_dsn(queue_txn_t t, const char *rcpt, uint8_t notify, const char *orcpt,
+                           size_t orcpt_len)
 {
     qmsg_t *m = txn_get(t);
     if (!m)
@@ -366,7 +425,22 @@ int queue_txn_add_rcpt(queue_txn_t t, const char *rcpt)
         return QUEUE_ERR_STATE;
     if (m->nrcpt >= QUEUE_MAX_RCPT)
         return QUEUE_ERR_FULL;  /* RFC 5321 4.5.3.1.10: 452 too many recipients */
-    int rc = Q.ops->rcpt_add(Q.sctx, m->h, rcpt);
+    /* an ORCPT longer than the store keeps is dropped, not refused: RFC
+     * 3461 4.2 wants up to 500 characters accepted (store.h) */
+    if (!orcpt || orcpt_len > STORE_ORCPT_MAX || strlen(rcpt) + orcpt_len > STORE_RCPT_ID_MAX ||
+        !memchr(orcpt, ';', orcpt_len))
+        orcpt_len = 0;
+    for (size_t i = 0; i < orcpt_len; i++)
+        if ((unsigned char)orcpt[i] <= 0x20 || (unsigned char)orcpt[i] >= 0x7F)
+            return QUEUE_ERR_ARG;
+    /* s_rc.orcpt is free scratch here: NUL-terminate without a stack copy */
+    if (orcpt_len)
+        memcpy(s_rc.orcpt, orcpt, orcpt_len);
+    s_rc.orcpt[orcpt_len] = '\0';
+    orcpt = orcpt_len ? s_rc.orcpt : NULL;
+    if (notify & ~(STORE_NOTIFY_NEVER | STORE_NOTIFY_SUCCESS | STORE_NOTIFY_FAILURE | STORE_NOTIFY_DELAY))
+        return QUEUE_ERR_ARG;
+    int rc = Q.ops->rcpt_add(Q.sctx, m->h, rcpt, notify, orcpt);
     if (rc < 0)
         return rc;  /* all-or-nothing in the store: txn stays usable */
     m->nrcpt++;
@@ -445,29 +519,66 @@ int queue_txn_commit(queue_txn_t t, uint32_t *out_msgid)
     return QUEUE_OK;
 }
 
-/* ---- DSN generation ---------------------------------------------------- */
+/* ---- reports (DSN generation) ------------------------------------------ */
+
+enum { REP_FINAL = 0, REP_WARN = 1 };
+
+typedef struct {
+    qmsg_t  *m;
+    int      kind;
+    uint32_t now;
+} rep_ctx_t;
+
+/* The report recipient idx (loaded in s_rc) is due for in a report of
+ * `kind`: a DSN_ACTION_*, or -1 for none. */
+static int rcpt_action(const qmsg_t *m, uint16_t idx, int kind, uint32_t now)
+{
+    const store_rcpt_state_t *st = &s_rc.st;
+    if (m->null_sender || bit_get(m, idx))
+        return -1;
+    if (kind == REP_FINAL) {
+        if (st->flags & STORE_RCPT_F_REPORTED)
+            return -1;
+        if (st->state == STORE_RCPT_FAILED)
+            return notify_wants(s_rc.notify, STORE_NOTIFY_FAILURE) ? DSN_ACTION_FAILED : -1;
+        /* RFC 3461 4.1: a peer that does DSN got NOTIFY and reports itself;
+         * one that does not gets a "relayed" from us */
+        if (st->state == STORE_RCPT_DELIVERED && !(st->flags & STORE_RCPT_F_PEER_DSN) &&
+            notify_wants(s_rc.notify, STORE_NOTIFY_SUCCESS))
+            return DSN_ACTION_RELAYED;
+        return -1;
+    }
+    if (is_final(st->state) || (st->flags & STORE_RCPT_F_WARNED) || Q.warn == 0 ||
+        age_of(m, now) < Q.warn)
+        return -1;
+    return notify_wants(s_rc.notify, STORE_NOTIFY_DELAY) ? DSN_ACTION_DELAYED : -1;
+}
 
 static int dsn_rcpt_cb(void *ctx, uint16_t idx, dsn_rcpt_t *out)
 {
-    qmsg_t *m = ctx;
-    int rc = rcpt_load(m, idx);
+    rep_ctx_t *c = ctx;
+    int rc = rcpt_load(c->m, idx);
     if (rc != STORE_OK)
         return rc;
-    if (s_rc.st.state != STORE_RCPT_FAILED)
+    int a = rcpt_action(c->m, idx, c->kind, c->now);
+    if (a < 0)
         return 0;
     out->address = s_rc.address;
     out->enh = s_rc.st.reply_enh;
     out->text = s_rc.st.reply_text;
+    out->orcpt = s_rc.orcpt[0] ? s_rc.orcpt : NULL;
+    out->remote = s_rc.st.remote;
     out->code = s_rc.st.reply_code;
     out->last_attempt = s_rc.st.last_attempt;
     out->expired = (s_rc.st.flags & STORE_RCPT_F_EXPIRED) ? 1 : 0;
+    out->action = (uint8_t)a;
     return 1;
 }
 
 static int dsn_read_cb(void *ctx, uint32_t offset, void *buf, size_t len)
 {
-    qmsg_t *m = ctx;
-    return Q.ops->read(Q.sctx, m->h, offset, buf, len);
+    rep_ctx_t *c = ctx;
+    return Q.ops->read(Q.sctx, c->m->h, offset, buf, len);
 }
 
 static int dsn_sink(void *ctx, const void *data, size_t len)
@@ -475,45 +586,80 @@ static int dsn_sink(void *ctx, const void *data, size_t len)
     return queue_txn_append(*(queue_txn_t *)ctx, data, len);
 }
 
-/* RFC 3464 / RFC 5321 6.1: report failures to the envelope sender, as a
- * message from the null sender so that it can never bounce again (6.2). */
-static void generate_dsn(qmsg_t *m, uint32_t now)
+/* Queue one DSN from the null sender to s_mi.sender (loaded). */
+static int queue_dsn(rep_ctx_t *c, uint8_t ret)
 {
+    qmsg_t *m = c->m;
     queue_txn_t t;
-    uint32_t dsn_id = 0;
-    int rc = Q.ops->info(Q.sctx, m->h, &s_mi);
-    if (rc == STORE_OK)
-        rc = txn_begin("", 0, QUEUE_NETIF_LOCAL, 1, &t);
+    int rc = txn_begin("", 0, QUEUE_NETIF_LOCAL, 1, NULL, &t);
+    if (rc != QUEUE_OK)
+        return rc;
+    rc = queue_txn_add_rcpt(t, s_mi.sender);
     if (rc == QUEUE_OK) {
-        rc = queue_txn_add_rcpt(t, s_mi.sender);
-        if (rc == QUEUE_OK) {
-            dsn_source_t src = { .msgid = m->msgid, .sender = s_mi.sender,
-                                 .arrival = m->arrival, .now = now, .nrcpt = m->nrcpt,
-                                 .rcpt = dsn_rcpt_cb, .read = dsn_read_cb, .ctx = m };
-            int n = dsn_write(Q.dsn_env, &src, dsn_sink, &t);
-            rc = n < 0 ? n : QUEUE_OK;
-        }
-        if (rc == QUEUE_OK)
-            rc = queue_txn_commit(t, &dsn_id);
-        else
-            queue_txn_abort(t);
+        dsn_source_t src = { .msgid = m->msgid, .sender = s_mi.sender,
+                             .arrival = m->arrival, .now = c->now, .nrcpt = m->nrcpt,
+                             .src_netif = m->src_netif, .ret = ret, .envid = s_mi.envid,
+                             .size = m->size,
+                             .rcpt = dsn_rcpt_cb, .read = dsn_read_cb, .ctx = c };
+        int n = dsn_write(Q.dsn_env, &src, dsn_sink, &t);
+        rc = n < 0 ? n : QUEUE_OK;
+    }
+    if (rc == QUEUE_OK)
+        return queue_txn_commit(t, NULL);
+    queue_txn_abort(t);
+    return rc;
+}
+
+/* RFC 3464 / RFC 5321 6.1: one report for every recipient of m due for a
+ * report of `kind`, to the envelope sender, from the null sender so that
+ * it can never bounce again (6.2).  Commit first, then mark (store.h):
+ * at least once. */
+static void report(qmsg_t *m, int kind, uint32_t now)
+{
+    rep_ctx_t c = { m, kind, now };
+    uint16_t due = 0;
+    for (uint16_t i = 0; i < m->nrcpt; i++)
+        if (rcpt_load(m, i) == STORE_OK && rcpt_action(m, i, kind, now) >= 0)
+            due++;
+    if (due == 0)
+        return;
+    int rc = Q.ops->info(Q.sctx, m->h, &s_mi);
+    if (rc == STORE_OK) {
+        uint8_t ret = kind == REP_FINAL ? s_mi.ret : (uint8_t)STORE_RET_NONE;
+        rc = queue_dsn(&c, ret);
+        /* no room for the whole message: the headers still fit better */
+        if ((rc == QUEUE_ERR_FULL || rc == QUEUE_ERR_TOOBIG) && ret == STORE_RET_FULL)
+            rc = queue_dsn(&c, STORE_RET_NONE);
     }
     if (rc == QUEUE_OK) {
         Q.bounced++;
-        ev(QUEUE_EV_BOUNCED, m->msgid, QUEUE_RCPT_NONE);
+        ev(kind == REP_FINAL ? QUEUE_EV_BOUNCED : QUEUE_EV_WARNED, m->msgid, QUEUE_RCPT_NONE);
     } else {
+        /* as before DSNs were prompt: a report the store cannot take is
+         * dropped (event), not retried forever */
         Q.dsn_dropped++;
         ev(QUEUE_EV_DSN_DROPPED, m->msgid, QUEUE_RCPT_NONE);
     }
+    for (uint16_t i = 0; i < m->nrcpt; i++) {
+        if (rcpt_load(m, i) != STORE_OK || rcpt_action(m, i, kind, now) < 0)
+            continue;
+        s_rc.st.flags |= kind == REP_FINAL ? STORE_RCPT_F_REPORTED : STORE_RCPT_F_WARNED;
+        (void)Q.ops->rcpt_update(Q.sctx, m->h, i, &s_rc.st);  /* failed: reported again */
+    }
 }
 
-/* Remove m once every recipient is final, bouncing failures first. */
-static void maybe_finish(qmsg_t *m, uint32_t now)
+/* An attempt on m is over (or m was recovered): report the recipients that
+ * became final, then remove m once every recipient is final. */
+static void settle(qmsg_t *m, uint32_t now)
 {
-    if (m->state != SLOT_LIVE || m->n_nonfinal > 0 || m->n_inflight > 0)
+    if (m->state != SLOT_LIVE || m->n_inflight > 0)
         return;
-    if (m->any_failed && !m->null_sender)
-        generate_dsn(m, now);
+    if (m->report_due) {
+        m->report_due = 0;
+        report(m, REP_FINAL, now);
+    }
+    if (m->n_nonfinal > 0)
+        return;
     Q.ops->del(Q.sctx, m->h);
     slot_free(m);
 }
@@ -533,6 +679,7 @@ int queue_init(const store_ops_t *ops, void *store_ctx, queue_clock_fn clock)
     Q.retry_min = QUEUE_RETRY_MIN_S;
     Q.retry_max = QUEUE_RETRY_MAX_S;
     Q.lifetime = QUEUE_LIFETIME_S;
+    Q.warn = QUEUE_WARN_S;
     Q.next_msgid = 1;
     store_stats_t sst;
     ops->stats(store_ctx, &sst);
@@ -564,8 +711,8 @@ int queue_init(const store_ops_t *ops, void *store_ctx, queue_clock_fn clock)
                 continue;
             if (!is_final(s_rc.st.state))
                 m->n_nonfinal++;
-            else if (s_rc.st.state == STORE_RCPT_FAILED)
-                m->any_failed = 1;
+            else if (!(s_rc.st.flags & STORE_RCPT_F_REPORTED))
+                m->report_due = 1;  /* a report may have been cut by the power */
         }
         if (m->msgid > max_id)
             max_id = m->msgid;
@@ -601,6 +748,18 @@ void queue_set_retry(uint32_t min_s, uint32_t max_s, uint32_t lifetime_s)
         Q.retry_min = Q.retry_max;
     for (uint32_t i = 0; i < QUEUE_MAX_MSGS; i++)
         s_msg[i].due_dirty = 1;
+}
+
+void queue_set_warn(uint32_t warn_s)
+{
+    Q.warn = warn_s;
+    for (uint32_t i = 0; i < QUEUE_MAX_MSGS; i++)
+        s_msg[i].warn_done = 0;
+}
+
+uint32_t queue_get_warn(void)
+{
+    return Q.warn;
 }
 
 void queue_set_dsn_env(const dsn_env_t *env)
@@ -651,7 +810,8 @@ int queue_claim(uint32_t now, queue_match_fn match, void *ctx, queue_batch_t *ou
                 continue;
             int k = match(ctx, s_rc.address);
             if (k < 0) {
-                apply_result(m, i, 0, "", "no route", now);
+                static const queue_result_t noroute = { 0, "", "no route", NULL, 0 };
+                apply_result(m, i, &noroute, now);
                 continue;
             }
             if (out->key < 0)
@@ -672,7 +832,7 @@ int queue_claim(uint32_t now, queue_match_fn match, void *ctx, queue_batch_t *ou
         }
         /* every due recipient was unroutable; some may have expired */
         uint32_t due = msg_due(m, now);
-        maybe_finish(m, now);
+        settle(m, now);
         if (m->state == SLOT_LIVE && due <= now)
             m->due = now + 1u;  /* store write failed: don't spin on it in this call */
     }
@@ -745,7 +905,15 @@ int queue_read(uint32_t msgid, uint32_t offset, void *buf, size_t len)
 int queue_rcpt_result(uint32_t msgid, uint16_t rcpt_idx, int smtp_code,
                       const char *enh, const char *text, uint32_t now)
 {
+    queue_result_t r = { smtp_code, enh, text, NULL, 0 };
+    return queue_rcpt_result_ex(msgid, rcpt_idx, &r, now);
+}
+
+int queue_rcpt_result_ex(uint32_t msgid, uint16_t rcpt_idx, const queue_result_t *res, uint32_t now)
+{
     qmsg_t *m = find_msg(msgid);
+    if (!res)
+        return QUEUE_ERR_ARG;
     if (!m || rcpt_idx >= m->nrcpt)
         return QUEUE_ERR_NOTFOUND;
     if (!bit_get(m, rcpt_idx))
@@ -755,8 +923,8 @@ int queue_rcpt_result(uint32_t msgid, uint16_t rcpt_idx, int smtp_code,
     m->due_dirty = 1;
     int rc = rcpt_load(m, rcpt_idx);
     if (rc == STORE_OK)
-        rc = apply_result(m, rcpt_idx, smtp_code, enh, text, now);
-    maybe_finish(m, now);
+        rc = apply_result(m, rcpt_idx, res, now);
+    settle(m, now);
     return rc;
 }
 
@@ -768,7 +936,7 @@ int queue_release(uint32_t msgid)
     memset(m->inflight, 0, sizeof m->inflight);
     m->n_inflight = 0;
     m->due_dirty = 1;
-    maybe_finish(m, now_s());
+    settle(m, now_s());
     return QUEUE_OK;
 }
 
@@ -785,21 +953,26 @@ void queue_tick(uint32_t now)
                 if (bit_get(m, r) || rcpt_load(m, r) != STORE_OK || is_final(s_rc.st.state))
                     continue;
                 /* keep the last reply for the DSN; RFC 3463 4.4.7 */
-                store_rcpt_state_t st = s_rc.st;
-                st.state = STORE_RCPT_FAILED;
-                st.flags |= STORE_RCPT_F_EXPIRED;
-                if (Q.ops->rcpt_update(Q.sctx, m->h, r, &st) != STORE_OK)
+                s_rc.st.state = STORE_RCPT_FAILED;
+                s_rc.st.flags |= STORE_RCPT_F_EXPIRED;
+                if (Q.ops->rcpt_update(Q.sctx, m->h, r, &s_rc.st) != STORE_OK)
                     continue;
                 m->n_nonfinal--;
-                m->any_failed = 1;
+                m->report_due = 1;
                 m->due_dirty = 1;
                 Q.expired++;
                 ev(QUEUE_EV_EXPIRED, m->msgid, r);
             }
         }
-        if (m->check_final || m->n_nonfinal == 0) {
+        if (m->check_final || m->report_due || m->n_nonfinal == 0) {
             m->check_final = 0;
-            maybe_finish(m, now);
+            settle(m, now);
+        }
+        /* delay warnings: between attempts, once per recipient (flag) */
+        if (m->state == SLOT_LIVE && Q.warn && !m->warn_done && !m->null_sender &&
+            m->n_inflight == 0 && age_of(m, now) >= Q.warn) {
+            m->warn_done = 1;
+            report(m, REP_WARN, now);
         }
     }
 }
@@ -820,9 +993,8 @@ int queue_flush(uint32_t msgid)
             if (bit_get(m, r) || rcpt_load(m, r) != STORE_OK ||
                 s_rc.st.state != STORE_RCPT_DEFERRED || s_rc.st.next_retry <= now)
                 continue;
-            store_rcpt_state_t st = s_rc.st;
-            st.next_retry = now;
-            if (Q.ops->rcpt_update(Q.sctx, m->h, r, &st) == STORE_OK)
+            s_rc.st.next_retry = now;
+            if (Q.ops->rcpt_update(Q.sctx, m->h, r, &s_rc.st) == STORE_OK)
                 n++;
         }
         m->due_dirty = 1;
@@ -902,6 +1074,9 @@ int queue_get_rcpt(uint32_t msgid, uint16_t idx, queue_rcpt_info_t *out)
     memcpy(out->address, s_rc.address, sizeof out->address);
     out->state = bit_get(m, idx) ? (uint8_t)QUEUE_RCPT_INFLIGHT : s_rc.st.state;
     out->expired = (s_rc.st.flags & STORE_RCPT_F_EXPIRED) ? 1 : 0;
+    out->reported = (s_rc.st.flags & STORE_RCPT_F_REPORTED) ? 1 : 0;
+    out->warned = (s_rc.st.flags & STORE_RCPT_F_WARNED) ? 1 : 0;
+    out->notify = s_rc.notify;
     out->attempts = s_rc.st.attempts;
     out->first_attempt = s_rc.st.first_attempt;
     out->last_attempt = s_rc.st.last_attempt;
@@ -909,7 +1084,46 @@ int queue_get_rcpt(uint32_t msgid, uint16_t idx, queue_rcpt_info_t *out)
     out->reply_code = s_rc.st.reply_code;
     memcpy(out->reply_enh, s_rc.st.reply_enh, sizeof out->reply_enh);
     memcpy(out->reply_text, s_rc.st.reply_text, sizeof out->reply_text);
+    memcpy(out->remote, s_rc.st.remote, sizeof out->remote);
     return QUEUE_OK;
+}
+
+int queue_get_orcpt(uint32_t msgid, uint16_t idx, uint8_t *notify, char *buf, size_t size)
+{
+    qmsg_t *m = find_msg(msgid);
+    if (!m || idx >= m->nrcpt)
+        return QUEUE_ERR_NOTFOUND;
+    int rc = rcpt_load(m, idx);
+    if (rc != STORE_OK)
+        return rc;
+    if (notify)
+        *notify = s_rc.notify;
+    size_t n = strlen(s_rc.orcpt);
+    if (buf && size > 0) {
+        if (n >= size)
+            return QUEUE_ERR_ARG;
+        memcpy(buf, s_rc.orcpt, n + 1u);
+    }
+    return (int)n;
+}
+
+int queue_get_envid(uint32_t msgid, uint8_t *ret, char *buf, size_t size)
+{
+    qmsg_t *m = find_msg(msgid);
+    if (!m)
+        return QUEUE_ERR_NOTFOUND;
+    int rc = Q.ops->info(Q.sctx, m->h, &s_mi);
+    if (rc != STORE_OK)
+        return rc;
+    if (ret)
+        *ret = s_mi.ret;
+    size_t n = strlen(s_mi.envid);
+    if (buf && size > 0) {
+        if (n >= size)
+            return QUEUE_ERR_ARG;
+        memcpy(buf, s_mi.envid, n + 1u);
+    }
+    return (int)n;
 }
 
 int queue_foreach(queue_foreach_fn fn, void *ctx)

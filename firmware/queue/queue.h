@@ -15,9 +15,15 @@
  *                        |  \--5xx / lifetime over--> FAILED
  *                        |---4xx / code 0--> DEFERRED --(next_retry)--> INFLIGHT ...
  *                        \---queue_release--> previous state (PENDING/DEFERRED)
- * When every recipient is DELIVERED/FAILED the message is removed; if any
- * FAILED and the sender is not the null sender, one RFC 3464 DSN is queued
- * first (from the null sender to the original sender).
+ * Reports (RFC 3464 DSNs, from the null sender to the original sender,
+ * never to the null sender): when an attempt on a message is over, the
+ * recipients that became FAILED (NOTIFY with FAILURE, or none given) or
+ * were relayed to a peer without DSN (NOTIFY=SUCCESS, Action: relayed)
+ * get ONE report at once, while the others go on being retried; each is
+ * reported once (at least once across power cuts, store.h).  With `queue
+ * warn` a recipient still queued after that long gets one "delayed" report
+ * (NOTIFY with DELAY, or none given).  When every recipient is
+ * DELIVERED/FAILED the message is removed.
  *
  * INFLIGHT lives in RAM only: after a reboot those recipients are simply due
  * again (at-least-once delivery, RFC 5321 6.1).
@@ -71,11 +77,25 @@ typedef int32_t queue_txn_t;  /* >= 0 when valid */
  * for a malformed sender (too long, control characters). */
 int  queue_txn_begin(const char *sender, uint32_t size_hint, uint8_t src_netif, queue_txn_t *out);
 
+/* queue_txn_begin with the RFC 3461 MAIL parameters: ret STORE_RET_*,
+ * envid[0..envid_len) the ENVID xtext as received (need not be
+ * NUL-terminated; <= STORE_ENVID_MAX, xtext, else QUEUE_ERR_ARG).  Kept
+ * with the message for its reports and passed on to a peer that does DSN. */
+int  queue_txn_begin_dsn(const char *sender, uint32_t size_hint, uint8_t src_netif, uint8_t ret,
+                         const char *envid, size_t envid_len, queue_txn_t *out);
+
 /* Add a recipient (address without <>).  Must precede the first append.
  * QUEUE_ERR_FULL beyond QUEUE_MAX_RCPT or when the store is full (452),
  * QUEUE_ERR_ARG for an empty/too long/control-char address or bad txn,
  * QUEUE_ERR_STATE after data was appended. */
 int  queue_txn_add_rcpt(queue_txn_t t, const char *rcpt);
+/* queue_txn_add_rcpt with the RFC 3461 RCPT parameters: notify
+ * STORE_NOTIFY_* bits (0 = not given), orcpt[0..orcpt_len) "addr-type;xtext"
+ * as received (need not be NUL-terminated; len 0 = none).  An ORCPT longer
+ * than the store keeps with this address (STORE_RCPT_ID_MAX) is accepted
+ * but not kept (store.h); control characters are QUEUE_ERR_ARG. */
+int  queue_txn_add_rcpt_dsn(queue_txn_t t, const char *rcpt, uint8_t notify, const char *orcpt,
+                            size_t orcpt_len);
 /* The message ID this transaction will have once committed (for the
  * Received: header); 0 for an invalid transaction. */
 uint32_t queue_txn_msgid(queue_txn_t t);
@@ -112,6 +132,11 @@ int  queue_init(const store_ops_t *ops, void *store_ctx, queue_clock_fn clock);
  * min is clamped to <= max. */
 void queue_set_retry(uint32_t min_s, uint32_t max_s, uint32_t lifetime_s);
 
+/* Delay warnings: seconds a recipient may stay queued before its sender
+ * gets one "delayed" report; 0 = off.  Default QUEUE_WARN_S. */
+void queue_set_warn(uint32_t warn_s);
+uint32_t queue_get_warn(void);
+
 /* Hostname and date source for generated DSNs.  The pointed-to struct must
  * stay valid.  Without it DSNs use hostname "localhost" and 1970-based dates. */
 void queue_set_dsn_env(const dsn_env_t *env);
@@ -123,9 +148,10 @@ enum {
     QUEUE_EV_DELIVERED,     /* rcpt got 2xx */
     QUEUE_EV_DEFERRED,      /* rcpt deferred (4xx, code 0, or no route) */
     QUEUE_EV_FAILED,        /* rcpt failed permanently (5xx) */
-    QUEUE_EV_BOUNCED,       /* DSN queued for msgid (original id); rcpt = NONE */
+    QUEUE_EV_BOUNCED,       /* DSN (failed/relayed) queued for msgid (original id); rcpt = NONE */
     QUEUE_EV_EXPIRED,       /* rcpt failed: lifetime exceeded (4.4.7) */
-    QUEUE_EV_DSN_DROPPED    /* DSN for msgid could not be queued and was dropped */
+    QUEUE_EV_DSN_DROPPED,   /* DSN for msgid could not be queued and was dropped */
+    QUEUE_EV_WARNED         /* delay warning (Action: delayed) queued for msgid; rcpt = NONE */
 };
 typedef void (*queue_event_fn)(int kind, uint32_t msgid, uint16_t rcpt);
 /* Install (or with NULL remove) the event hook.  The hook must not call queue_*. */
@@ -178,14 +204,27 @@ uint32_t queue_next_due(uint32_t now);
  * (0 at end) or QUEUE_ERR_NOTFOUND / QUEUE_ERR_IO. */
 int  queue_read(uint32_t msgid, uint32_t offset, void *buf, size_t len);
 
+/* One attempt's outcome for a recipient (queue_rcpt_result_ex). */
+typedef struct {
+    int         code;     /* SMTP reply code; 0 = no reply (connection failure/timeout) */
+    const char *enh;      /* "5.1.1" or NULL */
+    const char *text;     /* reply text or NULL (sanitised, <= STORE_REPLY_TEXT_MAX kept) */
+    const char *remote;   /* peer that answered: its name or "[ip]", NULL = none (RFC 3464 Remote-MTA) */
+    uint8_t     peer_dsn; /* 1: the peer offered DSN (RFC 3461) and got NOTIFY: it reports, not us */
+} queue_result_t;
+
 /* Report the outcome for an INFLIGHT recipient.  smtp_code: 2xx delivered,
  * 4xx or 0 (connection failure/timeout) deferred with exponential backoff
  * (failed "4.4.7" once the message is older than the lifetime), 5xx failed.
  * enh ("5.1.1") and text may be NULL; text is sanitised and truncated to
- * STORE_REPLY_TEXT_MAX.  May finish the message (DSN, delete): the msgid can
- * be gone afterwards.  QUEUE_ERR_STATE if the recipient is not INFLIGHT. */
+ * STORE_REPLY_TEXT_MAX.  When it ends the attempt on the message (no
+ * recipient of it INFLIGHT any more), the recipients that became final are
+ * reported (one DSN); may finish the message (delete): the msgid can be
+ * gone afterwards.  QUEUE_ERR_STATE if the recipient is not INFLIGHT. */
 int  queue_rcpt_result(uint32_t msgid, uint16_t rcpt_idx, int smtp_code,
                        const char *enh, const char *text, uint32_t now);
+/* The same with the peer's name and whether it does DSN. */
+int  queue_rcpt_result_ex(uint32_t msgid, uint16_t rcpt_idx, const queue_result_t *res, uint32_t now);
 
 /* Abandon an attempt without results: all INFLIGHT recipients of msgid return
  * to their previous state (no attempt counted). */
@@ -220,6 +259,9 @@ typedef struct {
     char     address[QUEUE_ADDR_MAX + 1];
     uint8_t  state;            /* QUEUE_RCPT_* */
     uint8_t  expired;          /* 1 if FAILED by lifetime */
+    uint8_t  reported;         /* 1 once its final report is queued */
+    uint8_t  warned;           /* 1 once its delay warning is queued */
+    uint8_t  notify;           /* RFC 3461 NOTIFY bits (STORE_NOTIFY_*), 0 = not given */
     uint16_t attempts;
     uint32_t first_attempt;    /* clock seconds, 0 = never */
     uint32_t last_attempt;     /* clock seconds, 0 = never */
@@ -227,12 +269,20 @@ typedef struct {
     uint16_t reply_code;       /* 0 = none */
     char     reply_enh[STORE_ENH_SIZE];
     char     reply_text[STORE_REPLY_TEXT_MAX + 1];
+    char     remote[STORE_REMOTE_MAX + 1];  /* peer of the last reply, "" = none */
 } queue_rcpt_info_t;
 
 /* Message info; QUEUE_ERR_NOTFOUND if unknown. */
 int  queue_get_info(uint32_t msgid, queue_msg_info_t *out);
 /* Recipient info; QUEUE_ERR_NOTFOUND for a bad msgid/index. */
 int  queue_get_rcpt(uint32_t msgid, uint16_t idx, queue_rcpt_info_t *out);
+/* RFC 3461 parameters, to pass on to a peer that does DSN.  ORCPT of a
+ * recipient ("" = none) and its NOTIFY bits; ENVID ("" = none) and RET of
+ * a message.  Copied NUL-terminated into buf (may be NULL to get only the
+ * length); return the length, QUEUE_ERR_ARG if size is too small,
+ * QUEUE_ERR_NOTFOUND. */
+int  queue_get_orcpt(uint32_t msgid, uint16_t idx, uint8_t *notify, char *buf, size_t size);
+int  queue_get_envid(uint32_t msgid, uint8_t *ret, char *buf, size_t size);
 
 /* Visit queued messages oldest first; fn returns non-zero to stop.  fn may
  * call queue_get_rcpt and queue_delete/queue_flush (on any message).

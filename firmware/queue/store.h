@@ -16,6 +16,13 @@
  *    small store_rcpt_state_t so a log store appends a short record instead of
  *    rewriting the message.
  *  - Body and addresses are immutable after seal.
+ *  - The RFC 3461 parameters are immutable too: RET/ENVID go with create(),
+ *    NOTIFY/ORCPT with rcpt_add().  Stores keep them variable-length, so a
+ *    message without them costs nothing extra.
+ *  - Reports (DSNs) are at-least-once.  The queue commits the DSN message
+ *    first and only then marks its recipients STORE_RCPT_F_REPORTED (or
+ *    F_WARNED) with rcpt_update(); a power cut between the two repeats the
+ *    report after the reboot, never drops it (queue.c, "reports").
  *
  * All functions are non-blocking and single-threaded (NO_SYS=1); none may be
  * called from interrupt context.  Handles are >= 0; a handle stays valid until
@@ -23,6 +30,8 @@
  */
 #ifndef STORE_H
 #define STORE_H
+
+#include "mta_opts.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -43,8 +52,41 @@ typedef int32_t store_handle_t;
 #define STORE_ADDR_MAX       254
 /* RFC 3463 enhanced code "c.sss.ddd" is at most 9 chars; 12 keeps alignment. */
 #define STORE_ENH_SIZE        12
-/* Stored tail of the last reply line (chars, without NUL): enough for a DSN diagnostic. */
-#define STORE_REPLY_TEXT_MAX  64
+/* Stored text of the peer's last reply line (chars, without NUL): STORE_REPLY_TEXT_MAX,
+ * in mta_opts.h (everything the client engine keeps of a line, so a DSN's
+ * Diagnostic-Code is the peer's reply as received, not a cut of it). */
+/* Remote-MTA name (chars, without NUL): the peer's configured name or "[ip]";
+ * RFC 3464 2.3.5.  Our own hostnames have the same bound (NIF_HOSTNAME_MAX). */
+#define STORE_REMOTE_MAX     (NIF_HOSTNAME_MAX - 1)
+/* Address + ORCPT of one recipient together (chars): a store may keep no
+ * more (the flash record's size, store_flash.h); the queue then drops the
+ * ORCPT.  "rfc822;" + an address of up to 123 octets always fits. */
+#define STORE_RCPT_ID_MAX    STORE_ADDR_MAX
+/* RFC 3461 4.4: ENVID is at most 100 characters (kept xtext-encoded, as received). */
+#define STORE_ENVID_MAX      100
+/* ORCPT kept "addr-type;xtext" as received (RFC 3461 4.2 allows 500), at
+ * most STORE_RCPT_ID_MAX with the address (below).  Longer ones are
+ * accepted but not kept: the report then has no Original-Recipient and the
+ * next hop gets no ORCPT. */
+#define STORE_ORCPT_MAX      (STORE_RCPT_ID_MAX - 1)
+
+
+/* RFC 3461 4.1 NOTIFY bits (store_rcpt_t.notify); 0 = NOTIFY not given,
+ * which RFC 3461 4.1 says means FAILURE,DELAY. */
+#define STORE_NOTIFY_NEVER   0x01u
+#define STORE_NOTIFY_SUCCESS 0x02u
+#define STORE_NOTIFY_FAILURE 0x04u
+#define STORE_NOTIFY_DELAY   0x08u
+/* RFC 3461 4.3 RET (store_msg_t.ret); NONE = not given = headers only. */
+#define STORE_RET_NONE       0
+#define STORE_RET_FULL       1
+#define STORE_RET_HDRS       2
+
+/* RFC 3461 MAIL parameters given to create(); NULL = none. */
+typedef struct {
+    uint8_t     ret;     /* STORE_RET_* */
+    const char *envid;   /* xtext, <= STORE_ENVID_MAX chars, NULL/"" = none */
+} store_dsn_t;
 
 /* Persistent recipient states (INFLIGHT is a RAM-only queue overlay, never stored). */
 #define STORE_RCPT_PENDING   0   /* never tried */
@@ -53,7 +95,10 @@ typedef int32_t store_handle_t;
 #define STORE_RCPT_FAILED    4   /* final */
 
 /* store_rcpt_state_t.flags */
-#define STORE_RCPT_F_EXPIRED 0x01u /* FAILED because the queue lifetime ran out (4.4.7) */
+#define STORE_RCPT_F_EXPIRED  0x01u /* FAILED because the queue lifetime ran out (4.4.7) */
+#define STORE_RCPT_F_REPORTED 0x02u /* its final report (failed/relayed) was queued (or dropped: store full) */
+#define STORE_RCPT_F_WARNED   0x04u /* its delay warning was queued (or dropped) */
+#define STORE_RCPT_F_PEER_DSN 0x08u /* the peer that answered offered DSN (RFC 3461): it reports */
 
 /* Mutable per-recipient state; the unit of rcpt_update(). */
 typedef struct {
@@ -66,12 +111,16 @@ typedef struct {
     uint32_t last_attempt;   /* queue clock seconds, 0 if never attempted */
     uint32_t next_retry;     /* queue clock seconds, meaningful when DEFERRED */
     char     reply_enh[STORE_ENH_SIZE];           /* "5.1.1" or "" */
+    char     remote[STORE_REMOTE_MAX + 1];        /* peer that gave the reply, "" = none */
     char     reply_text[STORE_REPLY_TEXT_MAX + 1]; /* printable ASCII, NUL-terminated */
 } store_rcpt_state_t;
 
-/* A recipient as read back: immutable address + current state. */
+/* A recipient as read back: immutable address, NOTIFY and ORCPT (given to
+ * rcpt_add) + current state. */
 typedef struct {
     char               address[STORE_ADDR_MAX + 1];
+    uint8_t            notify;                      /* STORE_NOTIFY_* bits, 0 = not given */
+    char               orcpt[STORE_ORCPT_MAX + 1];  /* "rfc822;a+2Bb@c" as received, "" = none */
     store_rcpt_state_t st;
 } store_rcpt_t;
 
@@ -91,7 +140,9 @@ typedef struct {
     uint32_t size;
     uint16_t nrcpt;
     uint8_t  src_netif;
+    uint8_t  ret;                        /* STORE_RET_* */
     char     sender[STORE_ADDR_MAX + 1]; /* "" = null sender */
+    char     envid[STORE_ENVID_MAX + 1]; /* RFC 3461 ENVID as received, "" = none */
 } store_msg_t;
 
 /* Space accounting, bytes. live + dead <= used; used + free == total. */
@@ -112,11 +163,17 @@ typedef struct store_ops {
     int  (*recover)(void *ctx);
     /* Start an unsealed message.  size_hint (bytes, 0 = unknown) is a soft
      * admission check: STORE_ERR_FULL if no slot or it cannot fit now,
-     * STORE_ERR_TOOBIG if it can never fit. */
-    int  (*create)(void *ctx, const char *sender, uint32_t size_hint, store_handle_t *out);
-    /* Add a recipient (unsealed, before any append).  Returns its index >= 0,
-     * STORE_ERR_FULL (space), STORE_ERR_STATE (after append / sealed). */
-    int  (*rcpt_add)(void *ctx, store_handle_t h, const char *addr);
+     * STORE_ERR_TOOBIG if it can never fit.  dsn (NULL = none) is kept with
+     * the message (info()); an ENVID too long or not printable is
+     * STORE_ERR_ARG. */
+    int  (*create)(void *ctx, const char *sender, uint32_t size_hint, const store_dsn_t *dsn,
+                   store_handle_t *out);
+    /* Add a recipient (unsealed, before any append) with its NOTIFY bits
+     * and ORCPT (NULL/"" = none; longer than STORE_ORCPT_MAX = STORE_ERR_ARG),
+     * both immutable.  Returns its index >= 0, STORE_ERR_FULL (space),
+     * STORE_ERR_STATE (after append / sealed). */
+    int  (*rcpt_add)(void *ctx, store_handle_t h, const char *addr, uint8_t notify,
+                     const char *orcpt);
     /* Append body bytes (unsealed).  All-or-nothing: on STORE_ERR_FULL nothing
      * of this call was stored and the message is still open (caller aborts). */
     int  (*append)(void *ctx, store_handle_t h, const void *data, size_t len);
@@ -132,7 +189,12 @@ typedef struct store_ops {
     int  (*read)(void *ctx, store_handle_t h, uint32_t offset, void *buf, size_t len);
     /* Recipient idx (0..nrcpt-1) of a sealed message. */
     int  (*rcpt_get)(void *ctx, store_handle_t h, uint16_t idx, store_rcpt_t *out);
-    /* Replace recipient idx's state (a small appended record in a log store). */
+    /* Replace recipient idx's state (a small appended record in a log store).
+     * Address, NOTIFY and ORCPT stay as rcpt_add() gave them.  A store may
+     * keep less of remote and reply_text than their arrays hold when the
+     * recipient's address and ORCPT are long (at least 64 chars of both
+     * together: store_flash.h); the text is then shortened, the remote
+     * name dropped rather than cut. */
     int  (*rcpt_update)(void *ctx, store_handle_t h, uint16_t idx, const store_rcpt_state_t *st);
     /* Iterate sealed messages: prev = STORE_HANDLE_NONE to start; STORE_OK with
      * *out set, or STORE_ERR_NOTFOUND at the end.  Order is unspecified. */

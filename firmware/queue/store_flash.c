@@ -149,9 +149,23 @@ static int f_prog(const store_flash_t *st, uint32_t addr, const void *buf, size_
 /* ---- accounting ------------------------------------------------------------ */
 
 /* A recipient is charged its largest possible record, so updates never need space. */
-static uint32_t acct_rcpt(const store_flash_t *st, uint32_t alen)
+/* Octets of text + remote a RCPT record of this recipient can hold. */
+static uint32_t var_room(uint32_t alen, uint32_t olen)
 {
-    return recsz(st, RFIX + ENH_MAX + STORE_REPLY_TEXT_MAX + alen);
+    uint32_t room = STORE_FLASH_RCPT_VAR - alen - olen;  /* alen + olen <= STORE_RCPT_ID_MAX */
+    return room < STORE_REPLY_TEXT_MAX + STORE_REMOTE_MAX ? room : STORE_REPLY_TEXT_MAX + STORE_REMOTE_MAX;
+}
+
+/* A recipient is charged its largest record so far, at least one with 64
+ * octets of text (RFC-less recipients cost what they always did), so
+ * updates up to that never need space.  A longer reply or a remote name
+ * is charged when it first comes (xtra octets beyond 64, kept per
+ * recipient); if the budget has no room for it, the text is shortened
+ * rather than the update refused. */
+#define VAR_BASE 64u
+static uint32_t acct_rcpt(const store_flash_t *st, uint32_t alen, uint32_t olen, uint32_t xtra)
+{
+    return recsz(st, RFIX + ENH_MAX + alen + olen + VAR_BASE + xtra);
 }
 
 /* Body bytes as chunk records: full chunks plus one partial. */
@@ -302,37 +316,63 @@ static uint16_t rcpt_walk(store_flash_t *st, store_flash_msg_t *m, uint16_t idx)
 
 /* ---- record encoding ------------------------------------------------------------ */
 
-/* RCPT payload up to the address (the caller places the address after it). */
-static uint32_t rcpt_encode(uint8_t *p, uint16_t idx, const store_rcpt_state_t *s, uint32_t el,
-                            uint32_t tl, uint32_t al)
+/* Lengths of the variable parts of a RCPT payload, in their order. */
+typedef struct {
+    uint32_t el, tl, rl, al, ol;   /* enh, text, remote, address, orcpt */
+} rlen_t;
+
+static uint32_t rlen_total(const rlen_t *l)
+{
+    return RFIX + l->el + l->tl + l->rl + l->al + l->ol;
+}
+
+/* RCPT payload up to the address (the caller places address and ORCPT
+ * after it, at RFIX + el + tl + rl). */
+static void rcpt_encode(uint8_t *p, uint16_t idx, uint8_t notify, const store_rcpt_state_t *s,
+                        const rlen_t *l)
 {
     put16(p, idx);
     p[2] = s->state;
     p[3] = s->flags;
     put16(p + 4, s->attempts);
     put16(p + 6, s->reply_code);
-    put16(p + 8, 0);
+    p[8] = notify;
+    p[9] = (uint8_t)l->ol;
     put32(p + 10, s->first_attempt);
     put32(p + 14, s->last_attempt);
     put32(p + 18, s->next_retry);
-    p[22] = (uint8_t)el;
-    p[23] = (uint8_t)tl;
-    p[24] = (uint8_t)al;
-    p[25] = 0;
-    memcpy(p + RFIX, s->reply_enh, el);
-    memcpy(p + RFIX + el, s->reply_text, tl);
-    return RFIX + el + tl + al;
+    p[22] = (uint8_t)l->el;
+    p[23] = (uint8_t)l->tl;
+    p[24] = (uint8_t)l->al;
+    p[25] = (uint8_t)l->rl;
+    memcpy(p + RFIX, s->reply_enh, l->el);
+    memcpy(p + RFIX + l->el, s->reply_text, l->tl);
+    memcpy(p + RFIX + l->el + l->tl, s->remote, l->rl);
+}
+
+static void rlen_get(const uint8_t *p, rlen_t *l)
+{
+    l->el = p[22];
+    l->tl = p[23];
+    l->rl = p[25];
+    l->al = p[24];
+    l->ol = p[9];
 }
 
 /* Check a RCPT payload's lengths; fills what is asked for. */
 static int rcpt_decode(const uint8_t *p, uint32_t len, uint16_t *idx, store_rcpt_t *out,
-                       uint8_t *state, uint8_t *alen)
+                       uint8_t *state, uint8_t *alen, uint8_t *olen)
 {
     if (len < RFIX)
         return STORE_ERR_IO;
-    uint32_t el = p[22], tl = p[23], al = p[24];
+    rlen_t l;
+    rlen_get(p, &l);
+    /* version-1 records written before the DSN fields have rl = ol = 0 and
+     * notify = 0 in what was padding, so they read as "no DSN parameters" */
+    uint32_t el = l.el, tl = l.tl, al = l.al;
     if (el > ENH_MAX || tl > STORE_REPLY_TEXT_MAX || al == 0 || al > STORE_ADDR_MAX ||
-        RFIX + el + tl + al != len)
+        l.rl > STORE_REMOTE_MAX || l.ol > STORE_ORCPT_MAX || al + l.ol > STORE_RCPT_ID_MAX ||
+        el + tl + l.rl > ENH_MAX + var_room(al, l.ol) || rlen_total(&l) != len)
         return STORE_ERR_IO;
     if (idx)
         *idx = (uint16_t)get16(p);
@@ -340,6 +380,8 @@ static int rcpt_decode(const uint8_t *p, uint32_t len, uint16_t *idx, store_rcpt
         *state = p[2];
     if (alen)
         *alen = (uint8_t)al;
+    if (olen)
+        *olen = (uint8_t)l.ol;
     if (out) {
         memset(&out->st, 0, sizeof out->st);
         out->st.state = p[2];
@@ -353,9 +395,33 @@ static int rcpt_decode(const uint8_t *p, uint32_t len, uint16_t *idx, store_rcpt
         out->st.reply_enh[el] = '\0';
         memcpy(out->st.reply_text, p + RFIX + el, tl);
         out->st.reply_text[tl] = '\0';
-        memcpy(out->address, p + RFIX + el + tl, al);
+        memcpy(out->st.remote, p + RFIX + el + tl, l.rl);
+        out->st.remote[l.rl] = '\0';
+        memcpy(out->address, p + RFIX + el + tl + l.rl, al);
         out->address[al] = '\0';
+        out->notify = p[8];
+        memcpy(out->orcpt, p + RFIX + el + tl + l.rl + al, l.ol);
+        out->orcpt[l.ol] = '\0';
     }
+    return STORE_OK;
+}
+
+/* SENDER payload: the sender, then optionally NUL, u8 RET, ENVID (RFC 3461
+ * MAIL parameters; absent in messages without them and in records from
+ * before them).  Checks it and returns the parts' lengths. */
+static int sender_split(const uint8_t *p, uint32_t len, uint32_t *slen, uint8_t *ret,
+                        uint32_t *elen)
+{
+    const uint8_t *nul = memchr(p, 0, len);
+    uint32_t sl = nul ? (uint32_t)(nul - p) : len;
+    uint32_t el = nul ? len - sl - 2u : 0u;
+    if (sl > STORE_ADDR_MAX || (nul && (len < sl + 2u || el > STORE_ENVID_MAX)))
+        return STORE_ERR_IO;
+    *slen = sl;
+    if (ret)
+        *ret = nul ? p[sl + 1u] : (uint8_t)STORE_RET_NONE;
+    if (elen)
+        *elen = el;
     return STORE_OK;
 }
 
@@ -988,18 +1054,20 @@ static int index_rec(store_flash_t *st, uint32_t s, const rec_t *r)
         return STORE_ERR_FULL;
     m = &st->msg[slot];
     switch (r->type) {
-    case T_SENDER:
-        if (r->len > STORE_ADDR_MAX)
+    case T_SENDER: {
+        uint32_t slen;
+        if (sender_split(p, r->len, &slen, NULL, NULL) != STORE_OK)
             return 1;
         m->sender_loc = loc;
-        m->null_sender = r->len == 0;
+        m->null_sender = slen == 0;
         m->flags |= MF_SENDER;
         m->acct += r->size;
         break;
+    }
     case T_RCPT: {
         uint16_t idx;
-        uint8_t state, alen;
-        if (rcpt_decode(p, r->len, &idx, NULL, &state, &alen) != STORE_OK)
+        uint8_t state, alen, olen;
+        if (rcpt_decode(p, r->len, &idx, NULL, &state, &alen, &olen) != STORE_OK)
             return 1;
         int e = build_rcpt(st, m, idx);
         if (e < 0)
@@ -1008,6 +1076,12 @@ static int index_rec(store_flash_t *st, uint32_t s, const rec_t *r)
         st->rcpt[e].loc = loc;
         st->rcpt[e].state = state;
         st->rcpt[e].alen = alen;
+        st->rcpt[e].olen = olen;
+        {
+            rlen_t l;
+            rlen_get(p, &l);
+            st->rcpt[e].xtra = (uint8_t)(l.tl + l.rl > VAR_BASE ? l.tl + l.rl - VAR_BASE : 0u);
+        }
         break;
     }
     case T_CHUNK: {
@@ -1063,7 +1137,7 @@ static void finish_slot(store_flash_t *st, uint32_t slot)
             rcpt_release(st, e);
         } else {
             n++;
-            racct += acct_rcpt(st, st->rcpt[e].alen);
+            racct += acct_rcpt(st, st->rcpt[e].alen, st->rcpt[e].olen, st->rcpt[e].xtra);
             deferred |= st->rcpt[e].state == STORE_RCPT_DEFERRED;
             prev = e;
         }
@@ -1365,7 +1439,8 @@ static int sf_recover(void *ctx)
     return (int)st->nmsgs;
 }
 
-static int sf_create(void *ctx, const char *sender, uint32_t size_hint, store_handle_t *out)
+static int sf_create(void *ctx, const char *sender, uint32_t size_hint, const store_dsn_t *dsn,
+                     store_handle_t *out)
 {
     store_flash_t *st = ctx;
     if (!st || !st->mounted)
@@ -1375,9 +1450,15 @@ static int sf_create(void *ctx, const char *sender, uint32_t size_hint, store_ha
     size_t slen = strlen(sender);
     if (slen > STORE_ADDR_MAX)
         return STORE_ERR_ARG;
-    uint64_t base = acct_base(st, (uint32_t)slen);
+    const char *envid = dsn && dsn->envid ? dsn->envid : "";
+    size_t elen = strlen(envid);
+    int ext = dsn && (dsn->ret != STORE_RET_NONE || elen > 0);
+    if (elen > STORE_ENVID_MAX || (dsn && dsn->ret > STORE_RET_HDRS))
+        return STORE_ERR_ARG;
+    uint32_t plen = (uint32_t)slen + (ext ? 2u + (uint32_t)elen : 0u);
+    uint64_t base = acct_base(st, plen);
     uint64_t est = base + acct_chunks(st, size_hint);
-    if (est + acct_rcpt(st, 1) > st->budget)
+    if (est + acct_rcpt(st, 1, 0, 0) > st->budget)
         return STORE_ERR_TOOBIG;
     if ((uint64_t)st->acct + est > st->budget || st->nmsgs >= STORE_FLASH_MAX_MSGS)
         return STORE_ERR_FULL;
@@ -1385,11 +1466,16 @@ static int sf_create(void *ctx, const char *sender, uint32_t size_hint, store_ha
     if (slot < 0)
         return STORE_ERR_FULL;
     uint32_t mid = st->next_mid++;
-    int rc = room(st, recsz(st, (uint32_t)slen), 0);
+    int rc = room(st, recsz(st, plen), 0);
     uint32_t loc = LOC_NONE;
     if (rc == STORE_OK) {
         memcpy(st->buf + RH, sender, slen);
-        rc = put(st, T_SENDER, mid, (uint32_t)slen, slot, &loc);
+        if (ext) {
+            st->buf[RH + slen] = 0;
+            st->buf[RH + slen + 1u] = dsn->ret;
+            memcpy(st->buf + RH + slen + 2u, envid, elen);
+        }
+        rc = put(st, T_SENDER, mid, plen, slot, &loc);
     }
     store_flash_msg_t *m = &st->msg[slot];
     if (rc != STORE_OK) {
@@ -1413,7 +1499,8 @@ static int sf_create(void *ctx, const char *sender, uint32_t size_hint, store_ha
     return STORE_OK;
 }
 
-static int sf_rcpt_add(void *ctx, store_handle_t h, const char *addr)
+static int sf_rcpt_add(void *ctx, store_handle_t h, const char *addr, uint8_t notify,
+                       const char *orcpt)
 {
     store_flash_t *st = ctx;
     int slot;
@@ -1425,17 +1512,22 @@ static int sf_rcpt_add(void *ctx, store_handle_t h, const char *addr)
     size_t alen = strlen(addr);
     if (alen == 0 || alen > STORE_ADDR_MAX)
         return STORE_ERR_ARG;
-    uint32_t a = acct_rcpt(st, (uint32_t)alen);
+    size_t olen = orcpt ? strlen(orcpt) : 0u;
+    if (olen > STORE_ORCPT_MAX || alen + olen > STORE_RCPT_ID_MAX)
+        return STORE_ERR_ARG;
+    uint32_t a = acct_rcpt(st, (uint32_t)alen, (uint32_t)olen, 0);
     if (m->nrcpt == 0xFFFFu || st->nrcpts >= STORE_FLASH_MAX_RCPTS || st->acct + a > st->budget)
         return STORE_ERR_FULL;
-    uint32_t len = RFIX + (uint32_t)alen;
+    rlen_t l = { 0, 0, 0, (uint32_t)alen, (uint32_t)olen };
+    uint32_t len = rlen_total(&l);
     int rc = room(st, recsz(st, len), 0);
     if (rc != STORE_OK)
         return rc;
-    store_rcpt_state_t zero;
-    memset(&zero, 0, sizeof zero);
-    rcpt_encode(st->buf + RH, m->nrcpt, &zero, 0, 0, (uint32_t)alen);
+    static const store_rcpt_state_t zero;  /* PENDING, never tried */
+    rcpt_encode(st->buf + RH, m->nrcpt, notify, &zero, &l);
     memcpy(st->buf + RH + RFIX, addr, alen);
+    if (olen)
+        memcpy(st->buf + RH + RFIX + alen, orcpt, olen);
     uint32_t loc;
     rc = put(st, T_RCPT, m->mid, len, slot, &loc);
     if (rc != STORE_OK)
@@ -1447,6 +1539,8 @@ static int sf_rcpt_add(void *ctx, store_handle_t h, const char *addr)
     st->rcpt[e].idx = m->nrcpt;
     st->rcpt[e].state = STORE_RCPT_PENDING;
     st->rcpt[e].alen = (uint8_t)alen;
+    st->rcpt[e].olen = (uint8_t)olen;
+    st->rcpt[e].xtra = 0;
     if (m->r_tail == NIL)
         m->r_head = (uint16_t)e;
     else
@@ -1621,10 +1715,15 @@ static int sf_info(void *ctx, store_handle_t h, store_msg_t *out)
     int rc = rec_load(st, m->sender_loc, T_SENDER, &len);
     if (rc != STORE_OK)
         return rc;
-    if (len > STORE_ADDR_MAX)
+    uint32_t slen, elen;
+    uint8_t ret;
+    if (sender_split(st->buf + RH, len, &slen, &ret, &elen) != STORE_OK)
         return STORE_ERR_IO;
-    memcpy(out->sender, st->buf + RH, len);
-    out->sender[len] = '\0';
+    memcpy(out->sender, st->buf + RH, slen);
+    out->sender[slen] = '\0';
+    out->ret = ret;
+    memcpy(out->envid, st->buf + RH + slen + 2u, elen);
+    out->envid[elen] = '\0';
     out->msgid = m->msgid;
     out->arrival = m->arrival;
     out->size = m->size;
@@ -1751,7 +1850,7 @@ static int sf_rcpt_get(void *ctx, store_handle_t h, uint16_t idx, store_rcpt_t *
     int rc = rec_load(st, st->rcpt[e].loc, T_RCPT, &len);
     if (rc != STORE_OK)
         return rc;
-    return rcpt_decode(st->buf + RH, len, NULL, out, NULL, NULL);
+    return rcpt_decode(st->buf + RH, len, NULL, out, NULL, NULL, NULL);
 }
 
 static int sf_rcpt_update(void *ctx, store_handle_t h, uint16_t idx, const store_rcpt_state_t *s)
@@ -1766,11 +1865,32 @@ static int sf_rcpt_update(void *ctx, store_handle_t h, uint16_t idx, const store
     uint16_t e = rcpt_walk(st, m, idx);
     if (e == NIL)
         return STORE_ERR_IO;
-    store_rcpt_state_t tmp = *s;
-    tmp.reply_enh[sizeof tmp.reply_enh - 1] = '\0';
-    tmp.reply_text[sizeof tmp.reply_text - 1] = '\0';
-    uint32_t el = (uint32_t)strlen(tmp.reply_enh), tl = (uint32_t)strlen(tmp.reply_text);
-    uint32_t al = st->rcpt[e].alen, len = RFIX + el + tl + al;
+    /* no copy of *s: it is large, and strnlen bounds unterminated strings */
+    rlen_t l = { (uint32_t)strnlen(s->reply_enh, ENH_MAX),
+                 (uint32_t)strnlen(s->reply_text, STORE_REPLY_TEXT_MAX),
+                 (uint32_t)strnlen(s->remote, STORE_REMOTE_MAX),
+                 st->rcpt[e].alen, st->rcpt[e].olen };
+    /* what the record has room for (STORE_FLASH_RCPT_VAR): 64 octets of
+     * text first, then the remote name whole or not at all, then the rest
+     * of the text */
+    uint32_t vroom = var_room(l.al, l.ol);
+    uint32_t xtra = st->rcpt[e].xtra;
+    if (l.tl + l.rl > VAR_BASE + xtra && l.tl + l.rl <= vroom) {
+        uint32_t want = l.tl + l.rl - VAR_BASE;
+        uint32_t delta = acct_rcpt(st, l.al, l.ol, want) - acct_rcpt(st, l.al, l.ol, xtra);
+        if (st->acct + delta <= st->budget) {
+            m->acct += delta;
+            st->acct += delta;
+            xtra = want;
+        }
+    }
+    vroom = VAR_BASE + xtra < vroom ? VAR_BASE + xtra : vroom;
+    uint32_t t1 = l.tl < VAR_BASE ? l.tl : VAR_BASE;
+    if (l.rl > vroom - t1)
+        l.rl = 0;
+    if (l.tl > vroom - l.rl)
+        l.tl = vroom - l.rl;
+    uint32_t len = rlen_total(&l);
     /* room first: compaction may move the old record (and uses st->buf) */
     int rc = room(st, recsz(st, len), 0);
     if (rc != STORE_OK)
@@ -1780,17 +1900,22 @@ static int sf_rcpt_update(void *ctx, store_handle_t h, uint16_t idx, const store
     if (rc != STORE_OK)
         return rc;
     uint8_t *p = st->buf + RH;
-    uint32_t oaddr = RFIX + p[22] + p[23];
-    if (p[24] != al || oaddr + al != olen)
+    rlen_t o;
+    rlen_get(p, &o);
+    uint32_t oaddr = RFIX + o.el + o.tl + o.rl;
+    if (o.al != l.al || o.ol != l.ol || rlen_total(&o) != olen)
         return STORE_ERR_IO;
-    memmove(p + RFIX + el + tl, p + oaddr, al);   /* keep the address, new state before it */
-    rcpt_encode(p, idx, &tmp, el, tl, al);
+    uint8_t notify = p[8];
+    /* keep address and ORCPT, the new state before them */
+    memmove(p + RFIX + l.el + l.tl + l.rl, p + oaddr, l.al + l.ol);
+    rcpt_encode(p, idx, notify, s, &l);
     uint32_t loc;
     rc = put(st, T_RCPT, m->mid, len, slot, &loc);
     if (rc != STORE_OK)
         return rc;
     st->rcpt[e].loc = loc;
-    st->rcpt[e].state = tmp.state;
+    st->rcpt[e].state = s->state;
+    st->rcpt[e].xtra = (uint8_t)xtra;
     return STORE_OK;
 }
 
@@ -1858,7 +1983,7 @@ uint32_t store_flash_max_body(const store_flash_t *st)
 {
     if (!st || !st->mounted)
         return 0;
-    uint32_t fixed = acct_base(st, 0) + acct_rcpt(st, 3);  /* "<>" and one short recipient */
+    uint32_t fixed = acct_base(st, 0) + acct_rcpt(st, 3, 0, 0);  /* "<>" and one short recipient */
     if (st->budget <= fixed)
         return 0;
     uint32_t avail = st->budget - fixed, full = recsz(st, 4u + CHUNK);

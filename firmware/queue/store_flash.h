@@ -27,12 +27,16 @@
  *   u8 type, u8 flags (0x01 = copied by compaction), u16 len, u32 mid (the
  *   store's own message serial, 0 = not a message record), u32 CRC-32 of the
  *   payload, u32 CRC-32 of the 12 header bytes before.
- *   SENDER  0x11  sender address (0..254 bytes)
+ *   SENDER  0x11  sender address (0..254 bytes), then only if RFC 3461 RET or
+ *                 ENVID was given: u8 0, u8 ret, envid (0..100 bytes)
  *   RCPT    0x12  u16 idx, u8 state, u8 flags, u16 attempts, u16 reply_code,
- *                 u16 0, u32 first, u32 last, u32 next_retry, u8 enh_len,
- *                 u8 text_len, u8 addr_len, u8 0, enh, text, address.
- *                 rcpt_add writes the first one, every rcpt_update a new one;
- *                 the one furthest in the log wins
+ *                 u8 notify, u8 orcpt_len, u32 first, u32 last, u32 next_retry,
+ *                 u8 enh_len, u8 text_len, u8 addr_len, u8 remote_len, enh,
+ *                 text, remote, address, orcpt.  rcpt_add writes the first
+ *                 one, every rcpt_update a new one (address, notify and orcpt
+ *                 copied on); the one furthest in the log wins.  Records from
+ *                 before the DSN fields had 0 where notify, orcpt_len and
+ *                 remote_len are: they read unchanged, hence still version 1
  *   CHUNK   0x13  u32 body offset, body bytes (1..STORE_FLASH_CHUNK_MAX); body
  *                 bytes are gathered in RAM so that every chunk but the last
  *                 is full, however the caller splits its appends
@@ -98,9 +102,17 @@
 #define STORE_FLASH_SECT_HDR  48u         /* sector header bytes */
 #define STORE_FLASH_REC_HDR   16u         /* record header bytes */
 #define STORE_FLASH_RCPT_FIX  26u         /* fixed part of a RCPT payload */
-/* Largest record: a RCPT with the longest enhanced code, text and address. */
+/* Octets of address, ORCPT, remote and reply text one RCPT record holds
+ * together.  The largest record sets the slack every sector keeps at its
+ * end (geometry()), so a bigger one costs nsec x the growth of capacity:
+ * this is what it was before the DSN fields (64 of text + a 254-octet
+ * address).  Address + ORCPT <= STORE_RCPT_ID_MAX, so the text and remote
+ * always have at least 64 octets; with everyday addresses the reply text
+ * is kept whole (STORE_REPLY_TEXT_MAX) and the remote too. */
+#define STORE_FLASH_RCPT_VAR  (STORE_ADDR_MAX + 64u)
+/* Largest record: a RCPT with the longest enhanced code and variable part. */
 #define STORE_FLASH_REC_MAX   (STORE_FLASH_REC_HDR + STORE_FLASH_RCPT_FIX + (STORE_ENH_SIZE - 1u) + \
-                               STORE_REPLY_TEXT_MAX + STORE_ADDR_MAX)
+                               STORE_FLASH_RCPT_VAR)
 #define STORE_FLASH_BUF_SIZE  384u        /* REC_MAX rounded up to 16: record staging buffer */
 #define STORE_FLASH_MIN_SECTOR 1024u      /* smallest usable sector size */
 #define STORE_FLASH_MIN_SECTORS 6u        /* head + spare + compaction reserve + data */
@@ -194,6 +206,8 @@ typedef struct {
     uint16_t idx;
     uint8_t  state;
     uint8_t  alen;      /* address length */
+    uint8_t  olen;      /* ORCPT length (olen, xtra: in what was padding, no RAM cost) */
+    uint8_t  xtra;      /* text + remote octets beyond 64 charged to the budget */
 } store_flash_rcpt_t;
 
 typedef struct store_flash {

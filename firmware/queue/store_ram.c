@@ -2,14 +2,18 @@
  * store_ram.c - RAM message store over a static chunked arena.
  *
  * Per message, one chain of chunks holds a byte stream:
- *   [u16 sender_len][sender]
- *   nrcpt x ( [store_rcpt_state_t][u16 addr_len][addr] )
+ *   [u16 sender_len][sender] + if DSN parameters: [u8 ret][u8 envid_len][envid]
+ *   nrcpt x ( [store_rcpt_state_t][u16 addr_len][addr]
+ *             + if DSN parameters: [u8 notify][u8 orcpt_len][orcpt] )
  *   [body ...]
+ * Bit 15 of a length says the DSN part follows, so messages without RFC
+ * 3461 parameters cost nothing extra.
  * Recipients precede the body because SMTP sends RCPT before DATA; keeping
  * the same order a log-structured store would use keeps the interface honest.
  */
 #include "queue/store_ram.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define NCHUNKS   (STORE_RAM_ARENA_SIZE / STORE_RAM_CHUNK_SIZE)
@@ -46,6 +50,7 @@ static uint16_t s_free_count;
 static slot_t   s_slot[STORE_RAM_MAX_MSGS];
 
 #define RREC_HDR ((uint32_t)sizeof(store_rcpt_state_t) + 2u)
+#define LEN_EXT  0x8000u   /* length flag: the DSN part follows */
 
 static store_handle_t mk_handle(uint16_t idx)
 {
@@ -178,7 +183,12 @@ static uint32_t rcpt_offset(slot_t *s, uint16_t idx)
     while (i < idx) {
         uint8_t l[2];
         chain_rw(s, off + (uint32_t)sizeof(store_rcpt_state_t), l, 2, 0);
-        off += RREC_HDR + ((uint32_t)l[0] | ((uint32_t)l[1] << 8));
+        uint32_t v = (uint32_t)l[0] | ((uint32_t)l[1] << 8);
+        off += RREC_HDR + (v & ~LEN_EXT);
+        if (v & LEN_EXT) {
+            chain_rw(s, off, l, 2, 0);
+            off += 2u + l[1];
+        }
         i++;
     }
     s->rc_idx = idx;
@@ -215,13 +225,19 @@ static int ram_recover(void *ctx)
     return n;
 }
 
-static int ram_create(void *ctx, const char *sender, uint32_t size_hint, store_handle_t *out)
+static int ram_create(void *ctx, const char *sender, uint32_t size_hint, const store_dsn_t *dsn,
+                      store_handle_t *out)
 {
     (void)ctx;
     if (!sender || !out)
         return STORE_ERR_ARG;
     size_t slen = strlen(sender);
     if (slen > STORE_ADDR_MAX)
+        return STORE_ERR_ARG;
+    const char *envid = dsn && dsn->envid ? dsn->envid : "";
+    size_t elen = strlen(envid);
+    int ext = dsn && (dsn->ret != STORE_RET_NONE || elen > 0);
+    if (elen > STORE_ENVID_MAX || (dsn && dsn->ret > STORE_RET_HDRS))
         return STORE_ERR_ARG;
     uint64_t est = 2u + slen + RREC_HDR + (uint64_t)size_hint;
     if (est > (uint64_t)NCHUNKS * STORE_RAM_CHUNK_SIZE)
@@ -237,8 +253,13 @@ static int ram_create(void *ctx, const char *sender, uint32_t size_hint, store_h
         s->gen = gen;
         s->first = s->last = s->cur_chunk = CHUNK_NIL;
         s->state = SLOT_OPEN;
-        uint8_t l[2] = { (uint8_t)slen, (uint8_t)(slen >> 8) };
+        uint32_t v = (uint32_t)slen | (ext ? LEN_EXT : 0u);
+        uint8_t l[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
         int rc = chain_append2(s, l, 2, sender, (uint32_t)slen);
+        if (rc == STORE_OK && ext) {
+            uint8_t x[2] = { dsn->ret, (uint8_t)elen };
+            rc = chain_append2(s, x, 2, envid, (uint32_t)elen);
+        }
         if (rc) {
             slot_release(s);
             return rc;
@@ -250,7 +271,8 @@ static int ram_create(void *ctx, const char *sender, uint32_t size_hint, store_h
     return STORE_ERR_FULL;
 }
 
-static int ram_rcpt_add(void *ctx, store_handle_t h, const char *addr)
+static int ram_rcpt_add(void *ctx, store_handle_t h, const char *addr, uint8_t notify,
+                        const char *orcpt)
 {
     (void)ctx;
     slot_t *s = get_slot(h, SLOT_OPEN);
@@ -261,14 +283,26 @@ static int ram_rcpt_add(void *ctx, store_handle_t h, const char *addr)
     size_t alen = strlen(addr);
     if (alen == 0 || alen > STORE_ADDR_MAX)
         return STORE_ERR_ARG;
+    size_t olen = orcpt ? strlen(orcpt) : 0u;
+    if (olen > STORE_ORCPT_MAX)
+        return STORE_ERR_ARG;
     if (s->nrcpt == 0xFFFFu)
         return STORE_ERR_FULL;
+    int ext = notify != 0 || olen > 0;
     /* record header: initial state (PENDING, all zero) + length */
     uint8_t hdr[sizeof(store_rcpt_state_t) + 2];
     memset(hdr, 0, sizeof hdr);
-    hdr[sizeof(store_rcpt_state_t)] = (uint8_t)alen;
-    hdr[sizeof(store_rcpt_state_t) + 1] = (uint8_t)(alen >> 8);
+    uint32_t v = (uint32_t)alen | (ext ? LEN_EXT : 0u);
+    hdr[sizeof(store_rcpt_state_t)] = (uint8_t)v;
+    hdr[sizeof(store_rcpt_state_t) + 1] = (uint8_t)(v >> 8);
+    uint32_t len0 = s->len;
     int rc = chain_append2(s, hdr, (uint32_t)sizeof hdr, addr, (uint32_t)alen);
+    if (rc == STORE_OK && ext) {
+        uint8_t x[2] = { notify, (uint8_t)olen };
+        rc = chain_append2(s, x, 2, orcpt, (uint32_t)olen);
+        if (rc)
+            s->len = len0;  /* all or nothing: the chunks stay with the message */
+    }
     if (rc)
         return rc;
     s->body_off = s->len;
@@ -331,9 +365,18 @@ static int ram_info(void *ctx, store_handle_t h, store_msg_t *out)
         return STORE_ERR_ARG;
     uint8_t l[2];
     chain_rw(s, 0, l, 2, 0);
-    uint32_t slen = (uint32_t)l[0] | ((uint32_t)l[1] << 8);
+    uint32_t v = (uint32_t)l[0] | ((uint32_t)l[1] << 8);
+    uint32_t slen = v & ~LEN_EXT;
     chain_rw(s, 2, out->sender, slen, 0);
     out->sender[slen] = '\0';
+    out->ret = STORE_RET_NONE;
+    out->envid[0] = '\0';
+    if (v & LEN_EXT) {
+        chain_rw(s, 2u + slen, l, 2, 0);
+        out->ret = l[0];
+        chain_rw(s, 4u + slen, out->envid, l[1], 0);
+        out->envid[l[1]] = '\0';
+    }
     out->msgid = s->msgid;
     out->arrival = s->arrival;
     out->size = s->len - s->body_off;
@@ -374,9 +417,18 @@ static int ram_rcpt_get(void *ctx, store_handle_t h, uint16_t idx, store_rcpt_t 
     uint8_t l[2];
     chain_rw(s, off, &out->st, (uint32_t)sizeof out->st, 0);
     chain_rw(s, off + (uint32_t)sizeof out->st, l, 2, 0);
-    uint32_t alen = (uint32_t)l[0] | ((uint32_t)l[1] << 8);
+    uint32_t v = (uint32_t)l[0] | ((uint32_t)l[1] << 8);
+    uint32_t alen = v & ~LEN_EXT;
     chain_rw(s, off + RREC_HDR, out->address, alen, 0);
     out->address[alen] = '\0';
+    out->notify = 0;
+    out->orcpt[0] = '\0';
+    if (v & LEN_EXT) {
+        chain_rw(s, off + RREC_HDR + alen, l, 2, 0);
+        out->notify = l[0];
+        chain_rw(s, off + RREC_HDR + alen + 2u, out->orcpt, l[1], 0);
+        out->orcpt[l[1]] = '\0';
+    }
     return STORE_OK;
 }
 
@@ -388,10 +440,16 @@ static int ram_rcpt_update(void *ctx, store_handle_t h, uint16_t idx, const stor
         return STORE_ERR_NOTFOUND;
     if (!st)
         return STORE_ERR_ARG;
-    store_rcpt_state_t tmp = *st;
-    tmp.reply_enh[sizeof tmp.reply_enh - 1] = '\0';
-    tmp.reply_text[sizeof tmp.reply_text - 1] = '\0';
-    chain_rw(s, rcpt_offset(s, idx), &tmp, (uint32_t)sizeof tmp, 1);
+    uint32_t off = rcpt_offset(s, idx);
+    chain_rw(s, off, (void *)(uintptr_t)st, (uint32_t)sizeof *st, 1);
+    /* terminate the strings in the stored copy (no large stack copy) */
+    static const char nul = '\0';
+    chain_rw(s, off + (uint32_t)offsetof(store_rcpt_state_t, reply_enh) + STORE_ENH_SIZE - 1u,
+             (void *)(uintptr_t)&nul, 1, 1);
+    chain_rw(s, off + (uint32_t)offsetof(store_rcpt_state_t, remote) + STORE_REMOTE_MAX,
+             (void *)(uintptr_t)&nul, 1, 1);
+    chain_rw(s, off + (uint32_t)offsetof(store_rcpt_state_t, reply_text) + STORE_REPLY_TEXT_MAX,
+             (void *)(uintptr_t)&nul, 1, 1);
     return STORE_OK;
 }
 

@@ -153,6 +153,40 @@ static bool smtpc_addr_ok(const char *a)
     return n != 0u && n <= SMTPC_ADDR_MAX && smtpc_chars_ok(a, n, true);
 }
 
+/* An RFC 3461 4 xtext value we may put on a command line as it is. */
+static bool smtpc_xtext_ok(const char *v)
+{
+    if (v == NULL || v[0] == '\0') {
+        return false;
+    }
+    for (const char *p = v; *p != '\0'; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch <= 0x20u || ch >= 0x7Fu || ch == '=') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* " NOTIFY=..." for the bits (RFC 3461 4.1), "" for none. */
+static void smtpc_notify_param(uint8_t bits, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if ((bits & SMTPC_NOTIFY_NEVER) != 0u) {
+        fmt_snprintf(buf, size, " NOTIFY=NEVER");
+        return;
+    }
+    if (bits == 0u) {
+        return;
+    }
+    fmt_snprintf(buf, size, " NOTIFY=%s%s%s%s%s",
+                 (bits & SMTPC_NOTIFY_SUCCESS) != 0u ? "SUCCESS" : "",
+                 (bits & SMTPC_NOTIFY_SUCCESS) != 0u && (bits & (SMTPC_NOTIFY_FAILURE | SMTPC_NOTIFY_DELAY)) != 0u ? "," : "",
+                 (bits & SMTPC_NOTIFY_FAILURE) != 0u ? "FAILURE" : "",
+                 (bits & SMTPC_NOTIFY_FAILURE) != 0u && (bits & SMTPC_NOTIFY_DELAY) != 0u ? "," : "",
+                 (bits & SMTPC_NOTIFY_DELAY) != 0u ? "DELAY" : "");
+}
+
 static unsigned smtpc_nseq(const smtpc_t *c)
 {
     return c->job.n_rcpts;
@@ -786,11 +820,30 @@ static void smtpc_put_seq(smtpc_t *c)
                 fmt_snprintf(size, sizeof(size), " SIZE=%lu",
                              (unsigned long)c->job.size); /* RFC 1870 6 */
             }
-            ok = smtpc_put(c, "MAIL FROM:<%s>%s%s\r\n", s, size,
+            bool dsn = (c->ext & SMTP_EXT_DSN) != 0u; /* RFC 3461 5.2: relay the parameters */
+            const char *envid = c->job.dsn_envid;
+            if (!dsn || !smtpc_xtext_ok(envid)) {
+                envid = NULL;
+            }
+            ok = smtpc_put(c, "MAIL FROM:<%s>%s%s%s%s%s\r\n", s, size,
                            (c->job.body_8bit && (c->ext & SMTP_EXT_8BITMIME) != 0u)
-                               ? " BODY=8BITMIME" : ""); /* RFC 6152 2 */
+                               ? " BODY=8BITMIME" : "", /* RFC 6152 2 */
+                           !dsn ? "" : c->job.dsn_ret == SMTPC_RET_FULL ? " RET=FULL"
+                                     : c->job.dsn_ret == SMTPC_RET_HDRS ? " RET=HDRS" : "",
+                           envid != NULL ? " ENVID=" : "", envid != NULL ? envid : "");
         } else if (c->tx_seq <= n) {
-            ok = smtpc_put(c, "RCPT TO:<%s>\r\n", c->job.rcpts[c->tx_seq - 1u].addr);
+            const smtpc_rcpt_t *r = &c->job.rcpts[c->tx_seq - 1u];
+            char notify[40] = "";
+            const char *orcpt = NULL;
+            if ((c->ext & SMTP_EXT_DSN) != 0u) {
+                smtpc_notify_param(r->notify, notify, sizeof(notify));
+                const char *o = r->has_orcpt ? r->addr + strlen(r->addr) + 1u : NULL;
+                if (smtpc_xtext_ok(o) && strchr(o, ';') != NULL) {
+                    orcpt = o;
+                }
+            }
+            ok = smtpc_put(c, "RCPT TO:<%s>%s%s%s\r\n", r->addr, notify,
+                           orcpt != NULL ? " ORCPT=" : "", orcpt != NULL ? orcpt : "");
         } else {
             /* DATA only with someone to deliver to -- or, pipelined, while
              * RCPT replies are still unknown (RFC 2920 3.1) */

@@ -122,9 +122,25 @@ typedef enum {
     SMTPC_ST_COUNT
 } smtpc_state_t;
 
+/* RFC 3461 4.1 NOTIFY bits (smtpc_rcpt_t.notify); 0 = not given */
+#define SMTPC_NOTIFY_NEVER   0x01u
+#define SMTPC_NOTIFY_SUCCESS 0x02u
+#define SMTPC_NOTIFY_FAILURE 0x04u
+#define SMTPC_NOTIFY_DELAY   0x08u
+/* RFC 3461 4.3 RET (smtpc_job_t.dsn_ret) */
+#define SMTPC_RET_NONE 0
+#define SMTPC_RET_FULL 1
+#define SMTPC_RET_HDRS 2
+
+/* 8 bytes: the glue holds SMTPC_MAX_CONN x QUEUE_MAX_RCPT of them. */
 typedef struct {
     const char *addr;      /* mailbox without "<>" */
-    unsigned user_idx;     /* passed back in rcpt_result (queue rcpt index) */
+    uint16_t user_idx;     /* passed back in rcpt_result (queue rcpt index) */
+    /* RFC 3461, sent only when the peer's EHLO offers DSN */
+    uint8_t notify;        /* SMTPC_NOTIFY_* bits, 0 = no NOTIFY= */
+    uint8_t has_orcpt;     /* 1: addr's string is followed, after its NUL, by the
+                            * ORCPT "addr-type;xtext" as received (no pointer
+                            * of its own: it would double the array) */
 } smtpc_rcpt_t;
 
 /* All pointers must stay valid until every recipient of the job has its
@@ -139,6 +155,10 @@ typedef struct {
     unsigned n_rcpts;
     uint32_t size;               /* message size in octets (SIZE=, RFC 1870) */
     bool body_8bit;              /* BODY=8BITMIME when the peer offers it */
+    /* RFC 3461 MAIL parameters, sent only when the peer offers DSN (4.3,
+     * 4.4); a value with SP, "=" or control characters is left out */
+    uint8_t dsn_ret;             /* SMTPC_RET_* */
+    const char *dsn_envid;       /* xtext as received, NULL/"" = no ENVID= */
     /* Copy up to len body octets from offset off into buf; return the count,
      * 0 at the end of the body, negative on error. */
     int (*read)(void *ctx, uint32_t off, void *buf, size_t len);

@@ -88,7 +88,7 @@ static int test_date(void *ctx, uint32_t t, char *buf, size_t size)
     return dsn_format_date(1700000000ull + t, buf, size);
 }
 
-static const dsn_env_t env = { "mx.example.net", test_date, NULL };
+static const dsn_env_t env = { "mx.example.net", test_date, NULL, NULL, NULL };
 
 static const char orig_msg[] =
     "From: Alice <alice@example.com>\r\n"
@@ -112,7 +112,7 @@ typedef struct {
     size_t len;
 } line_t;
 
-#define MAXLINES 4096
+#define MAXLINES 70000
 static line_t lines[MAXLINES];
 static int nlines;
 
@@ -496,6 +496,266 @@ static void test_status(void **state)
     assert_string_equal(s, "4.4.7");
 }
 
+/* ---- issue 14: complete RFC 3464 reports ---------------------------------- */
+
+typedef struct {
+    dsn_rcpt_t r[4];
+    uint8_t report[4];
+    uint16_t n;
+    const char *msg;
+    size_t msglen;
+} gsrc_t;
+
+static int g_rcpt(void *ctx, uint16_t idx, dsn_rcpt_t *out)
+{
+    gsrc_t *g = ctx;
+    assert_true(idx < g->n);
+    if (!g->report[idx])
+        return 0;
+    *out = g->r[idx];
+    return 1;
+}
+
+static int g_read(void *ctx, uint32_t off, void *buf, size_t len)
+{
+    gsrc_t *g = ctx;
+    if (off >= g->msglen)
+        return 0;
+    size_t n = g->msglen - off < len ? g->msglen - off : len;
+    memcpy(buf, g->msg + off, n);
+    return (int)n;
+}
+
+static const char *g_host(void *ctx, uint8_t netif)
+{
+    (void)ctx;
+    return netif == 1 ? "wan-gw.example.net" : NULL;
+}
+
+static int g_clock_unset(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
+static int g_run(const dsn_env_t *e, gsrc_t *g, uint8_t ret, const char *envid, uint8_t netif)
+{
+    dsn_source_t src = { .msgid = 0x42, .sender = "alice@example.com", .arrival = 50, .now = 5000,
+                         .nrcpt = g->n, .src_netif = netif, .ret = ret, .envid = envid,
+                         .size = (uint32_t)g->msglen, .rcpt = g_rcpt, .read = g_read, .ctx = g };
+    outlen = 0;
+    int n = dsn_write(e, &src, sink, NULL);
+    assert_true(n > 0);
+    assert_int_equal((size_t)n, outlen);
+    parse_mime();
+    return n;
+}
+
+/* The 200-char reply of a real smarthost, as the issue quotes it cut. */
+static const char long_text[] =
+    "<bad@dest.test>: Recipient address rejected: <bad@dest.test>: Recipient address rejected by "
+    "check_recipient_access of the smarthost, see https://support.example.test/policy/5.1.1 "
+    "for the reason";
+
+static void test_full_fields(void **state)
+{
+    (void)state;
+    static const dsn_env_t e = { "mx.example.net", test_date, NULL, g_host, NULL };
+    gsrc_t g = { .n = 2, .msg = orig_msg, .msglen = sizeof orig_msg - 1 };
+    g.r[0] = (dsn_rcpt_t){ .address = "bad@dest.test", .enh = "5.1.1", .text = long_text,
+                           .orcpt = "rfc822;Bad+2BTag@dest.test", .remote = "[192.0.2.10]",
+                           .last_attempt = 100, .code = 550, .action = DSN_ACTION_FAILED };
+    g.r[1] = (dsn_rcpt_t){ .address = "ok@dest.test", .code = 250, .enh = "2.0.0", .text = "ok",
+                           .remote = "[192.0.2.10]", .last_attempt = 100,
+                           .action = DSN_ACTION_RELAYED };
+    g.report[0] = g.report[1] = 1;
+    g_run(&e, &g, DSN_RET_NONE, "ID+3D7", 1);
+    char v[1024];
+    /* Reporting-MTA, From and Message-ID name the arrival interface */
+    assert_true(find_field(0, top_end, "From", v, sizeof v) >= 0);
+    assert_string_equal(v, "Mail Delivery System <MAILER-DAEMON@wan-gw.example.net>");
+    assert_true(find_field(0, top_end, "Subject", v, sizeof v) >= 0);
+    assert_string_equal(v, "Undelivered Mail Returned to Sender");
+    int b = parts[1].body_start;
+    assert_true(line_is(b, "Original-Envelope-Id: ID=7"));  /* 2.2.1, xtext decoded */
+    assert_true(line_is(b + 1, "Reporting-MTA: dns; wan-gw.example.net"));
+    assert_true(line_is(b + 2, "Arrival-Date: Tue, 14 Nov 2023 22:14:10 +0000"));
+    assert_true(lines[b + 3].len == 0);
+    assert_true(line_is(b + 4, "Original-Recipient: rfc822; Bad+Tag@dest.test"));  /* 2.3.1 */
+    assert_true(line_is(b + 5, "Final-Recipient: rfc822; bad@dest.test"));
+    assert_true(line_is(b + 6, "Action: failed"));
+    assert_true(line_is(b + 7, "Status: 5.1.1"));
+    assert_true(line_is(b + 8, "Remote-MTA: dns; [192.0.2.10]"));  /* 2.3.5 */
+    /* 2.3.6: the whole reply, folded (RFC 5322 2.2.3), unfolding gives it back */
+    int d = find_field(parts[1].body_start, parts[1].end, "Diagnostic-Code", v, sizeof v);
+    assert_int_equal(d, b + 9);
+    char want[512];
+    snprintf(want, sizeof want, "smtp; 550 5.1.1 %s", long_text);
+    assert_string_equal(v, want);
+    int folds = 0;
+    for (int i = d; i < parts[1].end && (i == d || lines[i].p[0] == ' '); i++) {
+        assert_true(lines[i].len <= 78);
+        folds += i > d;
+    }
+    assert_true(folds >= 2);
+    assert_true(line_starts(d + folds + 1, "Last-Attempt-Date: "));
+    /* the relayed one (RFC 3461 4.1, peer without DSN) */
+    int r = body_has(&parts[1], "Final-Recipient: rfc822; ok@dest.test");
+    assert_true(r > 0);
+    assert_true(line_is(r + 1, "Action: relayed"));
+    assert_true(line_is(r + 2, "Status: 2.0.0"));
+    assert_true(line_is(r + 3, "Remote-MTA: dns; [192.0.2.10]"));
+    assert_true(line_is(r + 4, "Diagnostic-Code: smtp; 250 2.0.0 ok"));
+    assert_false(line_starts(r - 1, "Original-Recipient:"));  /* none given */
+    /* the text part lists both under their own headings */
+    assert_true(body_has(&parts[0], "could not be delivered to the following recipients:") > 0);
+    assert_true(body_has(&parts[0], "It also") > 0);
+    assert_true(body_has(&parts[0], "<ok@dest.test>: 250 2.0.0 ok") > 0);
+    assert_int_equal(nparts, 3);
+    assert_true(find_field(parts[2].hdr_start, parts[2].body_start, "Content-Type", v, sizeof v) >= 0);
+    assert_string_equal(v, "text/rfc822-headers");
+}
+
+static void test_clock_never_set(void **state)
+{
+    (void)state;
+    static const dsn_env_t e = { "mx.example.net", test_date, NULL, NULL, g_clock_unset };
+    gsrc_t g = { .n = 1, .msg = orig_msg, .msglen = sizeof orig_msg - 1 };
+    g.r[0] = (dsn_rcpt_t){ .address = "bad@dest.test", .enh = "5.1.1", .text = "no", .code = 550,
+                           .last_attempt = 100 };
+    g.report[0] = 1;
+    g_run(&e, &g, DSN_RET_NONE, NULL, 0);
+    char v[256];
+    /* RFC 5322 3.6 needs Date:; the optional RFC 3464 dates are left out */
+    assert_true(find_field(0, top_end, "Date", v, sizeof v) >= 0);
+    for (int i = 0; i < nlines; i++) {
+        assert_false(line_starts(i, "Arrival-Date:"));
+        assert_false(line_starts(i, "Last-Attempt-Date:"));
+        assert_false(line_starts(i, "Original-Envelope-Id:"));
+    }
+    assert_true(body_has(&parts[0], "This system's clock has not been set: the Date of this report is an") > 0);
+    assert_true(body_has(&parts[0], "Your message (queue id 00000042)") > 0);
+    assert_true(line_is(parts[1].body_start, "Reporting-MTA: dns; mx.example.net"));
+}
+
+static void test_delayed(void **state)
+{
+    (void)state;
+    gsrc_t g = { .n = 1, .msg = orig_msg, .msglen = sizeof orig_msg - 1 };
+    g.r[0] = (dsn_rcpt_t){ .address = "slow@dest.test", .enh = "4.7.1", .text = "greylisted",
+                           .code = 450, .last_attempt = 100, .action = DSN_ACTION_DELAYED };
+    g.report[0] = 1;
+    g_run(&env, &g, DSN_RET_FULL, NULL, 0);
+    char v[256];
+    assert_true(find_field(0, top_end, "Subject", v, sizeof v) >= 0);
+    assert_string_equal(v, "Delayed Mail (still being retried)");
+    int r = body_has(&parts[1], "Final-Recipient: rfc822; slow@dest.test");
+    assert_true(line_is(r + 1, "Action: delayed"));
+    assert_true(line_is(r + 2, "Status: 4.7.1"));
+    /* RET applies to failure reports only (RFC 3461 4.3): headers */
+    assert_true(find_field(parts[2].hdr_start, parts[2].body_start, "Content-Type", v, sizeof v) >= 0);
+    assert_string_equal(v, "text/rfc822-headers");
+    dsn_rcpt_t d = { .action = DSN_ACTION_DELAYED, .enh = "5.1.1" };
+    dsn_status(&d, v, sizeof v);
+    assert_string_equal(v, "4.0.0");
+    d.action = DSN_ACTION_RELAYED;
+    dsn_status(&d, v, sizeof v);
+    assert_string_equal(v, "2.0.0");
+}
+
+static void test_ret_full(void **state)
+{
+    (void)state;
+    gsrc_t g = { .n = 1, .msg = orig_msg, .msglen = sizeof orig_msg - 1 };
+    g.r[0] = (dsn_rcpt_t){ .address = "bad@dest.test", .enh = "5.1.1", .text = "no", .code = 550 };
+    g.report[0] = 1;
+    g_run(&env, &g, DSN_RET_FULL, NULL, 0);
+    char v[256];
+    assert_true(find_field(parts[2].hdr_start, parts[2].body_start, "Content-Type", v, sizeof v) >= 0);
+    assert_string_equal(v, "message/rfc822");
+    assert_true(body_has(&parts[2], "Secret body line") > 0);  /* the whole message */
+    assert_true(body_has(&parts[2], "Subject: hello") > 0);
+
+    /* RET=HDRS: headers only */
+    g_run(&env, &g, DSN_RET_HDRS, NULL, 0);
+    assert_null(strstr(out, "Secret body line"));
+
+    /* over DSN_MAX_RETURN: headers only, and the report says so */
+    static char big[DSN_MAX_RETURN + 200];
+    size_t n = (size_t)snprintf(big, sizeof big, "Subject: big\r\n\r\n");
+    while (n + 40 < sizeof big) {
+        memcpy(big + n, "0123456789012345678901234567890123456\r\n", 39);
+        n += 39;
+    }
+    g.msg = big;
+    g.msglen = n;
+    g_run(&env, &g, DSN_RET_FULL, NULL, 0);
+    snprintf(v, sizeof v, "The message is larger than %u bytes: only its header is returned.",
+             (unsigned)DSN_MAX_RETURN);
+    assert_true(body_has(&parts[0], v) > 0);
+    assert_true(find_field(parts[2].hdr_start, parts[2].body_start, "Content-Type", v, sizeof v) >= 0);
+    assert_string_equal(v, "text/rfc822-headers");
+
+    /* 8-bit: cannot go whole into a 7-bit report */
+    static const char eight[] = "Subject: caf\xc3\xa9\r\n\r\nna\xc3\xafve\r\n";
+    g.msg = eight;
+    g.msglen = sizeof eight - 1;
+    g_run(&env, &g, DSN_RET_FULL, NULL, 0);
+    assert_true(body_has(&parts[0], "The message is not 7-bit text: only its header is returned.") > 0);
+    assert_true(find_field(parts[2].hdr_start, parts[2].body_start, "Content-Type", v, sizeof v) >= 0);
+    assert_string_equal(v, "text/rfc822-headers");
+}
+
+static void test_xtext(void **state)
+{
+    (void)state;
+    char b[64];
+    assert_int_equal(dsn_xtext_decode("a+2Bb+3Dc", 9, b, sizeof b), 5);
+    assert_string_equal(b, "a+b=c");
+    /* malformed escapes are copied as they are (lower-case hex is not xtext) */
+    assert_int_equal(dsn_xtext_decode("x+2bz+4", 7, b, sizeof b), 7);
+    assert_string_equal(b, "x+2bz+4");
+    /* a decoded CR/LF cannot forge fields: the builder writes '?' */
+    assert_int_equal(dsn_xtext_decode("a+0D+0AB", 8, b, sizeof b), 4);
+    assert_int_equal(b[1], '\r');
+    assert_int_equal(dsn_xtext_decode("abcdef", 6, b, 4), 3);  /* bounded */
+    assert_string_equal(b, "abc");
+
+    gsrc_t g = { .n = 1, .msg = orig_msg, .msglen = sizeof orig_msg - 1 };
+    g.r[0] = (dsn_rcpt_t){ .address = "x@y.z", .orcpt = "rfc822;a+0D+0AFrom:+20evil", .code = 550 };
+    g.report[0] = 1;
+    g_run(&env, &g, DSN_RET_NONE, "e+0D+0Av", 0);  /* parse_mime asserts CRLF only */
+    assert_true(body_has(&parts[1], "Original-Recipient: rfc822; a??From: evil") > 0);
+    assert_true(body_has(&parts[1], "Original-Envelope-Id: e??v") > 0);
+}
+
+/* The bound holds for the worst report: longest fields everywhere and the
+ * largest returned message made of bare LFs. */
+static void test_size_bound(void **state)
+{
+    (void)state;
+    static char addr[255], orc[300], text[200], host[64], envid[101];
+    memset(addr, 'a', 254);
+    memcpy(addr + 240, "@example.com", 13);
+    memcpy(orc, "rfc822;", 7);
+    memset(orc + 7, 'o', 246);
+    memset(text, 't', 159);
+    memset(host, 'h', 63);
+    memset(envid, 'e', 100);
+    static char msg[DSN_MAX_RETURN];
+    memset(msg, '\n', sizeof msg);
+    msg[0] = 'x';
+    gsrc_t g = { .n = 4, .msg = msg, .msglen = sizeof msg };
+    for (int i = 0; i < 4; i++) {
+        g.r[i] = (dsn_rcpt_t){ .address = addr, .enh = "5.123.456", .text = text, .orcpt = orc,
+                               .remote = host, .code = 550, .last_attempt = 9 };
+        g.report[i] = 1;
+    }
+    int n = g_run(&env, &g, DSN_RET_FULL, envid, 0);
+    assert_true((uint32_t)n <= dsn_size_bound(4));
+    assert_true(dsn_size_bound(QUEUE_MAX_RCPT) < QUEUE_MAX_MSG_SIZE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -507,6 +767,12 @@ int main(void)
         cmocka_unit_test_setup(test_errors, setup),
         cmocka_unit_test_setup(test_format_date, setup),
         cmocka_unit_test_setup(test_status, setup),
+        cmocka_unit_test_setup(test_full_fields, setup),
+        cmocka_unit_test_setup(test_clock_never_set, setup),
+        cmocka_unit_test_setup(test_delayed, setup),
+        cmocka_unit_test_setup(test_ret_full, setup),
+        cmocka_unit_test_setup(test_xtext, setup),
+        cmocka_unit_test_setup(test_size_bound, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,7 +44,7 @@ static int count_ev(int kind)
     return n;
 }
 
-static const dsn_env_t env = { "relay.example.net", NULL, NULL };
+static const dsn_env_t env = { "relay.example.net", NULL, NULL, NULL, NULL };
 
 /* key by domain: @p1 -> 1, @p2 -> 2, anything else -> no route */
 static int match_calls;
@@ -623,19 +623,25 @@ static void test_lifetime_expiry(void **state)
     assert_int_equal(queue_get_rcpt(id, other, &ro), QUEUE_OK);
     if (ro.state == QUEUE_RCPT_INFLIGHT)
         assert_int_equal(queue_release(id), QUEUE_OK);
+    /* issue 14: the expired one is reported at once, not when the message ends */
+    assert_int_equal(count_ev(QUEUE_EV_BOUNCED), 1);
+    uint32_t dsn1 = find_dsn();
+    static char txt[16384];
+    read_all(dsn1, txt, sizeof txt);
+    assert_non_null(strstr(txt, "Final-Recipient: rfc822; slow@p1\r\nAction: failed\r\nStatus: 4.4.7\r\n"));
+    assert_null(strstr(txt, "never@p2"));
     queue_tick(t_now);
     assert_int_equal(count_ev(QUEUE_EV_EXPIRED), 2);
     assert_int_equal(queue_get_info(id, NULL), QUEUE_ERR_NOTFOUND);
-    assert_int_equal(count_ev(QUEUE_EV_BOUNCED), 1);
+    assert_int_equal(count_ev(QUEUE_EV_BOUNCED), 2);
     uint32_t dsn = find_dsn();
-    static char txt[16384];
     read_all(dsn, txt, sizeof txt);
-    assert_non_null(strstr(txt, "Final-Recipient: rfc822; slow@p1\r\nAction: failed\r\nStatus: 4.4.7\r\n"));
     assert_non_null(strstr(txt, "Final-Recipient: rfc822; never@p2\r\nAction: failed\r\nStatus: 4.4.7\r\n"));
+    assert_null(strstr(txt, "slow@p1"));  /* reported exactly once */
     queue_stats_t st;
     queue_stats(&st);
     assert_int_equal(st.expired, 2);
-    assert_int_equal(st.bounced, 1);
+    assert_int_equal(st.bounced, 2);
 }
 
 static void test_tick_expires_pending(void **state)
@@ -881,6 +887,257 @@ static void test_fill_drain_cycles(void **state)
     }
 }
 
+/* ---- issue 14: prompt, complete, RFC 3461 ------------------------------------ */
+
+static uint32_t put_msg_dsn(const char *sender, uint8_t ret, const char *envid,
+                            const char *const *rcpts, const uint8_t *notify,
+                            const char *const *orcpt)
+{
+    queue_txn_t t;
+    assert_int_equal(queue_txn_begin_dsn(sender, 0, 3, ret, envid, envid ? strlen(envid) : 0, &t),
+                     QUEUE_OK);
+    for (int i = 0; rcpts[i]; i++)
+        assert_int_equal(queue_txn_add_rcpt_dsn(t, rcpts[i], notify ? notify[i] : 0,
+                                                orcpt && orcpt[i] ? orcpt[i] : NULL,
+                                                orcpt && orcpt[i] ? strlen(orcpt[i]) : 0),
+                         QUEUE_OK);
+    assert_int_equal(queue_txn_append(t, body, strlen(body)), QUEUE_OK);
+    uint32_t id = 0;
+    assert_int_equal(queue_txn_commit(t, &id), QUEUE_OK);
+    return id;
+}
+
+static int count_str(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* The issue's scenario: accepted, 450, 550 in one attempt.  The 550 is
+ * reported right after that attempt (not when the 450 one finishes),
+ * with Remote-MTA, the whole reply and Original-Recipient; exactly once. */
+static void test_prompt_failure_report(void **state)
+{
+    (void)state;
+    static const char *const r[] = { "ok@p1", "later@p1", "bad@p1", NULL };
+    static const char *const o[] = { NULL, NULL, "rfc822;Bad+2BTag@p1" };
+    uint32_t id = put_msg_dsn("s@example.com", STORE_RET_NONE, "ENV+2B1", r, NULL, o);
+    static queue_batch_t b;
+    assert_int_equal(queue_claim(t_now, match_domain, NULL, &b), QUEUE_OK);
+    assert_int_equal(b.nrcpt, 3);
+    static const char reply[] =
+        "<bad@p1>: Recipient address rejected: <bad@p1>: Recipient address rejected by the "
+        "smarthost's check_recipient_access table, see its administrator for why";
+    queue_result_t ok = { 250, "2.0.0", "Ok: queued as 1", "[192.0.2.10]", 1 };
+    queue_result_t tmp = { 450, "4.7.1", "try later", "[192.0.2.10]", 1 };
+    queue_result_t bad = { 550, "5.1.1", reply, "[192.0.2.10]", 1 };
+    assert_int_equal(queue_rcpt_result_ex(id, 0, &ok, t_now), QUEUE_OK);
+    assert_int_equal(queue_rcpt_result_ex(id, 1, &tmp, t_now), QUEUE_OK);
+    assert_int_equal(count_ev(QUEUE_EV_BOUNCED), 0);  /* the attempt is not over yet */
+    assert_int_equal(queue_rcpt_result_ex(id, 2, &bad, t_now), QUEUE_OK);
+    assert_int_equal(count_ev(QUEUE_EV_BOUNCED), 1);   /* at once, the 450 one still queued */
+    queue_msg_info_t mi;
+    assert_int_equal(queue_get_info(id, &mi), QUEUE_OK);
+    assert_int_equal(mi.n_deferred, 1);
+    queue_rcpt_info_t ri;
+    assert_int_equal(queue_get_rcpt(id, 2, &ri), QUEUE_OK);
+    assert_int_equal(ri.reported, 1);
+    assert_string_equal(ri.remote, "[192.0.2.10]");
+    assert_string_equal(ri.reply_text, reply);  /* not cut */
+    uint32_t dsn = find_dsn();
+    static char txt[16384];
+    read_all(dsn, txt, sizeof txt);
+    assert_non_null(strstr(txt, "Original-Envelope-Id: ENV+1\r\n"));
+    assert_non_null(strstr(txt, "Original-Recipient: rfc822; Bad+Tag@p1\r\n"
+                                "Final-Recipient: rfc822; bad@p1\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+                                "Remote-MTA: dns; [192.0.2.10]\r\nDiagnostic-Code: smtp; 550 5.1.1 <bad@p1>:"));
+    /* folded, never cut: unfolding (CRLF removed) gives the reply back */
+    char *d = strstr(txt, "Diagnostic-Code: ");
+    assert_non_null(d);
+    static char unf[1024];
+    size_t k = 0;
+    for (char *p = d + 17; *p && k + 1 < sizeof unf; p++) {
+        if (p[0] == '\r' && p[1] == '\n') {
+            if (p[2] != ' ')
+                break;
+            p++;
+            continue;
+        }
+        unf[k++] = *p;
+    }
+    unf[k] = '\0';
+    char want[512];
+    snprintf(want, sizeof want, "smtp; 550 5.1.1 %s", reply);
+    assert_string_equal(unf, want);
+    assert_null(strstr(txt, "later@p1"));
+    assert_null(strstr(txt, "ok@p1"));
+    /* the deferred one is delivered later: no second report */
+    queue_rcpt_result_ex(dsn, 0, &ok, t_now);  /* (not claimed: refused) */
+    t_now += 3600;
+    assert_int_equal(queue_claim(t_now, match_domain, NULL, &b), QUEUE_OK);
+    if (b.msgid == dsn) {
+        assert_int_equal(queue_release(dsn), QUEUE_OK);
+        assert_int_equal(queue_delete(dsn), QUEUE_OK);
+        assert_int_equal(queue_claim(t_now, match_domain, NULL, &b), QUEUE_OK);
+    }
+    assert_int_equal(b.msgid, id);
+    assert_int_equal(b.nrcpt, 1);
+    assert_int_equal(queue_rcpt_result_ex(id, 1, &ok, t_now), QUEUE_OK);
+    assert_int_equal(queue_get_info(id, NULL), QUEUE_ERR_NOTFOUND);
+    assert_int_equal(count_ev(QUEUE_EV_BOUNCED), 1);
+}
+
+/* RFC 3461 4.1: every NOTIFY combination, for a failure, a relay to a peer
+ * without DSN and one with DSN. */
+static void test_notify_combinations(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t notify;
+        int fail_report, relay_report;
+    } c[] = {
+        { 0, 1, 0 },
+        { STORE_NOTIFY_NEVER, 0, 0 },
+        { STORE_NOTIFY_SUCCESS, 0, 1 },
+        { STORE_NOTIFY_FAILURE, 1, 0 },
+        { STORE_NOTIFY_DELAY, 0, 0 },
+        { STORE_NOTIFY_SUCCESS | STORE_NOTIFY_FAILURE, 1, 1 },
+        { STORE_NOTIFY_SUCCESS | STORE_NOTIFY_DELAY, 0, 1 },
+        { STORE_NOTIFY_FAILURE | STORE_NOTIFY_DELAY, 1, 0 },
+        { STORE_NOTIFY_SUCCESS | STORE_NOTIFY_FAILURE | STORE_NOTIFY_DELAY, 1, 1 },
+    };
+    for (size_t k = 0; k < sizeof c / sizeof c[0]; k++) {
+        setup(NULL);
+        static const char *const r[] = { "bad@p1", "ok@p1", "ok2@p1", NULL };
+        uint8_t n[3] = { c[k].notify, c[k].notify, c[k].notify };
+        uint32_t id = put_msg_dsn("s@example.com", 0, NULL, r, n, NULL);
+        static queue_batch_t b;
+        assert_int_equal(queue_claim(t_now, match_domain, NULL, &b), QUEUE_OK);
+        queue_result_t bad = { 550, "5.1.1", "no", "[192.0.2.1]", 0 };
+        queue_result_t relayed = { 250, "2.0.0", "ok", "[192.0.2.1]", 0 };
+        queue_result_t passed = { 250, "2.0.0", "ok", "[192.0.2.1]", 1 };
+        queue_rcpt_result_ex(id, 0, &bad, t_now);
+        queue_rcpt_result_ex(id, 1, &relayed, t_now);
+        queue_rcpt_result_ex(id, 2, &passed, t_now);
+        int want = c[k].fail_report || c[k].relay_report;
+        assert_int_equal(count_ev(QUEUE_EV_BOUNCED), want);
+        assert_int_equal(n_queued(), want);
+        if (!want)
+            continue;
+        static char txt[16384];
+        read_all(find_dsn(), txt, sizeof txt);
+        assert_int_equal(count_str(txt, "Final-Recipient: rfc822; bad@p1\r\nAction: failed"),
+                         c[k].fail_report);
+        assert_int_equal(count_str(txt, "Final-Recipient: rfc822; ok@p1\r\nAction: relayed\r\nStatus: 2.0.0"),
+                         c[k].relay_report);
+        assert_null(strstr(txt, "ok2@p1"));  /* its peer does DSN: it reports */
+    }
+}
+
+/* queue warn: one "delayed" report per recipient, after the delay, never to
+ * the null sender, not with NOTIFY without DELAY; then the bounce. */
+static void test_delay_warning(void **state)
+{
+    (void)state;
+    assert_int_equal(queue_get_warn(), QUEUE_WARN_S);
+    queue_set_warn(600);
+    static const char *const r[] = { "a@p1", "b@p1", "c@p1", NULL };
+    uint8_t n[3] = { 0, STORE_NOTIFY_FAILURE, STORE_NOTIFY_DELAY };
+    uint32_t id = put_msg_dsn("s@example.com", 0, NULL, r, n, NULL);
+    static const char *const r0[] = { "z@p1", NULL };
+    uint32_t nul = put_msg("", r0, body);
+    static queue_batch_t b;
+    while (queue_claim(t_now, match_domain, NULL, &b) == QUEUE_OK)
+        for (uint16_t i = 0; i < b.nrcpt; i++)
+            queue_rcpt_result(b.msgid, b.rcpt[i], 451, "4.3.0", "busy", t_now);
+    queue_tick(t_now + 599);
+    assert_int_equal(count_ev(QUEUE_EV_WARNED), 0);
+    t_now += 600;
+    queue_tick(t_now);
+    assert_int_equal(count_ev(QUEUE_EV_WARNED), 1);  /* one report, not one per message of the null sender */
+    uint32_t w = find_dsn();
+    static char txt[16384];
+    read_all(w, txt, sizeof txt);
+    assert_non_null(strstr(txt, "Subject: Delayed Mail (still being retried)\r\n"));
+    assert_non_null(strstr(txt, "Final-Recipient: rfc822; a@p1\r\nAction: delayed\r\nStatus: 4.3.0\r\n"));
+    assert_null(strstr(txt, "b@p1"));
+    assert_non_null(strstr(txt, "Final-Recipient: rfc822; c@p1\r\nAction: delayed\r\n"));
+    queue_rcpt_info_t ri;
+    assert_int_equal(queue_get_rcpt(id, 0, &ri), QUEUE_OK);
+    assert_int_equal(ri.warned, 1);
+    assert_int_equal(queue_delete(w), QUEUE_OK);
+    /* once per recipient */
+    t_now += 600;
+    queue_tick(t_now);
+    assert_int_equal(count_ev(QUEUE_EV_WARNED), 1);
+    /* also after a restart of the queue (flags are in the store) */
+    assert_int_equal(queue_init(&store_ram_ops, NULL, fake_clock), 2);
+    queue_set_event_hook(hook);
+    queue_set_warn(600);
+    t_now += 600;
+    queue_tick(t_now);
+    assert_int_equal(count_ev(QUEUE_EV_WARNED), 1);
+    queue_msg_info_t mi;
+    assert_int_equal(queue_get_info(nul, &mi), QUEUE_OK);
+    queue_set_warn(0);
+    assert_int_equal(queue_get_warn(), 0);
+}
+
+static void test_dsn_params_kept(void **state)
+{
+    (void)state;
+    static const char *const r[] = { "a@p1", "b@p1", NULL };
+    static const char *const o[] = { "rfc822;A+2Bx@p1", NULL };
+    uint8_t n[2] = { STORE_NOTIFY_SUCCESS | STORE_NOTIFY_DELAY, 0 };
+    uint32_t id = put_msg_dsn("s@example.com", STORE_RET_FULL, "Q+2B1", r, n, o);
+    char buf[300];
+    uint8_t v = 0xFF;
+    assert_int_equal(queue_get_envid(id, &v, buf, sizeof buf), 5);
+    assert_string_equal(buf, "Q+2B1");
+    assert_int_equal(v, STORE_RET_FULL);
+    assert_int_equal(queue_get_orcpt(id, 0, &v, buf, sizeof buf), 15);
+    assert_string_equal(buf, "rfc822;A+2Bx@p1");
+    assert_int_equal(v, STORE_NOTIFY_SUCCESS | STORE_NOTIFY_DELAY);
+    assert_int_equal(queue_get_orcpt(id, 1, &v, buf, sizeof buf), 0);
+    assert_int_equal(v, 0);
+    assert_int_equal(queue_get_orcpt(id, 0, NULL, buf, 4), QUEUE_ERR_ARG);
+    /* a message without them */
+    static const char *const r2[] = { "c@p1", NULL };
+    uint32_t id2 = put_msg("s@example.com", r2, body);
+    assert_int_equal(queue_get_envid(id2, &v, buf, sizeof buf), 0);
+    assert_int_equal(v, STORE_RET_NONE);
+    /* bad values */
+    queue_txn_t t;
+    assert_int_equal(queue_txn_begin_dsn("s@x", 0, 0, 3, NULL, 0, &t), QUEUE_ERR_ARG);
+    assert_int_equal(queue_txn_begin_dsn("s@x", 0, 0, 0, "a b", 3, &t), QUEUE_ERR_ARG);
+    assert_int_equal(queue_txn_begin_dsn("s@x", 0, 0, 0, "ab", 2, &t), QUEUE_OK);
+    assert_int_equal(queue_txn_add_rcpt_dsn(t, "a@p1", 0x10, NULL, 0), QUEUE_ERR_ARG);
+    assert_int_equal(queue_txn_add_rcpt_dsn(t, "a@p1", 0, "rfc822;a\r\nb", 11), QUEUE_ERR_ARG);
+    /* an ORCPT longer than the store keeps is accepted, not kept (RFC 3461 4.2) */
+    static char longo[501];
+    memcpy(longo, "rfc822;", 7);
+    memset(longo + 7, 'x', 493);
+    assert_int_equal(queue_txn_add_rcpt_dsn(t, "a@p1", 0, longo, 500), QUEUE_OK);
+    queue_txn_abort(t);
+}
+
+/* A RET=FULL failure report returns the message; RET=HDRS only headers. */
+static void test_ret_full_report(void **state)
+{
+    (void)state;
+    static const char *const r[] = { "bad@p1", NULL };
+    uint32_t id = put_msg_dsn("s@example.com", STORE_RET_FULL, NULL, r, NULL, NULL);
+    static queue_batch_t b;
+    assert_int_equal(queue_claim(t_now, match_domain, NULL, &b), QUEUE_OK);
+    assert_int_equal(queue_rcpt_result(id, 0, 550, "5.1.1", "no", t_now), QUEUE_OK);
+    static char txt[16384];
+    read_all(find_dsn(), txt, sizeof txt);
+    assert_non_null(strstr(txt, "Content-Type: message/rfc822\r\n"));
+    assert_non_null(strstr(txt, "Hello body"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -894,6 +1151,11 @@ int main(void)
         cmocka_unit_test_setup(test_backoff, setup),
         cmocka_unit_test_setup(test_bad_reply_text_sanitised, setup),
         cmocka_unit_test_setup(test_5xx_one_dsn, setup),
+        cmocka_unit_test_setup(test_prompt_failure_report, setup),
+        cmocka_unit_test_setup(test_notify_combinations, setup),
+        cmocka_unit_test_setup(test_delay_warning, setup),
+        cmocka_unit_test_setup(test_dsn_params_kept, setup),
+        cmocka_unit_test_setup(test_ret_full_report, setup),
         cmocka_unit_test_setup(test_no_dsn_to_null_sender, setup),
         cmocka_unit_test_setup(test_lifetime_expiry, setup),
         cmocka_unit_test_setup(test_tick_expires_pending, setup),

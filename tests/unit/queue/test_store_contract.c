@@ -80,13 +80,13 @@ static void rcpt_name(char *buf, size_t size, unsigned i)
 static int make_msg(uint32_t msgid, const char *sender, uint16_t nrcpt, uint32_t size, store_handle_t *out)
 {
     store_handle_t h;
-    int rc = ops->create(ctx, sender, size, &h);
+    int rc = ops->create(ctx, sender, size, NULL, &h);
     if (rc)
         return rc;
     for (uint16_t i = 0; i < nrcpt; i++) {
         char a[64];
         rcpt_name(a, sizeof a, i);
-        rc = ops->rcpt_add(ctx, h, a);
+        rc = ops->rcpt_add(ctx, h, a, 0, NULL);
         if (rc < 0) {
             ops->abort(ctx, h);
             return rc;
@@ -306,21 +306,21 @@ static void test_arguments(void **state)
     static char longaddr[STORE_ADDR_MAX + 2];
     memset(longaddr, 'a', sizeof longaddr - 1);
     longaddr[sizeof longaddr - 1] = '\0';
-    assert_int_equal(ops->create(ctx, NULL, 0, &h), STORE_ERR_ARG);
-    assert_int_equal(ops->create(ctx, "a@b", 0, NULL), STORE_ERR_ARG);
-    assert_int_equal(ops->create(ctx, longaddr, 0, &h), STORE_ERR_ARG);
-    assert_int_equal(ops->create(ctx, "a@b", 0xFFFFFFFFu, &h), STORE_ERR_TOOBIG);
-    assert_int_equal(ops->create(ctx, "a@b", 0, &h), STORE_OK);
-    assert_int_equal(ops->rcpt_add(ctx, h, NULL), STORE_ERR_ARG);
-    assert_int_equal(ops->rcpt_add(ctx, h, ""), STORE_ERR_ARG);
-    assert_int_equal(ops->rcpt_add(ctx, h, longaddr), STORE_ERR_ARG);
+    assert_int_equal(ops->create(ctx, NULL, 0, NULL, &h), STORE_ERR_ARG);
+    assert_int_equal(ops->create(ctx, "a@b", 0, NULL, NULL), STORE_ERR_ARG);
+    assert_int_equal(ops->create(ctx, longaddr, 0, NULL, &h), STORE_ERR_ARG);
+    assert_int_equal(ops->create(ctx, "a@b", 0xFFFFFFFFu, NULL, &h), STORE_ERR_TOOBIG);
+    assert_int_equal(ops->create(ctx, "a@b", 0, NULL, &h), STORE_OK);
+    assert_int_equal(ops->rcpt_add(ctx, h, NULL, 0, NULL), STORE_ERR_ARG);
+    assert_int_equal(ops->rcpt_add(ctx, h, "", 0, NULL), STORE_ERR_ARG);
+    assert_int_equal(ops->rcpt_add(ctx, h, longaddr, 0, NULL), STORE_ERR_ARG);
     longaddr[STORE_ADDR_MAX] = '\0';
-    assert_int_equal(ops->rcpt_add(ctx, h, longaddr), 0);    /* 254 is fine */
-    assert_int_equal(ops->rcpt_add(ctx, h, "x@y"), 1);
+    assert_int_equal(ops->rcpt_add(ctx, h, longaddr, 0, NULL), 0);    /* 254 is fine */
+    assert_int_equal(ops->rcpt_add(ctx, h, "x@y", 0, NULL), 1);
     assert_int_equal(ops->append(ctx, h, NULL, 1), STORE_ERR_ARG);
     assert_int_equal(ops->append(ctx, h, "abc", 0), STORE_OK);
     assert_int_equal(ops->append(ctx, h, "hello", 5), STORE_OK);
-    assert_int_equal(ops->rcpt_add(ctx, h, "z@y"), STORE_ERR_STATE);  /* after the body started */
+    assert_int_equal(ops->rcpt_add(ctx, h, "z@y", 0, NULL), STORE_ERR_STATE);  /* after the body started */
     /* seal cross-checks */
     store_env_t env = { .msgid = 7, .arrival = 1, .size = 5, .nrcpt = 2, .src_netif = 1 };
     assert_int_equal(ops->seal(ctx, h, NULL), STORE_ERR_ARG);
@@ -339,7 +339,7 @@ static void test_arguments(void **state)
     /* sealed: immutable */
     assert_int_equal(ops->seal(ctx, h, &env), STORE_ERR_ARG);
     assert_int_equal(ops->append(ctx, h, "x", 1), STORE_ERR_ARG);
-    assert_int_equal(ops->rcpt_add(ctx, h, "z@y"), STORE_ERR_ARG);
+    assert_int_equal(ops->rcpt_add(ctx, h, "z@y", 0, NULL), STORE_ERR_ARG);
     ops->abort(ctx, h);                                                   /* no-op when sealed */
     store_msg_t mi;
     store_rcpt_t rc;
@@ -362,7 +362,7 @@ static void test_arguments(void **state)
     assert_int_equal(ops->next(ctx, s, &s), STORE_ERR_NOTFOUND);
     /* seal without recipients is the queue's business; the store allows it */
     store_handle_t z;
-    assert_int_equal(ops->create(ctx, "s@s", 0, &z), STORE_OK);
+    assert_int_equal(ops->create(ctx, "s@s", 0, NULL, &z), STORE_OK);
     env = (store_env_t){ .msgid = 9, .size = 0, .nrcpt = 0 };
     assert_int_equal(ops->seal(ctx, z, &env), STORE_OK);
     assert_int_equal(ops->info(ctx, z, &mi), STORE_OK);
@@ -373,8 +373,8 @@ static void test_unsealed_is_invisible(void **state)
 {
     (void)state;
     store_handle_t h, it;
-    assert_int_equal(ops->create(ctx, "a@b", 0, &h), STORE_OK);
-    assert_int_equal(ops->rcpt_add(ctx, h, "x@y"), 0);
+    assert_int_equal(ops->create(ctx, "a@b", 0, NULL, &h), STORE_OK);
+    assert_int_equal(ops->rcpt_add(ctx, h, "x@y", 0, NULL), 0);
     assert_int_equal(ops->append(ctx, h, "abc", 3), STORE_OK);
     store_msg_t mi;
     store_rcpt_t rc;
@@ -413,9 +413,9 @@ static void test_stale_and_bad_handles(void **state)
     assert_int_equal(ops->info(ctx, h2, &m), STORE_OK);
     assert_int_equal(m.msgid, 6);
     /* abort: the handle dies */
-    assert_int_equal(ops->create(ctx, "", 0, &a), STORE_OK);
+    assert_int_equal(ops->create(ctx, "", 0, NULL, &a), STORE_OK);
     ops->abort(ctx, a);
-    assert_int_equal(ops->rcpt_add(ctx, a, "q@q"), STORE_ERR_ARG);
+    assert_int_equal(ops->rcpt_add(ctx, a, "q@q", 0, NULL), STORE_ERR_ARG);
     assert_int_equal(ops->append(ctx, a, "x", 1), STORE_ERR_ARG);
     ops->abort(ctx, a);   /* twice: still a no-op */
     assert_int_equal(ops->del(ctx, h2), STORE_OK);
@@ -433,8 +433,8 @@ static void test_abort_leaves_nothing(void **state)
     store_stats_t before, after;
     ops->stats(ctx, &before);
     store_handle_t h;
-    assert_int_equal(ops->create(ctx, "a@b", 5000, &h), STORE_OK);
-    assert_int_equal(ops->rcpt_add(ctx, h, "x@y"), 0);
+    assert_int_equal(ops->create(ctx, "a@b", 5000, NULL, &h), STORE_OK);
+    assert_int_equal(ops->rcpt_add(ctx, h, "x@y", 0, NULL), 0);
     uint8_t buf[1000];
     memset(buf, 'x', sizeof buf);
     for (int i = 0; i < 5; i++)
@@ -458,10 +458,10 @@ static void test_full_and_nothing_half_stored(void **state)
     ops->stats(ctx, &st0);
     /* size hint admission: what can never fit */
     store_handle_t h;
-    assert_int_equal(ops->create(ctx, "a@b", st0.total + 1u, &h), STORE_ERR_TOOBIG);
+    assert_int_equal(ops->create(ctx, "a@b", st0.total + 1u, NULL, &h), STORE_ERR_TOOBIG);
     /* fill with one big open message until FULL */
-    assert_int_equal(ops->create(ctx, "a@b", 0, &h), STORE_OK);
-    assert_int_equal(ops->rcpt_add(ctx, h, "x@y"), 0);
+    assert_int_equal(ops->create(ctx, "a@b", 0, NULL, &h), STORE_OK);
+    assert_int_equal(ops->rcpt_add(ctx, h, "x@y", 0, NULL), 0);
     uint8_t buf[1000];
     memset(buf, 'y', sizeof buf);
     uint32_t stored = 0;
@@ -477,7 +477,7 @@ static void test_full_and_nothing_half_stored(void **state)
     assert_int_equal(st.open, 1);
     /* a SIZE that cannot fit now */
     store_handle_t h2;
-    assert_int_equal(ops->create(ctx, "c@d", st.free + 1u, &h2), STORE_ERR_FULL);
+    assert_int_equal(ops->create(ctx, "c@d", st.free + 1u, NULL, &h2), STORE_ERR_FULL);
     store_env_t env = { .msgid = 1, .size = stored, .nrcpt = 1 };
     assert_int_equal(ops->seal(ctx, h, &env), STORE_OK);
     store_msg_t m;
@@ -491,8 +491,8 @@ static void test_full_and_nothing_half_stored(void **state)
     ops->stats(ctx, &st);
     expect_empty(&st, &st0);
     /* and the whole of it can be filled and aborted again */
-    assert_int_equal(ops->create(ctx, "a@b", 0, &h), STORE_OK);
-    assert_int_equal(ops->rcpt_add(ctx, h, "x@y"), 0);
+    assert_int_equal(ops->create(ctx, "a@b", 0, NULL, &h), STORE_OK);
+    assert_int_equal(ops->rcpt_add(ctx, h, "x@y", 0, NULL), 0);
     uint32_t again = 0;
     while (ops->append(ctx, h, buf, sizeof buf) == STORE_OK)
         again += sizeof buf;
@@ -515,18 +515,18 @@ static void test_slots_full(void **state)
         if (i < half)
             assert_int_equal(make_msg(100u + i, "a@b", 1, 10, &hs[i]), 0);
         else
-            assert_int_equal(ops->create(ctx, "a@b", 0, &hs[i]), STORE_OK);
+            assert_int_equal(ops->create(ctx, "a@b", 0, NULL, &hs[i]), STORE_OK);
     }
     store_handle_t h;
-    assert_int_equal(ops->create(ctx, "a@b", 0, &h), STORE_ERR_FULL);
+    assert_int_equal(ops->create(ctx, "a@b", 0, NULL, &h), STORE_ERR_FULL);
     ops->stats(ctx, &st);
     check_stats_invariants(&st);
     assert_int_equal(st.msgs, half);
     assert_int_equal(st.open, st0.max_msgs - half);
     /* one freed slot is one more message */
     assert_int_equal(ops->del(ctx, hs[0]), STORE_OK);
-    assert_int_equal(ops->create(ctx, "a@b", 0, &hs[0]), STORE_OK);
-    assert_int_equal(ops->create(ctx, "a@b", 0, &h), STORE_ERR_FULL);
+    assert_int_equal(ops->create(ctx, "a@b", 0, NULL, &hs[0]), STORE_OK);
+    assert_int_equal(ops->create(ctx, "a@b", 0, NULL, &h), STORE_ERR_FULL);
     ops->abort(ctx, hs[0]);
     for (uint16_t i = 1; i < st0.max_msgs; i++) {
         if (i < half)
@@ -591,8 +591,8 @@ static void test_recover_drops_unsealed(void **state)
     (void)state;
     store_handle_t h1, h2;
     assert_int_equal(make_msg(3, "a@b", 2, 700, &h1), 0);
-    assert_int_equal(ops->create(ctx, "a@b", 0, &h2), STORE_OK);
-    assert_int_equal(ops->rcpt_add(ctx, h2, "r@s"), 0);
+    assert_int_equal(ops->create(ctx, "a@b", 0, NULL, &h2), STORE_OK);
+    assert_int_equal(ops->rcpt_add(ctx, h2, "r@s", 0, NULL), 0);
     assert_int_equal(ops->append(ctx, h2, "hello", 5), STORE_OK);
     assert_int_equal(ops->recover(ctx), 1);
     store_stats_t st;

@@ -29,11 +29,11 @@ static void test_arena_geometry(void **state)
     assert_int_equal(st0.total, STORE_RAM_ARENA_SIZE);
     assert_int_equal(st0.max_msgs, STORE_RAM_MAX_MSGS);
     store_handle_t h, h2;
-    assert_int_equal(ops->create(NULL, "a@b", STORE_RAM_ARENA_SIZE + 1, &h), STORE_ERR_TOOBIG);
+    assert_int_equal(ops->create(NULL, "a@b", STORE_RAM_ARENA_SIZE + 1, NULL, &h), STORE_ERR_TOOBIG);
     /* fill one open message until FULL: all but the chunks its sender and
      * recipient took, and less than one chunk of the arena is left */
-    assert_int_equal(ops->create(NULL, "a@b", 0, &h), STORE_OK);
-    assert_int_equal(ops->rcpt_add(NULL, h, "x@y"), 0);
+    assert_int_equal(ops->create(NULL, "a@b", 0, NULL, &h), STORE_OK);
+    assert_int_equal(ops->rcpt_add(NULL, h, "x@y", 0, NULL), 0);
     uint8_t buf[1000];
     memset(buf, 'y', sizeof buf);
     uint32_t stored = 0;
@@ -43,7 +43,7 @@ static void test_arena_geometry(void **state)
     ops->stats(NULL, &st);
     assert_true(st.free < sizeof buf);
     assert_int_equal(st.live + st.dead, st.used);   /* no slack outside the chunks */
-    assert_int_equal(ops->create(NULL, "c@d", 4 * STORE_RAM_CHUNK_SIZE, &h2), STORE_ERR_FULL);
+    assert_int_equal(ops->create(NULL, "c@d", 4 * STORE_RAM_CHUNK_SIZE, NULL, &h2), STORE_ERR_FULL);
     ops->abort(NULL, h);
     ops->stats(NULL, &st);
     assert_memory_equal(&st, &st0, sizeof st);
@@ -53,8 +53,8 @@ static void test_cold_boot_forgets_everything(void **state)
 {
     (void)state;
     store_handle_t h, it;
-    assert_int_equal(ops->create(NULL, "a@b", 0, &h), STORE_OK);
-    assert_int_equal(ops->rcpt_add(NULL, h, "x@y"), 0);
+    assert_int_equal(ops->create(NULL, "a@b", 0, NULL, &h), STORE_OK);
+    assert_int_equal(ops->rcpt_add(NULL, h, "x@y", 0, NULL), 0);
     assert_int_equal(ops->append(NULL, h, "abc", 3), STORE_OK);
     store_env_t env = { .msgid = 1, .size = 3, .nrcpt = 1 };
     assert_int_equal(ops->seal(NULL, h, &env), STORE_OK);

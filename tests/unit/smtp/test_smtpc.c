@@ -90,7 +90,9 @@ static void mkjob(unsigned n, const char *body)
     for (unsigned i = 0; i < n; i++) {
         snprintf(rcpt_names[i], sizeof(rcpt_names[i]), "r%u@dest.example", i);
         rcpts[i].addr = rcpt_names[i];
-        rcpts[i].user_idx = i;
+        rcpts[i].user_idx = (uint16_t)i;
+        rcpts[i].notify = 0;
+        rcpts[i].has_orcpt = 0;
     }
     memset(&job, 0, sizeof(job));
     job.ehlo_name = "gw.example";
@@ -231,6 +233,53 @@ static void test_pipelined_dialogue(void **state)
     assert_int_equal(fk.res[0].code, 250);
     assert_int_equal(fk.res[1].n, 1);
     assert_int_equal(fk.res[2].code, 250);
+    finish_quit(c);
+}
+
+/* RFC 3461 5.2: the parameters are relayed to a peer that offers DSN, as
+ * received (xtext kept); a peer without DSN gets none of them. */
+static void test_dsn_params(void **state)
+{
+    (void)state;
+    mkjob(3, "body\r\n");
+    job.dsn_ret = SMTPC_RET_HDRS;
+    job.dsn_envid = "QQ+2B1";
+    /* ORCPT after the address's NUL (smtpc_rcpt_t.has_orcpt) */
+    static const char a0[] = "r0@dest.example\0rfc822;a+2Bb@src.example";
+    static const char a2[] = "r2@dest.example\0bad value";  /* not xtext: left out */
+    rcpts[0].addr = a0;
+    rcpts[0].has_orcpt = 1;
+    rcpts[0].notify = SMTPC_NOTIFY_SUCCESS | SMTPC_NOTIFY_FAILURE | SMTPC_NOTIFY_DELAY;
+    rcpts[1].notify = SMTPC_NOTIFY_NEVER;
+    rcpts[2].addr = a2;
+    rcpts[2].has_orcpt = 1;
+    rcpts[2].notify = SMTPC_NOTIFY_DELAY;
+    smtpc_t *c = open_session("250-mx.dest.example\r\n250-PIPELINING\r\n250 DSN\r\n");
+    assert_true((smtpc_ext(c) & SMTP_EXT_DSN) != 0u);
+    assert_string_equal(drain(c),
+                        "MAIL FROM:<s@src.example> RET=HDRS ENVID=QQ+2B1\r\n"
+                        "RCPT TO:<r0@dest.example> NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=rfc822;a+2Bb@src.example\r\n"
+                        "RCPT TO:<r1@dest.example> NOTIFY=NEVER\r\n"
+                        "RCPT TO:<r2@dest.example> NOTIFY=DELAY\r\n"
+                        "DATA\r\n");
+    srv(c, "250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_string_equal(drain(c), "body\r\n.\r\n");
+    srv(c, "250 2.0.0 ok\r\n");
+    assert_int_equal(fk.total, 3);
+    finish_quit(c);
+
+    /* the same job to a peer without DSN */
+    rcpts[2].has_orcpt = 0;
+    c = open_session(EHLO_PIPE);
+    assert_string_equal(drain(c),
+                        "MAIL FROM:<s@src.example> SIZE=6\r\n"
+                        "RCPT TO:<r0@dest.example>\r\n"
+                        "RCPT TO:<r1@dest.example>\r\n"
+                        "RCPT TO:<r2@dest.example>\r\n"
+                        "DATA\r\n");
+    srv(c, "250 ok\r\n250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+    assert_string_equal(drain(c), "body\r\n.\r\n");
+    srv(c, "250 2.0.0 ok\r\n");
     finish_quit(c);
 }
 
@@ -1499,6 +1548,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_plain_dialogue, setup),
         cmocka_unit_test_setup(test_pipelined_dialogue, setup),
+        cmocka_unit_test_setup(test_dsn_params, setup),
         cmocka_unit_test_setup(test_pipelined_bytewise, setup),
         cmocka_unit_test_setup(test_helo_fallback, setup),
         cmocka_unit_test_setup(test_helo_refused, setup),

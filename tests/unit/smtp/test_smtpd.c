@@ -54,6 +54,10 @@ static struct {
     char sender[300];
     uint32_t size_hint;
     uint8_t netif;
+    uint8_t ret;                 /* RFC 3461 parameters as the queue got them */
+    char envid[128];
+    uint8_t notify[FQ_RCPT_MAX];
+    char orcpt[FQ_RCPT_MAX][512];
     int nrcpt, rcpt_calls, append_calls;
     char rcpt[FQ_RCPT_MAX][300];
     size_t len;
@@ -112,6 +116,29 @@ int queue_txn_add_rcpt(queue_txn_t t, const char *rcpt)
         snprintf(fq.rcpt[fq.nrcpt], sizeof(fq.rcpt[0]), "%s", rcpt);
     fq.nrcpt++;
     return QUEUE_OK;
+}
+
+int queue_txn_begin_dsn(const char *sender, uint32_t size_hint, uint8_t src_netif, uint8_t ret,
+                        const char *envid, size_t envid_len, queue_txn_t *out)
+{
+    int rc = queue_txn_begin(sender, size_hint, src_netif, out);
+    assert_true(envid_len < sizeof(fq.envid));
+    fq.ret = ret;
+    snprintf(fq.envid, sizeof(fq.envid), "%.*s", (int)envid_len, envid != NULL ? envid : "");
+    return rc;
+}
+
+int queue_txn_add_rcpt_dsn(queue_txn_t t, const char *rcpt, uint8_t notify, const char *orcpt,
+                           size_t orcpt_len)
+{
+    int n = fq.nrcpt;
+    int rc = queue_txn_add_rcpt(t, rcpt);
+    if (rc == QUEUE_OK && n < FQ_RCPT_MAX) {
+        fq.notify[n] = notify;
+        assert_true(orcpt_len < sizeof(fq.orcpt[0]));
+        snprintf(fq.orcpt[n], sizeof(fq.orcpt[0]), "%.*s", (int)orcpt_len, orcpt != NULL ? orcpt : "");
+    }
+    return rc;
 }
 
 int queue_txn_append(queue_txn_t t, const void *data, size_t len)
@@ -422,7 +449,7 @@ static void all_modes(void (*body)(void))
 #define GREETING "S: 220 mx.example ESMTP ready"
 #define EHLO_REPLY                                                         \
     "S: 250-mx.example", "S: 250-PIPELINING", "S: 250-SIZE 10485760",       \
-        "S: 250-8BITMIME", "S: 250-ENHANCEDSTATUSCODES", "S: 250 HELP"
+        "S: 250-8BITMIME", "S: 250-ENHANCEDSTATUSCODES", "S: 250-DSN", "S: 250 HELP"
 #define RECEIVED_ESMTP(id)                                                  \
     "Received: from client.example ([192.0.2.99])\r\n"                      \
     "\tby mx.example (eth0 192.0.2.1) with ESMTP id " id ";\r\n"           \
@@ -527,6 +554,61 @@ static void body_helo_dialogue(void)
     expect_committed("Received: from client.example ([192.0.2.99])\r\n"
                      "\tby mx.example (eth0 192.0.2.1) with SMTP id 00000102;\r\n"
                      "\tTue, 19 Nov 2024 10:00:00 +0000\r\n");
+}
+
+/* RFC 3461: DSN is offered, RET/ENVID/NOTIFY/ORCPT reach the queue as
+ * sent (xtext kept encoded), bad values are named in a 501 5.5.4, and a
+ * RCPT line over 512 octets gets 500 5.5.2 (SMTPD_LINE_MAX, smtpd.c). */
+static void body_dsn_params(void)
+{
+    static char longline[600];
+    static char longreply[] = "S: 500 5.5.2 Line too long";
+    snprintf(longline, sizeof(longline), "C: RCPT TO:<l@far.example> ORCPT=rfc822;%0520d", 0);
+    const char *const t[] = {
+        GREETING,
+        "C: EHLO client.example",
+        EHLO_REPLY,
+        "C: MAIL FROM:<a@client.example> RET=FULLER",
+        "S: 501 5.5.4 Bad RET parameter value",
+        "C: MAIL FROM:<a@client.example> RET=HDRS ENVID=QQ+2B1",
+        "S: 250 2.1.0 Sender ok",
+        "C: RCPT TO:<b@far.example> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;B+2Bx@far.example",
+        "S: 250 2.1.5 Recipient ok",
+        "C: RCPT TO:<c@far.example> NOTIFY=NEVER",
+        "S: 250 2.1.5 Recipient ok",
+        "C: RCPT TO:<d@far.example> NOTIFY=NEVER,SUCCESS",
+        "S: 501 5.5.4 Bad NOTIFY parameter value",
+        "C: RCPT TO:<d@far.example> ORCPT=nosemicolon",
+        "S: 501 5.5.4 Bad ORCPT parameter value",
+        longline,
+        longreply,
+        "C: RCPT TO:<e@far.example>",
+        "S: 250 2.1.5 Recipient ok",
+        "C: DATA",
+        "S: 354 End data with <CR><LF>.<CR><LF>",
+        "C: .",
+        "S: 250 2.0.0 Ok: queued as 0000A001",
+        "C: QUIT",
+        "S: 221 2.0.0 mx.example closing connection",
+        NULL,
+    };
+    open_default();
+    script(t);
+    assert_int_equal(fq.commits_ok, 1);
+    assert_int_equal(fq.ret, STORE_RET_HDRS);
+    assert_string_equal(fq.envid, "QQ+2B1");
+    assert_int_equal(fq.nrcpt, 3);
+    assert_int_equal(fq.notify[0], STORE_NOTIFY_SUCCESS | STORE_NOTIFY_DELAY);
+    assert_string_equal(fq.orcpt[0], "rfc822;B+2Bx@far.example");
+    assert_int_equal(fq.notify[1], STORE_NOTIFY_NEVER);
+    assert_string_equal(fq.orcpt[1], "");
+    assert_int_equal(fq.notify[2], 0);
+}
+
+static void test_dsn_params(void **state)
+{
+    (void)state;
+    all_modes(body_dsn_params);
 }
 
 static void test_helo_dialogue(void **state)
@@ -662,8 +744,8 @@ static void body_syntax_errors(void)
         "S: 501 5.1.3 Bad recipient address syntax",
         "C: RCPT FROM:<x@y.example>",
         "S: 501 5.5.4 Syntax: RCPT TO:<address>",
-        "C: RCPT TO:<x@y.example> NOTIFY=NEVER",
-        "S: 555 5.5.4 Unsupported MAIL/RCPT parameter",
+        "C: RCPT TO:<x@y.example> NOTIFY=SOMETIMES",
+        "S: 501 5.5.4 Bad NOTIFY parameter value",
         "C: RCPT TO:<x@y.example>",
         "S: 250 2.1.5 Recipient ok",
         "C: DATA now",
@@ -768,6 +850,7 @@ static void ehlo(void)
     S("250-SIZE 10485760");
     S("250-8BITMIME");
     S("250-ENHANCEDSTATUSCODES");
+    S("250-DSN");
     S("250 HELP");
 }
 
@@ -851,7 +934,7 @@ static void body_size_at_end(void)
         GREETING,
         "C: EHLO client.example",
         "S: 250-mx.example", "S: 250-PIPELINING", "S: 250-SIZE 64", "S: 250-8BITMIME",
-        "S: 250-ENHANCEDSTATUSCODES", "S: 250 HELP",
+        "S: 250-ENHANCEDSTATUSCODES", "S: 250-DSN", "S: 250 HELP",
         "C: MAIL FROM:<a@client.example>",
         "C: RCPT TO:<b@far.example>",
         "C: DATA",
@@ -1679,6 +1762,7 @@ static void test_identity_variants(void **state)
     S("250-SIZE 10485760");
     S("250-8BITMIME");
     S("250-ENHANCEDSTATUSCODES");
+    S("250-DSN");
     S("250 HELP");
     C("MAIL FROM:<a@client.example>");
     C("RCPT TO:<b@far.example>");
@@ -1714,7 +1798,7 @@ static void test_identity_variants(void **state)
 
 #define EHLO_HEAD                                                           \
     "S: 250-mx.example", "S: 250-PIPELINING", "S: 250-SIZE 10485760",       \
-        "S: 250-8BITMIME", "S: 250-ENHANCEDSTATUSCODES"
+        "S: 250-8BITMIME", "S: 250-ENHANCEDSTATUSCODES", "S: 250-DSN"
 #define EHLO_STARTTLS_REPLY EHLO_HEAD, "S: 250-STARTTLS", "S: 250 HELP"
 #define EHLO_AUTH_REPLY EHLO_HEAD, "S: 250-AUTH PLAIN LOGIN", "S: 250 HELP"
 #define TLS_GO "S: 220 2.0.0 Ready to start TLS"
@@ -2774,6 +2858,7 @@ static void test_tls_auth_timeouts(void **state)
     S("250-SIZE 10485760");
     S("250-8BITMIME");
     S("250-ENHANCEDSTATUSCODES");
+    S("250-DSN");
     S("250-STARTTLS");
     S("250 HELP");
     sync_();
@@ -2884,6 +2969,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_esmtp_dialogue),
+        cmocka_unit_test(test_dsn_params),
         cmocka_unit_test(test_helo_dialogue),
         cmocka_unit_test(test_pipelining),
         cmocka_unit_test(test_sequence_errors),

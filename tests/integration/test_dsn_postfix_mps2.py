@@ -1,0 +1,174 @@
+"""Delivery status notifications against real Postfix instances (issue 14).
+
+1. Smarthost: a private Postfix accepts one recipient, defers one (450) and
+   rejects one (550).  The 550 is reported within seconds of that attempt,
+   while the 450 one is still queued; the report parses with Python's email
+   package as multipart/report; report-type=delivery-status with the RFC 3464
+   fields; the deferred one is delivered later and no second report follows.
+   The device passes RET/ENVID/NOTIFY/ORCPT on to the smarthost, which does
+   DSN (seen where it relays them to its own sink).
+2. Client: a private Postfix submits with `sendmail -N success,failure,delay`
+   through the device: the device offers DSN, so Postfix sends no notice of
+   its own; the device's peer (smtp-sink without ESMTP) does not do DSN, so
+   the device sends the sender a "relayed" report.
+"""
+import email
+import email.policy
+import re
+import smtplib
+import time
+
+from device import Device, free_port, qemu_mps2
+from peers import SmtpSink
+from postfix_peer import PostfixPeer
+
+REJECT = "550 5.1.1 no such user here, see the postmaster of dest.test for the reason"
+
+
+def _wait(pred, timeout, step=0.3):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
+def _status_groups(report):
+    """The message/delivery-status part: [per-message fields, per-recipient...]."""
+    assert report.get_content_type() == "multipart/report"
+    assert report.get_param("report-type") == "delivery-status"
+    parts = report.get_payload()
+    assert parts[0].get_content_type() == "text/plain"
+    ds = parts[1]
+    assert ds.get_content_type() == "message/delivery-status"
+    return parts, ds.get_payload()
+
+
+def _unfold(v):
+    return re.sub(r"\r?\n[ \t]", " ", str(v)) if v is not None else v
+
+
+def test_prompt_complete_report_through_postfix_smarthost():
+    smtp_port, smarthost_port, lanhub_port, relay_port = free_port(), free_port(), free_port(), free_port()
+    relay = SmtpSink(relay_port)              # where the smarthost relays what it accepts
+    lanhub = SmtpSink(lanhub_port)            # the sender's domain: receives the report
+    pf = PostfixPeer(smarthost_port, relay_port,
+                     access={"bad@dest.test": REJECT, "later@dest.test": "450 4.7.1 try later"}).start()
+    dev = Device(qemu_mps2(smtp_port, smarthost_port, more_peers=[("10.0.2.101", lanhub_port)]),
+                 name="mps2-an385")
+    try:
+        dev.expect(r"mta> ", timeout=10)
+        dev.cmd("peer add lanhub 10.0.2.101 port 25 via eth0")
+        dev.cmd("route add lan.test lanhub")
+        dev.cmd("queue retry 3 5 3600")
+        dev.cmd("clock set 2026-12-04T12:00:00Z")
+        s = smtplib.SMTP("127.0.0.1", smtp_port, timeout=30)
+        s.ehlo("client.lan.test")
+        assert s.has_extn("dsn"), s.esmtp_features        # RFC 3461 4
+        assert s.mail("dev@lan.test", ["RET=HDRS", "ENVID=QQ+2B1"])[0] == 250
+        assert s.rcpt("ok@dest.test", ["NOTIFY=SUCCESS,FAILURE", "ORCPT=rfc822;ok-orig@dest.test"])[0] == 250
+        assert s.rcpt("later@dest.test", ["NOTIFY=FAILURE,DELAY"])[0] == 250
+        assert s.rcpt("bad@dest.test", ["NOTIFY=FAILURE", "ORCPT=rfc822;Bad+2BOrig@dest.test"])[0] == 250
+        code, _ = s.data(b"From: dev@lan.test\r\nSubject: three recipients\r\n\r\nbody\r\n")
+        assert code == 250
+        t0 = time.monotonic()
+        s.quit()
+
+        # the 550 is reported promptly, while the 450 one is still queued
+        assert lanhub.wait_count(1, 30) == 1, dev.cmd("show queue") + dev.cmd("events") + pf.log_tail()
+        elapsed = time.monotonic() - t0
+        assert elapsed < 20, elapsed
+        assert "later@dest.test" in dev.cmd("show queue")
+        qid = re.search(r"^\s*([0-9A-F]{8})\s", dev.cmd("show queue"), re.M).group(1)
+        detail = dev.cmd(f"queue show {qid}")
+        assert re.search(r"bad@dest\.test\s+failed.*\n.*last reply: 550 5\.1\.1.*\n\s+peer \[10\.0\.2\.100\], reported",
+                         detail), detail
+        meta, raw = lanhub.messages()[0]
+        assert meta["X-Mail-Args"][0].startswith("<>")
+        assert meta["X-Rcpt-Args"] == ["<dev@lan.test>"]
+        report = email.message_from_bytes(raw, policy=email.policy.compat32)
+        parts, groups = _status_groups(report)
+        per_msg, rcpts = groups[0], groups[1:]
+        assert per_msg["Original-Envelope-Id"] == "QQ+1"                 # ENVID, xtext decoded
+        assert per_msg["Reporting-MTA"] == "dns; mta.eth0.gateway.test"
+        assert per_msg["Arrival-Date"]                                    # clock was set
+        assert len(rcpts) == 1, raw.decode()                              # only the failed one
+        r = rcpts[0]
+        assert r["Final-Recipient"] == "rfc822; bad@dest.test"
+        assert r["Original-Recipient"] == "rfc822; Bad+Orig@dest.test"
+        assert r["Action"] == "failed"
+        assert r["Status"] == "5.1.1"
+        assert r["Remote-MTA"] == "dns; [10.0.2.100]"
+        assert _unfold(r["Diagnostic-Code"]) == (
+            "smtp; 550 5.1.1 <bad@dest.test>: Recipient address rejected: "
+            + REJECT.split(" ", 2)[2]), r["Diagnostic-Code"]             # the whole reply
+        assert r["Last-Attempt-Date"]
+        assert "Subject: three recipients" in parts[2].as_string()
+        assert re.search(r"1400 queue: message \w+ bounced", dev.cmd("events id 1400"))
+
+        # RFC 3461 5.2: the parameters reached the smarthost, which does DSN
+        assert relay.wait_count(1, 30) >= 1, pf.log_tail()
+        rmeta, _ = relay.messages()[0]
+        assert "ENVID=QQ+2B1" in rmeta["X-Mail-Args"][0] and "RET=HDRS" in rmeta["X-Mail-Args"][0], rmeta
+        assert rmeta["X-Rcpt-Args"] == ["<ok@dest.test> ORCPT=rfc822;ok-orig@dest.test NOTIFY=SUCCESS,FAILURE"], rmeta
+
+        # the deferral ends: delivered once, and no second report
+        pf.set_access({"bad@dest.test": REJECT})
+        assert _wait(lambda: "0 messages" in dev.cmd("show queue"), 60), dev.cmd("show queue") + pf.log_tail()
+        assert relay.wait_count(2, 30) == 2
+        assert [m["X-Rcpt-Args"][0].split()[0] for m, _ in relay.messages()] == ["<ok@dest.test>",
+                                                                               "<later@dest.test>"]
+        time.sleep(1)  # a second report would have been sent before the queue emptied
+        assert len(lanhub.files()) == 1
+    finally:
+        dev.kill()
+        pf.cleanup()
+        relay.stop()
+        lanhub.stop()
+
+
+def test_postfix_client_gets_relayed_report_through_non_dsn_peer():
+    smtp_port, smarthost_port, lanhub_port, client_port, dummy = (free_port(), free_port(), free_port(),
+                                                                  free_port(), free_port())
+    nodsn = SmtpSink(smarthost_port, options=["-e"])   # HELO only: no DSN
+    lanhub = SmtpSink(lanhub_port)
+    # the client: relayhost is the device; it listens only so that it can start
+    pf = PostfixPeer(client_port, smtp_port, hostname="client.lan.test").start()
+    dev = Device(qemu_mps2(smtp_port, smarthost_port, more_peers=[("10.0.2.101", lanhub_port)]),
+                 name="mps2-an385")
+    try:
+        dev.expect(r"mta> ", timeout=10)
+        dev.cmd("peer add lanhub 10.0.2.101 port 25 via eth0")
+        dev.cmd("route add lan.test lanhub")
+        # queue warn is kept in the running-config only when set
+        assert "queue warn" not in dev.cmd("show running-config")
+        dev.cmd("queue warn 14400")
+        assert "queue warn 14400" in dev.cmd("show running-config")
+        assert "%" in dev.cmd("queue warn 99999999")
+        r = pf.sendmail(["-N", "success,failure,delay", "-f", "sender@lan.test", "user@example.com"],
+                        b"From: sender@lan.test\r\nSubject: notify me\r\n\r\nhello\r\n")
+        assert r.returncode == 0, r
+        assert nodsn.wait_count(1, 60) == 1, pf.log_tail() + dev.cmd("events")
+        # Postfix saw DSN offered by the device, so it relays NOTIFY and sends nothing itself
+        assert pf.wait_log("status=sent", 30), pf.log_tail()
+        assert "delivery status notification" not in pf.log(), pf.log_tail()
+        # the device's peer cannot do DSN: the device says "relayed" (RFC 3461 4.1)
+        assert lanhub.wait_count(1, 30) == 1, dev.cmd("show queue") + dev.cmd("events")
+        meta, raw = lanhub.messages()[0]
+        assert meta["X-Mail-Args"][0].startswith("<>")
+        assert meta["X-Rcpt-Args"] == ["<sender@lan.test>"]
+        report = email.message_from_bytes(raw, policy=email.policy.compat32)
+        _, groups = _status_groups(report)
+        rcpts = groups[1:]
+        assert len(rcpts) == 1
+        assert rcpts[0]["Final-Recipient"] == "rfc822; user@example.com"
+        assert rcpts[0]["Original-Recipient"] == "rfc822; user@example.com"   # Postfix sends ORCPT
+        assert rcpts[0]["Action"] == "relayed"
+        assert rcpts[0]["Status"].startswith("2.")
+        assert report["Subject"] == "Successful Mail Delivery Report"
+    finally:
+        dev.kill()
+        pf.cleanup()
+        nodsn.stop()
+        lanhub.stop()
