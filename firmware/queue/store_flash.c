@@ -57,6 +57,9 @@ enum { M_FREE = 0, M_OPEN, M_SEALED, M_BUILD, M_ABORT, M_TOMB };
 #define MF_BROKEN 0x02u  /* a write failed halfway: the message cannot be sealed */
 #define MF_COMMIT 0x04u  /* mount: COMMIT seen */
 #define MF_SENDER 0x08u  /* mount: SENDER seen */
+#define MF_SORIG  0x10u  /* sender_loc is the original SENDER: every record of the message
+                            lies after it in log order, and what lies before it under the
+                            same ID is an older message's (an ID used again) */
 
 #define H_BAD 2          /* hdr_at: damaged header */
 
@@ -134,6 +137,55 @@ static uint32_t sbase(const store_flash_t *st, uint32_t s)
 static uint32_t limit_normal(const store_flash_t *st)
 {
     return st->ssize - st->gsize;
+}
+
+/* ---- log order -------------------------------------------------------------- */
+
+/* Sequence numbers and message IDs wrap (RFC 1982 serial-number style): no
+ * comparison below is a plain < or > of two stored values.
+ *
+ * A used sector's age is how many sequence numbers ago it was opened, counted
+ * back from next_seq, so the wrap from 0xFFFFFFFF to 0 changes nothing: the
+ * log's numbers sit in one short arc of the circle (one per opened sector)
+ * and next_seq is just past its newest end.  Larger age = older. */
+static uint32_t sec_age(const store_flash_t *st, uint32_t s)
+{
+    return st->next_seq - st->sec[s].seq;
+}
+
+/* Position of used sector s in log order, oldest lowest; two stamps alike
+ * (only on damaged flash) are told apart by the sector number, so every used
+ * sector has its own place and none is skipped. */
+static uint64_t sec_pos(const store_flash_t *st, uint32_t s)
+{
+    return (uint64_t)(0xFFFFFFFFu - sec_age(st, s)) << 16 | s;
+}
+
+/* Newest of the n sequence numbers seqv[i] whose bit is set in has: the one
+ * followed by the widest gap on the circle of 2^32 values (the gap from the
+ * log's newest end around to its oldest).  Any set of values, however damaged
+ * or hostile, gives one answer; 0 when has is empty (a blank store starts at
+ * 1). */
+static uint32_t seq_newest(const uint32_t *seqv, const uint8_t *has, uint32_t n)
+{
+    uint32_t best = 0, bestgap = 0;
+    int any = 0;
+    for (uint32_t a = 0; a < n; a++) {
+        if (!((has[a >> 3] >> (a & 7u)) & 1u))
+            continue;
+        uint32_t gap = 0;   /* distance to the next other value; 0: none (the whole circle) */
+        for (uint32_t b = 0; b < n; b++) {
+            uint32_t d = seqv[b] - seqv[a];
+            if (((has[b >> 3] >> (b & 7u)) & 1u) && d && (gap == 0 || d < gap))
+                gap = d;
+        }
+        if (!any || gap - 1u > bestgap - 1u) {
+            best = seqv[a];
+            bestgap = gap;
+            any = 1;
+        }
+    }
+    return best;
 }
 
 static int f_read(const store_flash_t *st, uint32_t addr, void *buf, size_t n)
@@ -675,7 +727,9 @@ static int gc_commit(store_flash_t *st, uint32_t v, uint32_t vfrom, uint32_t vto
         store_flash_msg_t *m = &st->msg[slot];
         switch (r.type) {
         case T_SENDER:
+            /* the original's sector goes now, and with it anything older under this ID */
             m->sender_loc = loc;
+            m->flags = (uint8_t)(m->flags & ~MF_SORIG);
             break;
         case T_COMMIT:
             m->commit_loc = loc;
@@ -706,7 +760,7 @@ static int gc_one(store_flash_t *st)
     int32_t v = -1;
     for (uint32_t s = 0; s < st->nsec; s++) {
         if (st->sec[s].state == SEC_USED && (int32_t)s != st->head &&
-            (v < 0 || st->sec[s].seq < st->sec[v].seq))
+            (v < 0 || sec_pos(st, s) < sec_pos(st, (uint32_t)v)))
             v = (int32_t)s;
     }
     if (v < 0 || nfree(st) < 1)
@@ -876,8 +930,9 @@ static int sector_blank(store_flash_t *st, uint32_t s, uint32_t from)
     return part_blank(st->part, sbase(st, s) + from, st->ssize - from, st->buf, sizeof st->buf);
 }
 
-/* What the sector header says.  *maxseq covers every readable open stamp. */
-static int classify(store_flash_t *st, uint32_t s, uint32_t *maxseq)
+/* What the sector header says.  Every readable open stamp (used or retired
+ * sector) goes into c->seq with its bit set in has, for next_seq. */
+static int classify(store_flash_t *st, uint32_t s, uint8_t *has)
 {
     uint8_t h[SH];
     store_flash_sector_t *c = &st->sec[s];
@@ -900,8 +955,10 @@ static int classify(store_flash_t *st, uint32_t s, uint32_t *maxseq)
     c->erases = get32(h + 8);
     c->known = 1;
     int open_ok = sf_crc(h + 16, 12) == get32(h + 28);
-    if (open_ok && get32(h + 16) > *maxseq)
-        *maxseq = get32(h + 16);
+    if (open_ok) {
+        c->seq = get32(h + 16);
+        has[s >> 3] = (uint8_t)(has[s >> 3] | (1u << (s & 7u)));
+    }
     if (!all_ff(h + 32, 16))
         return STORE_OK;   /* retired */
     if (all_ff(h + 16, 16)) {
@@ -914,10 +971,8 @@ static int classify(store_flash_t *st, uint32_t s, uint32_t *maxseq)
         }
         return STORE_OK;
     }
-    if (open_ok) {
+    if (open_ok)
         c->state = SEC_USED;
-        c->seq = get32(h + 16);
-    }
     return STORE_OK;
 }
 
@@ -983,6 +1038,18 @@ static int index_rec(store_flash_t *st, uint32_t s, const rec_t *r)
     }
     if (r->mid == 0)
         return 1;   /* corrupt */
+    if (r->type == T_SENDER && !(r->flags & F_COPY)) {
+        /* An original SENDER is a message's first record: what came before it
+         * under the same ID is an older message's (an ID reused after a wrap,
+         * whose ABORT never reached flash), not part of this one. */
+        for (uint32_t i = 0; i < NSLOT; i++) {
+            if (st->msg[i].state == M_BUILD && st->msg[i].mid == r->mid) {
+                st->rec.discarded += st->msg[i].nrec;
+                slot_release(st, i);
+                break;
+            }
+        }
+    }
     slot = build_slot(st, r->mid);
     if (slot < 0)
         return STORE_ERR_FULL;
@@ -993,7 +1060,7 @@ static int index_rec(store_flash_t *st, uint32_t s, const rec_t *r)
             return 1;
         m->sender_loc = loc;
         m->null_sender = r->len == 0;
-        m->flags |= MF_SENDER;
+        m->flags = (uint8_t)((m->flags & ~MF_SORIG) | MF_SENDER | (r->flags & F_COPY ? 0u : MF_SORIG));
         m->acct += r->size;
         break;
     case T_RCPT: {
@@ -1078,7 +1145,7 @@ static void finish_slot(store_flash_t *st, uint32_t slot)
         return;
     }
     m->state = M_SEALED;
-    m->flags = MF_BODY;
+    m->flags = (uint8_t)(MF_BODY | (m->flags & MF_SORIG));
     m->acct += racct + recsz(st, 0);
     st->acct += m->acct;
     st->nmsgs++;
@@ -1111,9 +1178,12 @@ int store_flash_mount(store_flash_t *st, const flash_part_t *part, store_flash_r
     st->rcpt_free = 0;
 
     /* 1. sector headers */
-    uint32_t maxseq = 0, maxmid = 0, known_max = 0, nused = 0;
+    uint32_t maxmid = 0, known_max = 0, nused = 0;
+    int anymid = 0;
+    uint8_t has[(STORE_FLASH_MAX_SECTORS + 7) / 8];
+    memset(has, 0, sizeof has);
     for (uint32_t s = 0; s < st->nsec; s++) {
-        rc = classify(st, s, &maxseq);
+        rc = classify(st, s, has);
         if (rc != STORE_OK)
             return rc;
         if (st->sec[s].known && st->sec[s].erases > known_max)
@@ -1124,6 +1194,13 @@ int store_flash_mount(store_flash_t *st, const flash_part_t *part, store_flash_r
     for (uint32_t s = 0; s < st->nsec; s++) {
         if (!st->sec[s].known)
             st->sec[s].erases = known_max;  /* unknown wear: assume the worst seen */
+    }
+    {
+        uint32_t seqv[STORE_FLASH_MAX_SECTORS];
+        for (uint32_t s = 0; s < st->nsec; s++)
+            seqv[s] = st->sec[s].seq;
+        /* past every stamp a GCEND could name, so a new sector is never taken for an old one */
+        st->next_seq = seq_newest(seqv, has, st->nsec) + 1u;
     }
 
     /* 2. where the log ends in each sector, and what compaction superseded */
@@ -1139,12 +1216,17 @@ int store_flash_mount(store_flash_t *st, const flash_part_t *part, store_flash_r
         it_init(st, &it, s, 0);
         it.off = SH;   /* a skip set by an earlier GCEND is for indexing only */
         while ((k = it_next(st, &it, &r)) > 0) {
-            if (r.mid > maxmid)
+            /* the newest ID by serial-number arithmetic; create() skips any still in use */
+            if (r.mid && (!anymid || (int32_t)(r.mid - maxmid) > 0)) {
                 maxmid = r.mid;
+                anymid = 1;
+            }
             if (r.type != T_GCEND)
                 continue;
             for (uint32_t v = 0; v < st->nsec; v++) {
-                if (v == s || st->sec[v].state != SEC_USED || st->sec[v].seq != r.gc_seq)
+                /* a compaction's victim is always older than the sector of its GCEND */
+                if (v == s || st->sec[v].state != SEC_USED || st->sec[v].seq != r.gc_seq ||
+                    sec_pos(st, v) > sec_pos(st, s))
                     continue;
                 if (r.gc_upto == UPTO_ALL)
                     sup[v >> 3] = (uint8_t)(sup[v >> 3] | (1u << (v & 7u)));
@@ -1164,16 +1246,17 @@ int store_flash_mount(store_flash_t *st, const flash_part_t *part, store_flash_r
     int32_t newest = -1;
     uint8_t last_type = 0;
     uint32_t bad = 0;
-    for (uint32_t last = 0;;) {
+    uint64_t last = 0;
+    for (int started = 0;; started = 1) {
         int32_t s = -1;
         for (uint32_t i = 0; i < st->nsec; i++) {
             if (st->sec[i].state == SEC_USED && !((sup[i >> 3] >> (i & 7u)) & 1u) &&
-                st->sec[i].seq > last && (s < 0 || st->sec[i].seq < st->sec[s].seq))
+                (!started || sec_pos(st, i) > last) && (s < 0 || sec_pos(st, i) < sec_pos(st, (uint32_t)s)))
                 s = (int32_t)i;
         }
         if (s < 0)
             break;
-        last = st->sec[s].seq;
+        last = sec_pos(st, (uint32_t)s);
         newest = s;
         last_type = 0;
         bad = st->sec[s].good == 2u;
@@ -1219,8 +1302,7 @@ int store_flash_mount(store_flash_t *st, const flash_part_t *part, store_flash_r
     for (uint32_t i = 0; i < NSLOT; i++)
         if (st->msg[i].state == M_BUILD)
             finish_slot(st, i);
-    st->next_mid = maxmid + 1u;
-    st->next_seq = maxseq + 1u;
+    st->next_mid = maxmid + 1u;   /* 0 and IDs in use are skipped by create() */
 
     /* 5. superseded sectors and sectors without a single valid record
      *    (a void run, a cut right after opening) are retired for good */
@@ -1311,22 +1393,33 @@ int store_flash_format(const flash_part_t *part)
     uint8_t h[SH];
     int rc;
     /* Log sectors oldest first, like compaction: a cut midway may lose
-     * messages (a format does) but never revives a deleted one.  Each pass
-     * finds the oldest remaining one; an erased sector has no open stamp. */
-    for (;;) {
+     * messages (a format does) but never revives a deleted one.  Log order
+     * as the mount sees it (seq_newest); each pass erases the oldest sector
+     * left, and an erased sector has no open stamp. */
+    uint32_t seqv[STORE_FLASH_MAX_SECTORS];
+    uint8_t has[(STORE_FLASH_MAX_SECTORS + 7) / 8];
+    uint32_t next = 0;
+    for (int pass = 0;; pass++) {
         int32_t best = -1;
-        uint32_t best_seq = 0, best_erases = 0;
+        uint32_t best_age = 0, best_erases = 0;
+        memset(has, 0, sizeof has);
         for (uint32_t s = 0; s < nsec; s++) {
             if (flash_part_read(part, s * ssize, h, SH) != FLASH_OK)
                 return STORE_ERR_IO;
             if (sf_crc(h, 12) != get32(h + 12) || get32(h) != STORE_FLASH_MAGIC ||
                 sf_crc(h + 16, 12) != get32(h + 28) || !all_ff(h + 32, 16))
                 continue;
-            if (best < 0 || get32(h + 16) < best_seq) {
+            seqv[s] = get32(h + 16);
+            has[s >> 3] = (uint8_t)(has[s >> 3] | (1u << (s & 7u)));
+            if (pass && (best < 0 || next - seqv[s] > best_age)) {
                 best = (int32_t)s;
-                best_seq = get32(h + 16);
+                best_age = next - seqv[s];
                 best_erases = get32(h + 8);
             }
+        }
+        if (!pass) {
+            next = seq_newest(seqv, has, nsec) + 1u;
+            continue;
         }
         if (best < 0)
             break;
@@ -1334,12 +1427,14 @@ int store_flash_format(const flash_part_t *part)
         if (rc != STORE_OK)
             return rc;
     }
-    /* then anything that is not an erased, stamped sector */
+    /* then anything that is not an erased sector stamped by this version
+     * (one of another version, even blank, would fail the next mount) */
     for (uint32_t s = 0; s < nsec; s++) {
         if (flash_part_read(part, s * ssize, h, SH) != FLASH_OK)
             return STORE_ERR_IO;
         int stamped = sf_crc(h, 12) == get32(h + 12) && get32(h) == STORE_FLASH_MAGIC;
-        if (stamped) {
+        int ours = stamped;
+        if (ours) {
             uint8_t b[64];
             rc = part_blank(part, s * ssize + 16u, ssize - 16u, b, sizeof b);
             if (rc < 0)
@@ -1347,7 +1442,8 @@ int store_flash_format(const flash_part_t *part)
             if (rc)
                 continue;
         }
-        rc = format_sector(part, s, stamped ? get32(h + 8) + 1u : 0u);
+        /* another version's erase count may sit elsewhere: start it again */
+        rc = format_sector(part, s, ours ? get32(h + 8) + 1u : 0u);
         if (rc != STORE_OK)
             return rc;
     }
@@ -1381,6 +1477,10 @@ static int sf_create(void *ctx, const char *sender, uint32_t size_hint, store_ha
         return STORE_ERR_TOOBIG;
     if ((uint64_t)st->acct + est > st->budget || st->nmsgs >= STORE_FLASH_MAX_MSGS)
         return STORE_ERR_FULL;
+    /* 0 means "no message"; an ID still in use (possible only after a wrap,
+     * or when flash held a stray one) would merge two messages */
+    while (st->next_mid == 0 || find_mid(st, st->next_mid) >= 0)
+        st->next_mid++;
     int slot = slot_alloc(st, M_FREE, st->next_mid);
     if (slot < 0)
         return STORE_ERR_FULL;
@@ -1397,6 +1497,7 @@ static int sf_create(void *ctx, const char *sender, uint32_t size_hint, store_ha
         return rc;
     }
     m->state = M_OPEN;
+    m->flags = MF_SORIG;
     m->sender_loc = loc;
     m->null_sender = slen == 0;
     m->acct = (uint32_t)base;
@@ -1633,6 +1734,15 @@ static int sf_info(void *ctx, store_handle_t h, store_msg_t *out)
     return STORE_OK;
 }
 
+/* Whether offset off of used sector s comes before m's SENDER in log order. */
+static int before_sender(const store_flash_t *st, const store_flash_msg_t *m, uint32_t s, uint32_t off)
+{
+    uint32_t ss = m->sender_loc / st->ssize;
+    if (ss != s)
+        return sec_pos(st, s) < sec_pos(st, ss);
+    return off < m->sender_loc - sbase(st, ss);
+}
+
 /* Look for the chunk of slot holding body offset off in sector s, from
  * offset from: 1 found (read cursor set), 0 not here, < 0 flash error. */
 static int scan_chunk(store_flash_t *st, uint32_t slot, uint32_t s, uint32_t from, uint32_t off)
@@ -1647,6 +1757,8 @@ static int scan_chunk(store_flash_t *st, uint32_t slot, uint32_t s, uint32_t fro
             continue;
         uint8_t b[4];
         uint32_t loc = sbase(st, s) + r.off;
+        if ((m->flags & MF_SORIG) && before_sender(st, m, s, r.off))
+            continue;   /* an older message's, under the same ID */
         if (f_read(st, loc + RH, b, 4) != STORE_OK)
             return STORE_ERR_IO;
         uint32_t boff = get32(b), n = r.len - 4u;
@@ -1668,36 +1780,39 @@ static int find_chunk(store_flash_t *st, uint32_t slot, uint32_t off)
     store_flash_msg_t *m = &st->msg[slot];
     if (m->rd_len && off >= m->rd_body && off - m->rd_body < m->rd_len)
         return STORE_OK;
-    uint32_t start = 0;
+    uint64_t start = 0;
+    int have_start = 0;
     if (m->rd_len && off >= m->rd_body + m->rd_len) {
         uint32_t s = m->rd_loc / st->ssize;
         int k = scan_chunk(st, slot, s, m->rd_loc - sbase(st, s) + recsz(st, 4u + m->rd_len), off);
         if (k != 0)
             return k < 0 ? k : STORE_OK;
-        start = st->sec[s].seq;
+        start = sec_pos(st, s);
+        have_start = 1;
     }
     /* sectors holding the message in log order after start, then from the oldest */
-    int wrapped = start == 0;
-    for (uint32_t last = start;;) {
+    int wrapped = !have_start, have_last = have_start;
+    for (uint64_t last = start;;) {
         int32_t s = -1;
         for (uint32_t i = 0; i < st->nsec; i++) {
-            if (st->sec[i].state == SEC_USED && map_get(st, i, slot) && st->sec[i].seq > last &&
-                (s < 0 || st->sec[i].seq < st->sec[s].seq))
+            if (st->sec[i].state == SEC_USED && map_get(st, i, slot) && (!have_last || sec_pos(st, i) > last) &&
+                (s < 0 || sec_pos(st, i) < sec_pos(st, (uint32_t)s)))
                 s = (int32_t)i;
         }
         if (s < 0) {
             if (wrapped)
                 break;
             wrapped = 1;
-            last = 0;
+            have_last = 0;
             continue;
         }
-        if (wrapped && start && st->sec[s].seq > start)
+        if (wrapped && have_start && sec_pos(st, (uint32_t)s) > start)
             break;
         int k = scan_chunk(st, slot, (uint32_t)s, 0, off);
         if (k != 0)
             return k < 0 ? k : STORE_OK;
-        last = st->sec[s].seq;
+        last = sec_pos(st, (uint32_t)s);
+        have_last = 1;
     }
     m->rd_len = 0;
     return STORE_ERR_IO;  /* indexed but not on flash */
