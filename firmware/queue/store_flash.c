@@ -1433,7 +1433,7 @@ int store_flash_format(const flash_part_t *part)
         if (flash_part_read(part, s * ssize, h, SH) != FLASH_OK)
             return STORE_ERR_IO;
         int stamped = sf_crc(h, 12) == get32(h + 12) && get32(h) == STORE_FLASH_MAGIC;
-        int ours = stamped;
+        int ours = stamped && get16(h + 4) == STORE_FLASH_VERSION && get16(h + 6) == SH;
         if (ours) {
             uint8_t b[64];
             rc = part_blank(part, s * ssize + 16u, ssize - 16u, b, sizeof b);

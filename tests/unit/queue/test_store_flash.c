@@ -1731,6 +1731,37 @@ static void test_counters_cut_every_op(void **state)
         counters_cut_run(start[i][0], start[i][1]);
 }
 
+/* Finding 3: format makes a sector of another version usable again, even a
+ * blank one whose erase stamp is valid. */
+static void test_format_other_version(void **state)
+{
+    (void)state;
+    put_msg_ok(1, 1, 100, NULL);
+    for (uint32_t s = 3; s <= 4; s++) {
+        uint8_t *h = &mem[g_ssize + s * g_ssize];
+        memset(h, 0xFF, g_ssize);
+        put_le32(h, STORE_FLASH_MAGIC);
+        h[4] = 2;   /* version 2 */
+        h[5] = 0;
+        h[6] = (uint8_t)STORE_FLASH_SECT_HDR;
+        h[7] = 0;
+        put_le32(h + 8, 5);
+        put_le32(h + 12, twoslot_crc32(0, h, 12));
+        if (s == 4) {   /* and one in use, with an open stamp */
+            memset(h + 16, 0, 12);
+            put_le32(h + 28, twoslot_crc32(0, h + 16, 12));
+        }
+    }
+    assert_int_equal(store_flash_mount(&st, &part, NULL), STORE_ERR_STATE);
+    assert_int_equal(store_flash_format(&part), STORE_OK);
+    mount_ok();
+    assert_int_equal(rep.blank, 1);
+    put_msg_ok(2, 1, 100, NULL);
+    mount_ok();
+    check_msg(find_msg(2), 2, 1, 100);
+    expect_guards_blank();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1759,6 +1790,7 @@ int main(void)
         cmocka_unit_test_setup(test_mid_wrap, setup),
         cmocka_unit_test_setup(test_mid_reused, setup),
         cmocka_unit_test_setup(test_counters_cut_every_op, setup),
+        cmocka_unit_test_setup(test_format_other_version, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
