@@ -60,6 +60,7 @@ enum { M_FREE = 0, M_OPEN, M_SEALED, M_BUILD, M_ABORT, M_TOMB };
 #define MF_SORIG  0x10u  /* sender_loc is the original SENDER: every record of the message
                             lies after it in log order, and what lies before it under the
                             same ID is an older message's (an ID used again) */
+#define MF_CSCAN  0x20u  /* mount: chunks not seen in body order: check them one by one */
 
 #define H_BAD 2          /* hdr_at: damaged header */
 
@@ -1083,6 +1084,12 @@ static int index_rec(store_flash_t *st, uint32_t s, const rec_t *r)
         uint32_t boff = get32(p), n = r->len - 4u;
         if (boff > 0xFFFFFFFFu - n)
             return 1;
+        /* rd_body (the read cursor, unused while mounting): where the next
+         * chunk in body order starts.  Chunks come in body order unless
+         * compaction moved some; those messages are checked in finish_slot. */
+        if (boff != m->rd_body)
+            m->flags |= MF_CSCAN;
+        m->rd_body = boff + n;
         m->size += n;
         m->acct += r->size;
         break;
@@ -1103,6 +1110,24 @@ static int index_rec(store_flash_t *st, uint32_t s, const rec_t *r)
     m->nrec++;
     map_set(st, s, (uint32_t)slot);
     return STORE_OK;
+}
+
+static int find_chunk(store_flash_t *st, uint32_t slot, uint32_t off);
+
+/* Whether the indexed chunks of slot tile its body: from offset 0, each
+ * offset is the start of a chunk, up to the size.  With the chunks' sum
+ * equal to the size, no chunk overlaps another and none is left over.  A
+ * flash error counts as a failure: the body could not be read either. */
+static int chunks_tile(store_flash_t *st, uint32_t slot)
+{
+    store_flash_msg_t *m = &st->msg[slot];
+    int ok = 1;
+    m->rd_len = 0;
+    for (uint32_t off = 0; ok && off < m->size; off += m->rd_len)
+        ok = find_chunk(st, slot, off) == STORE_OK && m->rd_body == off && m->rd_len <= m->size - off;
+    m->rd_len = 0;
+    m->rd_body = 0;
+    return ok;
 }
 
 /* A message rebuilt at mount: sealed and complete -> SEALED, else dropped. */
@@ -1138,7 +1163,8 @@ static void finish_slot(store_flash_t *st, uint32_t slot)
     }
     m->r_tail = prev;
     m->r_cur_ent = NIL;
-    if (!(m->flags & MF_SENDER) || n != m->nrcpt || m->size != m->env_size) {
+    if (!(m->flags & MF_SENDER) || n != m->nrcpt || m->size != m->env_size ||
+        ((m->flags & MF_CSCAN) ? !chunks_tile(st, slot) : m->rd_body != m->size)) {
         m->state = M_TOMB;    /* sealed but records lost (bit rot): unusable */
         rep->damaged++;
         rep->discarded += m->nrec;
@@ -1146,6 +1172,7 @@ static void finish_slot(store_flash_t *st, uint32_t slot)
     }
     m->state = M_SEALED;
     m->flags = (uint8_t)(MF_BODY | (m->flags & MF_SORIG));
+    m->rd_body = 0;
     m->acct += racct + recsz(st, 0);
     st->acct += m->acct;
     st->nmsgs++;
