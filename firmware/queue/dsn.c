@@ -348,3 +348,69 @@ int dsn_write(const dsn_env_t *env, const dsn_source_t *src, dsn_write_fn write,
     emit_line(&o, "--%s--", boundary);
     return o.err ? o.err : o.total;
 }
+
+/* ---- size bound --------------------------------------------------------- */
+
+#define LIT(s) ((uint64_t)sizeof(s) - 1u)   /* the fixed text of a line */
+
+/* One output line carrying n octets: cut at the line limit, plus CRLF. */
+static uint64_t bound_line(uint64_t n)
+{
+    return (n > DSN_LINE_MAX ? DSN_LINE_MAX : n) + 2u;
+}
+
+/* Mirrors dsn_write() line by line with every field at its longest. */
+uint32_t dsn_size_bound(size_t host_len, size_t sender_len, uint16_t nfailed, size_t addr_max,
+                        size_t text_max)
+{
+    const uint64_t h = host_len > LIT("localhost") ? host_len : LIT("localhost");
+    const uint64_t d = DATE_SIZE - 1u;      /* a date: format_date() caps an app's */
+    const uint64_t b = BOUNDARY_SIZE - 1u;  /* the boundary */
+    const uint64_t x = 8u;                  /* %08X of a u32 */
+    const uint64_t e = 9u;                  /* a valid enhanced code "c.sss.ddd" (enh_valid) */
+    const uint64_t c = 5u;                  /* %u of a u16 reply code */
+    const uint64_t a = addr_max, t = text_max;
+    uint64_t n = 0;
+
+    /* top-level header */
+    n += bound_line(LIT("From: Mail Delivery System <MAILER-DAEMON@>") + h);
+    n += bound_line(LIT("To: <>") + sender_len);
+    n += bound_line(LIT("Subject: Undelivered Mail Returned to Sender"));
+    n += bound_line(LIT("Date: ") + d);
+    n += bound_line(LIT("Message-ID: <..dsn@>") + x + x + h);
+    n += bound_line(LIT("Auto-Submitted: auto-replied"));
+    n += bound_line(LIT("MIME-Version: 1.0"));
+    n += bound_line(LIT("Content-Type: multipart/report; report-type=delivery-status;"));
+    n += bound_line(LIT("\tboundary=\"\"") + b);
+    n += 2u * bound_line(0) + bound_line(LIT("This is a MIME-encapsulated message."));
+    /* part 1 */
+    n += bound_line(2u + b);
+    n += bound_line(LIT("Content-Type: text/plain; charset=us-ascii"));
+    n += bound_line(LIT("Content-Description: Notification"));
+    n += 4u * bound_line(0);
+    n += bound_line(LIT("This is the mail system at host .") + h);
+    n += bound_line(LIT("Your message (queue id , received )") + x + d);
+    n += bound_line(LIT("could not be delivered to the following recipients:"));
+    /* the longest of rcpt_reason()'s forms */
+    n += nfailed * bound_line(LIT("<>: delivery time expired (last reply:  )") + a + c + e + 1u + t);
+    /* part 2 */
+    n += bound_line(2u + b);
+    n += bound_line(LIT("Content-Type: message/delivery-status"));
+    n += bound_line(LIT("Content-Description: Delivery report"));
+    n += 2u * bound_line(0);
+    n += bound_line(LIT("Reporting-MTA: dns; ") + h);
+    n += bound_line(LIT("Arrival-Date: ") + d);
+    n += nfailed * (bound_line(0) + bound_line(LIT("Final-Recipient: rfc822; ") + a) +
+                    bound_line(LIT("Action: failed")) + bound_line(LIT("Status: ") + e) +
+                    bound_line(LIT("Diagnostic-Code: smtp; ") + c + 1u + e + 1u + t) +
+                    bound_line(LIT("Last-Attempt-Date: ") + d));
+    /* part 3: header_lines() reads at most DSN_MAX_HEADERS bytes; a line
+     * out is at most twice the bytes in (a one-octet line and its LF, or a
+     * fold's SP), plus the CRLF of a last line without LF */
+    n += bound_line(2u + b);
+    n += bound_line(LIT("Content-Type: text/rfc822-headers"));
+    n += bound_line(LIT("Content-Description: Undelivered message headers"));
+    n += 2u * bound_line(0) + 2u * (uint64_t)DSN_MAX_HEADERS + 2u;
+    n += bound_line(2u + b + 2u);
+    return n > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)n;
+}

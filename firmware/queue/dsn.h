@@ -73,8 +73,13 @@ int dsn_status(const dsn_rcpt_t *r, char *buf, size_t size);
  * Returns length or < 0 if size is too small (needs 32). */
 int dsn_format_date(uint64_t unix_s, char *buf, size_t size);
 
-/* Upper bound of the DSN size in bytes for nfailed reported recipients
- * (usable as the queue size hint). */
-uint32_t dsn_size_bound(uint16_t nfailed);
+/* Upper bound of dsn_write()'s output in bytes (usable as the queue size
+ * hint): a hostname of host_len octets (0: "localhost"), a sender of
+ * sender_len, and nfailed reported recipients, each with an address of at
+ * most addr_max and a reply text of at most text_max octets.  Whatever the
+ * original header (at most DSN_MAX_HEADERS bytes of it are returned) and
+ * whatever env->date writes. */
+uint32_t dsn_size_bound(size_t host_len, size_t sender_len, uint16_t nfailed, size_t addr_max,
+                        size_t text_max);
 
 #endif /* DSN_H */

@@ -496,6 +496,82 @@ static void test_status(void **state)
     assert_string_equal(s, "4.4.7");
 }
 
+/* ---- dsn_size_bound (issue 17) ------------------------------------------- */
+
+static int long_date(void *ctx, uint32_t t, char *buf, size_t size)
+{
+    (void)ctx;
+    return snprintf(buf, size, "%0*u", (int)size - 1, (unsigned)t);   /* as long as allowed */
+}
+
+static void fill(char *buf, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (char)('a' + (seed + i * 7u) % 26u);
+    buf[n] = '\0';
+}
+
+/* Real outputs never exceed the bound, with every input at its longest or
+ * its most expanding: long names and texts, one-octet header lines (1.5x),
+ * header lines that fold, an application date as long as it may be. */
+static void test_size_bound(void **state)
+{
+    (void)state;
+    static char host[1200], sender[1200], addr[4][1200], text[4][300], hdr[2 * DSN_MAX_HEADERS + 64];
+    static const size_t hl[] = { 0, 5, 60, 253, 1100 };
+    static const size_t al[] = { 1, 30, 254, 1100 };
+    static const size_t tl[] = { 0, 64, 250 };
+    unsigned cases = 0;
+    for (size_t ih = 0; ih < sizeof hl / sizeof hl[0]; ih++) {
+        for (size_t ia = 0; ia < sizeof al / sizeof al[0]; ia++) {
+            for (size_t it = 0; it < sizeof tl / sizeof tl[0]; it++) {
+                for (int shape = 0; shape < 4; shape++) {
+                    fill(host, hl[ih], 1);
+                    fill(sender, al[ia], 2);
+                    frcpt_t r[4];
+                    for (int i = 0; i < 4; i++) {
+                        fill(addr[i], al[ia], 3u + (unsigned)i);
+                        fill(text[i], tl[it], 7u + (unsigned)i);
+                        r[i] = (frcpt_t){ addr[i], i % 2 ? "5.123.123" : "not-enh", text[i], 65535,
+                                          (uint8_t)(i != 2), (uint8_t)(i == 1), 99 };
+                    }
+                    size_t n = 0;
+                    if (shape == 0) {          /* one-octet lines */
+                        while (n + 2 < sizeof hdr - 1)
+                            n += (size_t)sprintf(hdr + n, "a\n");
+                    } else if (shape == 1) {   /* one long line: folds */
+                        memset(hdr, 'h', sizeof hdr - 1);
+                        n = sizeof hdr - 1;
+                    } else if (shape == 2) {   /* CRLF lines of every length */
+                        for (size_t k = 1; n + k + 2 < sizeof hdr - 1; k = k % 1200 + 1)
+                            n += (size_t)sprintf(hdr + n, "%.*s\r\n", (int)k, host[0] ? host : "x");
+                    } else {
+                        n = (size_t)sprintf(hdr, "Subject: x\r\n\r\nbody\r\n");
+                    }
+                    fsrc_t f = { r, 4, hdr, n, 0, 0 };
+                    dsn_env_t e = { hl[ih] ? host : NULL, shape % 2 ? long_date : NULL, NULL };
+                    dsn_source_t src = { .msgid = 0xFFFFFFFFu, .sender = sender, .arrival = 0xFFFFFFFFu,
+                                         .now = 0xFFFFFFFFu, .nrcpt = 4, .rcpt = f_rcpt, .read = f_read,
+                                         .ctx = &f };
+                    outlen = 0;
+                    int got = dsn_write(&e, &src, sink, NULL);
+                    assert_true(got > 0);
+                    uint32_t bound = dsn_size_bound(hl[ih], al[ia], 3, al[ia], tl[it]);
+                    if ((uint32_t)got > bound)
+                        fail_msg("host %zu addr %zu text %zu shape %d: %d > bound %u", hl[ih], al[ia],
+                                 tl[it], shape, got, (unsigned)bound);
+                    cases++;
+                }
+            }
+        }
+    }
+    /* and it is not wildly loose: the header part dominates a small DSN */
+    uint32_t small = dsn_size_bound(14, 20, 1, 30, 64);
+    assert_true(small < 2u * DSN_MAX_HEADERS + 3000u);
+    assert_true(dsn_size_bound(14, 20, 2, 30, 64) > small);
+    print_message("    %u DSNs within their bound\n", cases);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -507,6 +583,7 @@ int main(void)
         cmocka_unit_test_setup(test_errors, setup),
         cmocka_unit_test_setup(test_format_date, setup),
         cmocka_unit_test_setup(test_status, setup),
+        cmocka_unit_test_setup(test_size_bound, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
