@@ -658,6 +658,15 @@ static int put_gcend(store_flash_t *st, uint32_t vseq, uint32_t upto)
     return put(st, T_GCEND, 0, GCEND_LEN, -1, NULL);
 }
 
+/* Whether offset off of used sector s comes before m's SENDER in log order. */
+static int before_sender(const store_flash_t *st, const store_flash_msg_t *m, uint32_t s, uint32_t off)
+{
+    uint32_t ss = m->sender_loc / st->ssize;
+    if (ss != s)
+        return sec_pos(st, s) < sec_pos(st, ss);
+    return off < m->sender_loc - sbase(st, ss);
+}
+
 /* Does the index point at record r of sector s?  Returns its slot/entry. */
 static int rec_live(const store_flash_t *st, uint32_t s, const rec_t *r, int *slotp, uint16_t *entp)
 {
@@ -675,7 +684,9 @@ static int rec_live(const store_flash_t *st, uint32_t s, const rec_t *r, int *sl
     case T_COMMIT:
         return m->commit_loc == loc;
     case T_CHUNK:
-        return 1;   /* unique at runtime (see the top of this file) */
+        /* unique at runtime (see the top of this file), but for an older
+         * message's under the same ID, which must not be carried past the SENDER */
+        return !((m->flags & MF_SORIG) && before_sender(st, m, s, r->off));
     case T_RCPT:
         for (uint16_t e = m->r_head; e != NIL; e = st->rcpt[e].next) {
             if (st->rcpt[e].loc == loc) {
@@ -1759,15 +1770,6 @@ static int sf_info(void *ctx, store_handle_t h, store_msg_t *out)
     out->nrcpt = m->nrcpt;
     out->src_netif = m->src_netif;
     return STORE_OK;
-}
-
-/* Whether offset off of used sector s comes before m's SENDER in log order. */
-static int before_sender(const store_flash_t *st, const store_flash_msg_t *m, uint32_t s, uint32_t off)
-{
-    uint32_t ss = m->sender_loc / st->ssize;
-    if (ss != s)
-        return sec_pos(st, s) < sec_pos(st, ss);
-    return off < m->sender_loc - sbase(st, ss);
 }
 
 /* Look for the chunk of slot holding body offset off in sector s, from
