@@ -154,20 +154,24 @@ static uint32_t sec_age(const store_flash_t *st, uint32_t s)
     return st->next_seq - st->sec[s].seq;
 }
 
-/* Position of used sector s in log order, oldest lowest; two stamps alike
- * (only on damaged flash) are told apart by the sector number, so every used
- * sector has its own place and none is skipped. */
-static uint64_t sec_pos(const store_flash_t *st, uint32_t s)
+/* Whether used sector a comes before used sector b in log order.  Two
+ * stamps alike (only on damaged flash) are told apart by the sector number,
+ * so every used sector has its own place and none is skipped.  a < 0: none
+ * (before everything). */
+static int sec_before(const store_flash_t *st, int32_t a, uint32_t b)
 {
-    return (uint64_t)(0xFFFFFFFFu - sec_age(st, s)) << 16 | s;
+    if (a < 0)
+        return 1;
+    uint32_t x = sec_age(st, (uint32_t)a), y = sec_age(st, b);
+    return x != y ? x > y : (uint32_t)a < b;
 }
 
-/* Newest of the n sequence numbers seqv[i] whose bit is set in has: the one
+/* Newest of the n sequence numbers v[i * stride] whose bit is set in has: the one
  * followed by the widest gap on the circle of 2^32 values (the gap from the
  * log's newest end around to its oldest).  Any set of values, however damaged
  * or hostile, gives one answer; 0 when has is empty (a blank store starts at
  * 1). */
-static uint32_t seq_newest(const uint32_t *seqv, const uint8_t *has, uint32_t n)
+static uint32_t seq_newest(const uint32_t *v, size_t stride, const uint8_t *has, uint32_t n)
 {
     uint32_t best = 0, bestgap = 0;
     int any = 0;
@@ -176,12 +180,12 @@ static uint32_t seq_newest(const uint32_t *seqv, const uint8_t *has, uint32_t n)
             continue;
         uint32_t gap = 0;   /* distance to the next other value; 0: none (the whole circle) */
         for (uint32_t b = 0; b < n; b++) {
-            uint32_t d = seqv[b] - seqv[a];
+            uint32_t d = v[b * stride] - v[a * stride];
             if (((has[b >> 3] >> (b & 7u)) & 1u) && d && (gap == 0 || d < gap))
                 gap = d;
         }
         if (!any || gap - 1u > bestgap - 1u) {
-            best = seqv[a];
+            best = v[a * stride];
             bestgap = gap;
             any = 1;
         }
@@ -663,7 +667,7 @@ static int before_sender(const store_flash_t *st, const store_flash_msg_t *m, ui
 {
     uint32_t ss = m->sender_loc / st->ssize;
     if (ss != s)
-        return sec_pos(st, s) < sec_pos(st, ss);
+        return sec_before(st, (int32_t)s, ss);
     return off < m->sender_loc - sbase(st, ss);
 }
 
@@ -772,7 +776,7 @@ static int gc_one(store_flash_t *st)
     int32_t v = -1;
     for (uint32_t s = 0; s < st->nsec; s++) {
         if (st->sec[s].state == SEC_USED && (int32_t)s != st->head &&
-            (v < 0 || sec_pos(st, s) < sec_pos(st, (uint32_t)v)))
+            (v < 0 || sec_before(st, (int32_t)s, (uint32_t)v)))
             v = (int32_t)s;
     }
     if (v < 0 || nfree(st) < 1)
@@ -1050,22 +1054,19 @@ static int index_rec(store_flash_t *st, uint32_t s, const rec_t *r)
     }
     if (r->mid == 0)
         return 1;   /* corrupt */
-    if (r->type == T_SENDER && !(r->flags & F_COPY)) {
-        /* An original SENDER is a message's first record: what came before it
-         * under the same ID is an older message's (an ID reused after a wrap,
-         * whose ABORT never reached flash), not part of this one. */
-        for (uint32_t i = 0; i < NSLOT; i++) {
-            if (st->msg[i].state == M_BUILD && st->msg[i].mid == r->mid) {
-                st->rec.discarded += st->msg[i].nrec;
-                slot_release(st, i);
-                break;
-            }
-        }
-    }
     slot = build_slot(st, r->mid);
     if (slot < 0)
         return STORE_ERR_FULL;
     m = &st->msg[slot];
+    if (r->type == T_SENDER && !(r->flags & F_COPY) && m->nrec) {
+        /* An original SENDER is a message's first record: what came before it
+         * under the same ID is an older message's (an ID reused after a wrap,
+         * whose ABORT never reached flash), not part of this one. */
+        st->rec.discarded += m->nrec;
+        slot_release(st, (uint32_t)slot);
+        slot = slot_alloc(st, M_BUILD, r->mid);   /* cannot fail: one was just freed */
+        m = &st->msg[slot];
+    }
     switch (r->type) {
     case T_SENDER:
         if (r->len > STORE_ADDR_MAX)
@@ -1233,13 +1234,9 @@ int store_flash_mount(store_flash_t *st, const flash_part_t *part, store_flash_r
         if (!st->sec[s].known)
             st->sec[s].erases = known_max;  /* unknown wear: assume the worst seen */
     }
-    {
-        uint32_t seqv[STORE_FLASH_MAX_SECTORS];
-        for (uint32_t s = 0; s < st->nsec; s++)
-            seqv[s] = st->sec[s].seq;
-        /* past every stamp a GCEND could name, so a new sector is never taken for an old one */
-        st->next_seq = seq_newest(seqv, has, st->nsec) + 1u;
-    }
+    /* past every stamp a GCEND could name, so a new sector is never taken for an old one */
+    _Static_assert(sizeof(store_flash_sector_t) % 4u == 0, "seq_newest strides over the sectors");
+    st->next_seq = seq_newest(&st->sec[0].seq, sizeof(store_flash_sector_t) / 4u, has, st->nsec) + 1u;
 
     /* 2. where the log ends in each sector, and what compaction superseded */
     uint8_t sup[(STORE_FLASH_MAX_SECTORS + 7) / 8];
@@ -1264,7 +1261,7 @@ int store_flash_mount(store_flash_t *st, const flash_part_t *part, store_flash_r
             for (uint32_t v = 0; v < st->nsec; v++) {
                 /* a compaction's victim is always older than the sector of its GCEND */
                 if (v == s || st->sec[v].state != SEC_USED || st->sec[v].seq != r.gc_seq ||
-                    sec_pos(st, v) > sec_pos(st, s))
+                    sec_before(st, (int32_t)s, v))
                     continue;
                 if (r.gc_upto == UPTO_ALL)
                     sup[v >> 3] = (uint8_t)(sup[v >> 3] | (1u << (v & 7u)));
@@ -1284,17 +1281,16 @@ int store_flash_mount(store_flash_t *st, const flash_part_t *part, store_flash_r
     int32_t newest = -1;
     uint8_t last_type = 0;
     uint32_t bad = 0;
-    uint64_t last = 0;
-    for (int started = 0;; started = 1) {
+    for (int32_t last = -1;;) {
         int32_t s = -1;
         for (uint32_t i = 0; i < st->nsec; i++) {
             if (st->sec[i].state == SEC_USED && !((sup[i >> 3] >> (i & 7u)) & 1u) &&
-                (!started || sec_pos(st, i) > last) && (s < 0 || sec_pos(st, i) < sec_pos(st, (uint32_t)s)))
+                sec_before(st, last, i) && (s < 0 || sec_before(st, (int32_t)i, (uint32_t)s)))
                 s = (int32_t)i;
         }
         if (s < 0)
             break;
-        last = sec_pos(st, (uint32_t)s);
+        last = s;
         newest = s;
         last_type = 0;
         bad = st->sec[s].good == 2u;
@@ -1456,7 +1452,7 @@ int store_flash_format(const flash_part_t *part)
             }
         }
         if (!pass) {
-            next = seq_newest(seqv, has, nsec) + 1u;
+            next = seq_newest(seqv, 1, has, nsec) + 1u;
             continue;
         }
         if (best < 0)
@@ -1809,39 +1805,36 @@ static int find_chunk(store_flash_t *st, uint32_t slot, uint32_t off)
     store_flash_msg_t *m = &st->msg[slot];
     if (m->rd_len && off >= m->rd_body && off - m->rd_body < m->rd_len)
         return STORE_OK;
-    uint64_t start = 0;
-    int have_start = 0;
+    int32_t start = -1;
     if (m->rd_len && off >= m->rd_body + m->rd_len) {
         uint32_t s = m->rd_loc / st->ssize;
         int k = scan_chunk(st, slot, s, m->rd_loc - sbase(st, s) + recsz(st, 4u + m->rd_len), off);
         if (k != 0)
             return k < 0 ? k : STORE_OK;
-        start = sec_pos(st, s);
-        have_start = 1;
+        start = (int32_t)s;
     }
     /* sectors holding the message in log order after start, then from the oldest */
-    int wrapped = !have_start, have_last = have_start;
-    for (uint64_t last = start;;) {
+    int wrapped = start < 0;
+    for (int32_t last = start;;) {
         int32_t s = -1;
         for (uint32_t i = 0; i < st->nsec; i++) {
-            if (st->sec[i].state == SEC_USED && map_get(st, i, slot) && (!have_last || sec_pos(st, i) > last) &&
-                (s < 0 || sec_pos(st, i) < sec_pos(st, (uint32_t)s)))
+            if (st->sec[i].state == SEC_USED && map_get(st, i, slot) && sec_before(st, last, i) &&
+                (s < 0 || sec_before(st, (int32_t)i, (uint32_t)s)))
                 s = (int32_t)i;
         }
         if (s < 0) {
             if (wrapped)
                 break;
             wrapped = 1;
-            have_last = 0;
+            last = -1;
             continue;
         }
-        if (wrapped && have_start && sec_pos(st, (uint32_t)s) > start)
+        if (wrapped && start >= 0 && sec_before(st, start, (uint32_t)s))
             break;
         int k = scan_chunk(st, slot, (uint32_t)s, 0, off);
         if (k != 0)
             return k < 0 ? k : STORE_OK;
-        last = sec_pos(st, (uint32_t)s);
-        have_last = 1;
+        last = s;
     }
     m->rd_len = 0;
     return STORE_ERR_IO;  /* indexed but not on flash */
