@@ -142,6 +142,8 @@ put('crash', 'store_flash', 'issue17-format-other-version', bytes([0x04]) + u16(
 blob = b'interface eth0 address 10.0.0.1/24\n' * 20
 put('corpus', 'twoslot', 'saves', bytes([0x00]) + u16(0) + bytes([0]) + bytes([0]) + u16(len(blob)) + blob +
     bytes([3]) + u16(100) + blob[:100] + bytes([0x10]) + bytes([0]) + u16(7) + b'short\n\n')
+put('corpus', 'twoslot', 'erase', bytes([0x11]) + u16(0) + bytes([0]) + bytes([0]) + u16(30) + blob[:30] +
+    bytes([5]) + u16(40) + blob[:40] + bytes([200]))
 # a slot longer than TWOSLOT_MAX with right CRCs (failed before the fix): header run + payload runs
 big = bytes([0x41 + i % 26 for i in range(3585)])
 hdr24 = u32(0x47464343) + u16(1) + u16(24) + u32(7) + u32(len(big)) + u32(crc(big))

@@ -4,7 +4,8 @@
  * any program or erase.  Invariants: what loads is at most TWOSLOT_MAX and
  * agrees with twoslot_stat(); a save that returned OK loads back exactly;
  * after a cut save the load gives the old blob or the new one, nothing
- * else; a save never touches flash outside the partition. */
+ * else; a save never touches flash outside the partition; after an erase
+ * both slots are blank. */
 #include "fuzz.h"
 
 #include "flash/flash_sim.h"
@@ -93,6 +94,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             plen = len;
             have = 1;
         }
+    }
+    if (cfg & 0x10) {   /* factory reset */
+        twoslot_info_t info;
+        FUZZ_CHECK(twoslot_erase(&part) == TWOSLOT_OK);
+        FUZZ_CHECK(twoslot_load(&part, got, sizeof got, &len, NULL, &info) == TWOSLOT_ERR_NOTFOUND);
+        FUZZ_CHECK(info.state[0] == TWOSLOT_SLOT_BLANK && info.state[1] == TWOSLOT_SLOT_BLANK &&
+                   !info.any_corrupt);
     }
     for (uint32_t i = 0; i < SECT; i++)
         FUZZ_CHECK(mem[i] == 0xFF && mem[3 * SECT + i] == 0xFF);
