@@ -161,7 +161,10 @@ integration: deps
 	@$(MAKE) --no-print-directory BOARD=host all
 	@$(PYTHON) -m pytest -q tests/integration $(PYTEST_ARGS)
 
-test: unit integration
+test: unit fuzz-replay integration
+
+# make fuzz / make fuzz-replay: tests/fuzz/fuzz.mk
+include tests/fuzz/fuzz.mk
 
 # ---------------------------------------------------------------- bench
 # make bench [N= S= C= SWEEP=1] [BOARD=mps2-an385]: see tests/bench/README.md

@@ -39,6 +39,10 @@ PKGS="
 /usr/bin/gnuplot:gnuplot-nox
 /usr/lib/python3/dist-packages/aiosmtpd/__init__.py:python3-aiosmtpd
 /usr/bin/openssl:openssl
+/usr/bin/clang:clang
+/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a:libclang-rt-14-dev
+/usr/bin/llvm-profdata:llvm
+/usr/bin/llvm-cov:llvm
 "
 
 die() { echo "deps: $*" >&2; exit 1; }

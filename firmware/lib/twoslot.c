@@ -159,8 +159,8 @@ static twoslot_slot_state_t slot_examine(const flash_part_t *part, int slot, slo
         get_le16(hdr + HDR_HDR_SIZE) != TWOSLOT_HDR_SIZE) {
         return TWOSLOT_SLOT_UNSUPPORTED;
     }
-    if (h->len > sector - TWOSLOT_PAYLOAD_OFF) {
-        return TWOSLOT_SLOT_CORRUPT;
+    if (h->len > twoslot_max(part)) {
+        return TWOSLOT_SLOT_CORRUPT;   /* no save writes more: the header lies */
     }
     uint32_t crc;
     if (crc_flash(part, base + TWOSLOT_PAYLOAD_OFF, h->len, &crc) != TWOSLOT_OK) {

@@ -57,6 +57,10 @@ enum { M_FREE = 0, M_OPEN, M_SEALED, M_BUILD, M_ABORT, M_TOMB };
 #define MF_BROKEN 0x02u  /* a write failed halfway: the message cannot be sealed */
 #define MF_COMMIT 0x04u  /* mount: COMMIT seen */
 #define MF_SENDER 0x08u  /* mount: SENDER seen */
+#define MF_SORIG  0x10u  /* sender_loc is the original SENDER: every record of the message
+                            lies after it in log order, and what lies before it under the
+                            same ID is an older message's (an ID used again) */
+#define MF_CSCAN  0x20u  /* mount: chunks not seen in body order: check them one by one */
 
 #define H_BAD 2          /* hdr_at: damaged header */
 
@@ -134,6 +138,59 @@ static uint32_t sbase(const store_flash_t *st, uint32_t s)
 static uint32_t limit_normal(const store_flash_t *st)
 {
     return st->ssize - st->gsize;
+}
+
+/* ---- log order -------------------------------------------------------------- */
+
+/* Sequence numbers and message IDs wrap (RFC 1982 serial-number style): no
+ * comparison below is a plain < or > of two stored values.
+ *
+ * A used sector's age is how many sequence numbers ago it was opened, counted
+ * back from next_seq, so the wrap from 0xFFFFFFFF to 0 changes nothing: the
+ * log's numbers sit in one short arc of the circle (one per opened sector)
+ * and next_seq is just past its newest end.  Larger age = older. */
+static uint32_t sec_age(const store_flash_t *st, uint32_t s)
+{
+    return st->next_seq - st->sec[s].seq;
+}
+
+/* Whether used sector a comes before used sector b in log order.  Two
+ * stamps alike (only on damaged flash) are told apart by the sector number,
+ * so every used sector has its own place and none is skipped.  a < 0: none
+ * (before everything). */
+static int sec_before(const store_flash_t *st, int32_t a, uint32_t b)
+{
+    if (a < 0)
+        return 1;
+    uint32_t x = sec_age(st, (uint32_t)a), y = sec_age(st, b);
+    return x != y ? x > y : (uint32_t)a < b;
+}
+
+/* Newest of the n sequence numbers v[i * stride] whose bit is set in has: the one
+ * followed by the widest gap on the circle of 2^32 values (the gap from the
+ * log's newest end around to its oldest).  Any set of values, however damaged
+ * or hostile, gives one answer; 0 when has is empty (a blank store starts at
+ * 1). */
+static uint32_t seq_newest(const uint32_t *v, size_t stride, const uint8_t *has, uint32_t n)
+{
+    uint32_t best = 0, bestgap = 0;
+    int any = 0;
+    for (uint32_t a = 0; a < n; a++) {
+        if (!((has[a >> 3] >> (a & 7u)) & 1u))
+            continue;
+        uint32_t gap = 0;   /* distance to the next other value; 0: none (the whole circle) */
+        for (uint32_t b = 0; b < n; b++) {
+            uint32_t d = v[b * stride] - v[a * stride];
+            if (((has[b >> 3] >> (b & 7u)) & 1u) && d && (gap == 0 || d < gap))
+                gap = d;
+        }
+        if (!any || gap - 1u > bestgap - 1u) {
+            best = v[a * stride];
+            bestgap = gap;
+            any = 1;
+        }
+    }
+    return best;
 }
 
 static int f_read(const store_flash_t *st, uint32_t addr, void *buf, size_t n)
@@ -671,6 +728,15 @@ static int put_gcend(store_flash_t *st, uint32_t vseq, uint32_t upto)
     return put(st, T_GCEND, 0, GCEND_LEN, -1, NULL);
 }
 
+/* Whether offset off of used sector s comes before m's SENDER in log order. */
+static int before_sender(const store_flash_t *st, const store_flash_msg_t *m, uint32_t s, uint32_t off)
+{
+    uint32_t ss = m->sender_loc / st->ssize;
+    if (ss != s)
+        return sec_before(st, (int32_t)s, ss);
+    return off < m->sender_loc - sbase(st, ss);
+}
+
 /* Does the index point at record r of sector s?  Returns its slot/entry. */
 static int rec_live(const store_flash_t *st, uint32_t s, const rec_t *r, int *slotp, uint16_t *entp)
 {
@@ -688,7 +754,9 @@ static int rec_live(const store_flash_t *st, uint32_t s, const rec_t *r, int *sl
     case T_COMMIT:
         return m->commit_loc == loc;
     case T_CHUNK:
-        return 1;   /* unique at runtime (see the top of this file) */
+        /* unique at runtime (see the top of this file), but for an older
+         * message's under the same ID, which must not be carried past the SENDER */
+        return !((m->flags & MF_SORIG) && before_sender(st, m, s, r->off));
     case T_RCPT:
         for (uint16_t e = m->r_head; e != NIL; e = st->rcpt[e].next) {
             if (st->rcpt[e].loc == loc) {
@@ -741,7 +809,9 @@ static int gc_commit(store_flash_t *st, uint32_t v, uint32_t vfrom, uint32_t vto
         store_flash_msg_t *m = &st->msg[slot];
         switch (r.type) {
         case T_SENDER:
+            /* the original's sector goes now, and with it anything older under this ID */
             m->sender_loc = loc;
+            m->flags = (uint8_t)(m->flags & ~MF_SORIG);
             break;
         case T_COMMIT:
             m->commit_loc = loc;
@@ -772,7 +842,7 @@ static int gc_one(store_flash_t *st)
     int32_t v = -1;
     for (uint32_t s = 0; s < st->nsec; s++) {
         if (st->sec[s].state == SEC_USED && (int32_t)s != st->head &&
-            (v < 0 || st->sec[s].seq < st->sec[v].seq))
+            (v < 0 || sec_before(st, (int32_t)s, (uint32_t)v)))
             v = (int32_t)s;
     }
     if (v < 0 || nfree(st) < 1)
@@ -942,8 +1012,9 @@ static int sector_blank(store_flash_t *st, uint32_t s, uint32_t from)
     return part_blank(st->part, sbase(st, s) + from, st->ssize - from, st->buf, sizeof st->buf);
 }
 
-/* What the sector header says.  *maxseq covers every readable open stamp. */
-static int classify(store_flash_t *st, uint32_t s, uint32_t *maxseq)
+/* What the sector header says.  Every readable open stamp (used or retired
+ * sector) goes into c->seq with its bit set in has, for next_seq. */
+static int classify(store_flash_t *st, uint32_t s, uint8_t *has)
 {
     uint8_t h[SH];
     store_flash_sector_t *c = &st->sec[s];
@@ -966,8 +1037,10 @@ static int classify(store_flash_t *st, uint32_t s, uint32_t *maxseq)
     c->erases = get32(h + 8);
     c->known = 1;
     int open_ok = sf_crc(h + 16, 12) == get32(h + 28);
-    if (open_ok && get32(h + 16) > *maxseq)
-        *maxseq = get32(h + 16);
+    if (open_ok) {
+        c->seq = get32(h + 16);
+        has[s >> 3] = (uint8_t)(has[s >> 3] | (1u << (s & 7u)));
+    }
     if (!all_ff(h + 32, 16))
         return STORE_OK;   /* retired */
     if (all_ff(h + 16, 16)) {
@@ -980,10 +1053,8 @@ static int classify(store_flash_t *st, uint32_t s, uint32_t *maxseq)
         }
         return STORE_OK;
     }
-    if (open_ok) {
+    if (open_ok)
         c->state = SEC_USED;
-        c->seq = get32(h + 16);
-    }
     return STORE_OK;
 }
 
@@ -1053,6 +1124,15 @@ static int index_rec(store_flash_t *st, uint32_t s, const rec_t *r)
     if (slot < 0)
         return STORE_ERR_FULL;
     m = &st->msg[slot];
+    if (r->type == T_SENDER && !(r->flags & F_COPY) && m->nrec) {
+        /* An original SENDER is a message's first record: what came before it
+         * under the same ID is an older message's (an ID reused after a wrap,
+         * whose ABORT never reached flash), not part of this one. */
+        st->rec.discarded += m->nrec;
+        slot_release(st, (uint32_t)slot);
+        slot = slot_alloc(st, M_BUILD, r->mid);   /* cannot fail: one was just freed */
+        m = &st->msg[slot];
+    }
     switch (r->type) {
     case T_SENDER: {
         uint32_t slen;
@@ -1060,7 +1140,7 @@ static int index_rec(store_flash_t *st, uint32_t s, const rec_t *r)
             return 1;
         m->sender_loc = loc;
         m->null_sender = slen == 0;
-        m->flags |= MF_SENDER;
+        m->flags = (uint8_t)((m->flags & ~MF_SORIG) | MF_SENDER | (r->flags & F_COPY ? 0u : MF_SORIG));
         m->acct += r->size;
         break;
     }
@@ -1090,6 +1170,12 @@ static int index_rec(store_flash_t *st, uint32_t s, const rec_t *r)
         uint32_t boff = get32(p), n = r->len - 4u;
         if (boff > 0xFFFFFFFFu - n)
             return 1;
+        /* rd_body (the read cursor, unused while mounting): where the next
+         * chunk in body order starts.  Chunks come in body order unless
+         * compaction moved some; those messages are checked in finish_slot. */
+        if (boff != m->rd_body)
+            m->flags |= MF_CSCAN;
+        m->rd_body = boff + n;
         m->size += n;
         m->acct += r->size;
         break;
@@ -1110,6 +1196,24 @@ static int index_rec(store_flash_t *st, uint32_t s, const rec_t *r)
     m->nrec++;
     map_set(st, s, (uint32_t)slot);
     return STORE_OK;
+}
+
+static int find_chunk(store_flash_t *st, uint32_t slot, uint32_t off);
+
+/* Whether the indexed chunks of slot tile its body: from offset 0, each
+ * offset is the start of a chunk, up to the size.  With the chunks' sum
+ * equal to the size, no chunk overlaps another and none is left over.  A
+ * flash error counts as a failure: the body could not be read either. */
+static int chunks_tile(store_flash_t *st, uint32_t slot)
+{
+    store_flash_msg_t *m = &st->msg[slot];
+    int ok = 1;
+    m->rd_len = 0;
+    for (uint32_t off = 0; ok && off < m->size; off += m->rd_len)
+        ok = find_chunk(st, slot, off) == STORE_OK && m->rd_body == off && m->rd_len <= m->size - off;
+    m->rd_len = 0;
+    m->rd_body = 0;
+    return ok;
 }
 
 /* A message rebuilt at mount: sealed and complete -> SEALED, else dropped. */
@@ -1145,14 +1249,16 @@ static void finish_slot(store_flash_t *st, uint32_t slot)
     }
     m->r_tail = prev;
     m->r_cur_ent = NIL;
-    if (!(m->flags & MF_SENDER) || n != m->nrcpt || m->size != m->env_size) {
+    if (!(m->flags & MF_SENDER) || n != m->nrcpt || m->size != m->env_size ||
+        ((m->flags & MF_CSCAN) ? !chunks_tile(st, slot) : m->rd_body != m->size)) {
         m->state = M_TOMB;    /* sealed but records lost (bit rot): unusable */
         rep->damaged++;
         rep->discarded += m->nrec;
         return;
     }
     m->state = M_SEALED;
-    m->flags = MF_BODY;
+    m->flags = (uint8_t)(MF_BODY | (m->flags & MF_SORIG));
+    m->rd_body = 0;
     m->acct += racct + recsz(st, 0);
     st->acct += m->acct;
     st->nmsgs++;
@@ -1185,9 +1291,12 @@ int store_flash_mount(store_flash_t *st, const flash_part_t *part, store_flash_r
     st->rcpt_free = 0;
 
     /* 1. sector headers */
-    uint32_t maxseq = 0, maxmid = 0, known_max = 0, nused = 0;
+    uint32_t maxmid = 0, known_max = 0, nused = 0;
+    int anymid = 0;
+    uint8_t has[(STORE_FLASH_MAX_SECTORS + 7) / 8];
+    memset(has, 0, sizeof has);
     for (uint32_t s = 0; s < st->nsec; s++) {
-        rc = classify(st, s, &maxseq);
+        rc = classify(st, s, has);
         if (rc != STORE_OK)
             return rc;
         if (st->sec[s].known && st->sec[s].erases > known_max)
@@ -1199,6 +1308,9 @@ int store_flash_mount(store_flash_t *st, const flash_part_t *part, store_flash_r
         if (!st->sec[s].known)
             st->sec[s].erases = known_max;  /* unknown wear: assume the worst seen */
     }
+    /* past every stamp a GCEND could name, so a new sector is never taken for an old one */
+    _Static_assert(sizeof(store_flash_sector_t) % 4u == 0, "seq_newest strides over the sectors");
+    st->next_seq = seq_newest(&st->sec[0].seq, sizeof(store_flash_sector_t) / 4u, has, st->nsec) + 1u;
 
     /* 2. where the log ends in each sector, and what compaction superseded */
     uint8_t sup[(STORE_FLASH_MAX_SECTORS + 7) / 8];
@@ -1213,12 +1325,17 @@ int store_flash_mount(store_flash_t *st, const flash_part_t *part, store_flash_r
         it_init(st, &it, s, 0);
         it.off = SH;   /* a skip set by an earlier GCEND is for indexing only */
         while ((k = it_next(st, &it, &r)) > 0) {
-            if (r.mid > maxmid)
+            /* the newest ID by serial-number arithmetic; create() skips any still in use */
+            if (r.mid && (!anymid || (int32_t)(r.mid - maxmid) > 0)) {
                 maxmid = r.mid;
+                anymid = 1;
+            }
             if (r.type != T_GCEND)
                 continue;
             for (uint32_t v = 0; v < st->nsec; v++) {
-                if (v == s || st->sec[v].state != SEC_USED || st->sec[v].seq != r.gc_seq)
+                /* a compaction's victim is always older than the sector of its GCEND */
+                if (v == s || st->sec[v].state != SEC_USED || st->sec[v].seq != r.gc_seq ||
+                    sec_before(st, (int32_t)s, v))
                     continue;
                 if (r.gc_upto == UPTO_ALL)
                     sup[v >> 3] = (uint8_t)(sup[v >> 3] | (1u << (v & 7u)));
@@ -1238,16 +1355,16 @@ int store_flash_mount(store_flash_t *st, const flash_part_t *part, store_flash_r
     int32_t newest = -1;
     uint8_t last_type = 0;
     uint32_t bad = 0;
-    for (uint32_t last = 0;;) {
+    for (int32_t last = -1;;) {
         int32_t s = -1;
         for (uint32_t i = 0; i < st->nsec; i++) {
             if (st->sec[i].state == SEC_USED && !((sup[i >> 3] >> (i & 7u)) & 1u) &&
-                st->sec[i].seq > last && (s < 0 || st->sec[i].seq < st->sec[s].seq))
+                sec_before(st, last, i) && (s < 0 || sec_before(st, (int32_t)i, (uint32_t)s)))
                 s = (int32_t)i;
         }
         if (s < 0)
             break;
-        last = st->sec[s].seq;
+        last = s;
         newest = s;
         last_type = 0;
         bad = st->sec[s].good == 2u;
@@ -1293,8 +1410,7 @@ int store_flash_mount(store_flash_t *st, const flash_part_t *part, store_flash_r
     for (uint32_t i = 0; i < NSLOT; i++)
         if (st->msg[i].state == M_BUILD)
             finish_slot(st, i);
-    st->next_mid = maxmid + 1u;
-    st->next_seq = maxseq + 1u;
+    st->next_mid = maxmid + 1u;   /* 0 and IDs in use are skipped by create() */
 
     /* 5. superseded sectors and sectors without a single valid record
      *    (a void run, a cut right after opening) are retired for good */
@@ -1385,22 +1501,33 @@ int store_flash_format(const flash_part_t *part)
     uint8_t h[SH];
     int rc;
     /* Log sectors oldest first, like compaction: a cut midway may lose
-     * messages (a format does) but never revives a deleted one.  Each pass
-     * finds the oldest remaining one; an erased sector has no open stamp. */
-    for (;;) {
+     * messages (a format does) but never revives a deleted one.  Log order
+     * as the mount sees it (seq_newest); each pass erases the oldest sector
+     * left, and an erased sector has no open stamp. */
+    uint32_t seqv[STORE_FLASH_MAX_SECTORS];
+    uint8_t has[(STORE_FLASH_MAX_SECTORS + 7) / 8];
+    uint32_t next = 0;
+    for (int pass = 0;; pass++) {
         int32_t best = -1;
-        uint32_t best_seq = 0, best_erases = 0;
+        uint32_t best_age = 0, best_erases = 0;
+        memset(has, 0, sizeof has);
         for (uint32_t s = 0; s < nsec; s++) {
             if (flash_part_read(part, s * ssize, h, SH) != FLASH_OK)
                 return STORE_ERR_IO;
             if (sf_crc(h, 12) != get32(h + 12) || get32(h) != STORE_FLASH_MAGIC ||
                 sf_crc(h + 16, 12) != get32(h + 28) || !all_ff(h + 32, 16))
                 continue;
-            if (best < 0 || get32(h + 16) < best_seq) {
+            seqv[s] = get32(h + 16);
+            has[s >> 3] = (uint8_t)(has[s >> 3] | (1u << (s & 7u)));
+            if (pass && (best < 0 || next - seqv[s] > best_age)) {
                 best = (int32_t)s;
-                best_seq = get32(h + 16);
+                best_age = next - seqv[s];
                 best_erases = get32(h + 8);
             }
+        }
+        if (!pass) {
+            next = seq_newest(seqv, 1, has, nsec) + 1u;
+            continue;
         }
         if (best < 0)
             break;
@@ -1408,12 +1535,14 @@ int store_flash_format(const flash_part_t *part)
         if (rc != STORE_OK)
             return rc;
     }
-    /* then anything that is not an erased, stamped sector */
+    /* then anything that is not an erased sector stamped by this version
+     * (one of another version, even blank, would fail the next mount) */
     for (uint32_t s = 0; s < nsec; s++) {
         if (flash_part_read(part, s * ssize, h, SH) != FLASH_OK)
             return STORE_ERR_IO;
         int stamped = sf_crc(h, 12) == get32(h + 12) && get32(h) == STORE_FLASH_MAGIC;
-        if (stamped) {
+        int ours = stamped && get16(h + 4) == STORE_FLASH_VERSION && get16(h + 6) == SH;
+        if (ours) {
             uint8_t b[64];
             rc = part_blank(part, s * ssize + 16u, ssize - 16u, b, sizeof b);
             if (rc < 0)
@@ -1421,7 +1550,8 @@ int store_flash_format(const flash_part_t *part)
             if (rc)
                 continue;
         }
-        rc = format_sector(part, s, stamped ? get32(h + 8) + 1u : 0u);
+        /* another version's erase count may sit elsewhere: start it again */
+        rc = format_sector(part, s, ours ? get32(h + 8) + 1u : 0u);
         if (rc != STORE_OK)
             return rc;
     }
@@ -1462,6 +1592,10 @@ static int sf_create(void *ctx, const char *sender, uint32_t size_hint, const st
         return STORE_ERR_TOOBIG;
     if ((uint64_t)st->acct + est > st->budget || st->nmsgs >= STORE_FLASH_MAX_MSGS)
         return STORE_ERR_FULL;
+    /* 0 means "no message"; an ID still in use (possible only after a wrap,
+     * or when flash held a stray one) would merge two messages */
+    while (st->next_mid == 0 || find_mid(st, st->next_mid) >= 0)
+        st->next_mid++;
     int slot = slot_alloc(st, M_FREE, st->next_mid);
     if (slot < 0)
         return STORE_ERR_FULL;
@@ -1483,6 +1617,7 @@ static int sf_create(void *ctx, const char *sender, uint32_t size_hint, const st
         return rc;
     }
     m->state = M_OPEN;
+    m->flags = MF_SORIG;
     m->sender_loc = loc;
     m->null_sender = slen == 0;
     m->acct = (uint32_t)base;
@@ -1746,6 +1881,8 @@ static int scan_chunk(store_flash_t *st, uint32_t slot, uint32_t s, uint32_t fro
             continue;
         uint8_t b[4];
         uint32_t loc = sbase(st, s) + r.off;
+        if ((m->flags & MF_SORIG) && before_sender(st, m, s, r.off))
+            continue;   /* an older message's, under the same ID */
         if (f_read(st, loc + RH, b, 4) != STORE_OK)
             return STORE_ERR_IO;
         uint32_t boff = get32(b), n = r.len - 4u;
@@ -1767,36 +1904,36 @@ static int find_chunk(store_flash_t *st, uint32_t slot, uint32_t off)
     store_flash_msg_t *m = &st->msg[slot];
     if (m->rd_len && off >= m->rd_body && off - m->rd_body < m->rd_len)
         return STORE_OK;
-    uint32_t start = 0;
+    int32_t start = -1;
     if (m->rd_len && off >= m->rd_body + m->rd_len) {
         uint32_t s = m->rd_loc / st->ssize;
         int k = scan_chunk(st, slot, s, m->rd_loc - sbase(st, s) + recsz(st, 4u + m->rd_len), off);
         if (k != 0)
             return k < 0 ? k : STORE_OK;
-        start = st->sec[s].seq;
+        start = (int32_t)s;
     }
     /* sectors holding the message in log order after start, then from the oldest */
-    int wrapped = start == 0;
-    for (uint32_t last = start;;) {
+    int wrapped = start < 0;
+    for (int32_t last = start;;) {
         int32_t s = -1;
         for (uint32_t i = 0; i < st->nsec; i++) {
-            if (st->sec[i].state == SEC_USED && map_get(st, i, slot) && st->sec[i].seq > last &&
-                (s < 0 || st->sec[i].seq < st->sec[s].seq))
+            if (st->sec[i].state == SEC_USED && map_get(st, i, slot) && sec_before(st, last, i) &&
+                (s < 0 || sec_before(st, (int32_t)i, (uint32_t)s)))
                 s = (int32_t)i;
         }
         if (s < 0) {
             if (wrapped)
                 break;
             wrapped = 1;
-            last = 0;
+            last = -1;
             continue;
         }
-        if (wrapped && start && st->sec[s].seq > start)
+        if (wrapped && start >= 0 && sec_before(st, start, (uint32_t)s))
             break;
         int k = scan_chunk(st, slot, (uint32_t)s, 0, off);
         if (k != 0)
             return k < 0 ? k : STORE_OK;
-        last = st->sec[s].seq;
+        last = s;
     }
     m->rd_len = 0;
     return STORE_ERR_IO;  /* indexed but not on flash */

@@ -784,6 +784,26 @@ static void test_power_cut_every_op_wide_prog(void **state)
     power_cut_scenario(8);   /* the 77-byte v3 has a padded tail program */
 }
 
+/* A slot longer than any save writes (TWOSLOT_MAX), though it fits the
+ * sector and its CRCs are right, is not a configuration (issue 17). */
+static void test_longer_than_max(void **state)
+{
+    (void)state;
+    static uint8_t big[TWOSLOT_MAX + 1];
+    twoslot_info_t info;
+
+    assert_true(TWOSLOT_MAX + 1u + TWOSLOT_PAYLOAD_OFF <= SECTOR);
+    make_blob(big, sizeof(big), 41);
+    craft_slot(0, 7, TWOSLOT_FORMAT_VERSION, big, sizeof(big));
+    assert_int_equal(twoslot_load(&part, loadbuf, sizeof(loadbuf), NULL, NULL, &info),
+                     TWOSLOT_ERR_NOTFOUND);
+    assert_int_equal(info.state[0], TWOSLOT_SLOT_CORRUPT);
+    assert_true(info.any_corrupt);
+    /* exactly TWOSLOT_MAX is fine */
+    craft_slot(1, 8, TWOSLOT_FORMAT_VERSION, big, TWOSLOT_MAX);
+    expect_loaded(big, TWOSLOT_MAX, 8, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -807,6 +827,7 @@ int main(void)
         cmocka_unit_test_setup(test_io_error_on_save, setup),
         cmocka_unit_test_setup(test_power_cut_every_op, setup),
         cmocka_unit_test_setup(test_power_cut_every_op_wide_prog, setup),
+        cmocka_unit_test_setup(test_longer_than_max, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1631,6 +1631,258 @@ static void test_report_power_cut(void **state)
                   "accepted in %u\n", cases, (unsigned)total, twice, none_accepted);
 }
 
+/* ---- hostile counters (issue 17) ------------------------------------------------------------- */
+
+/* White-box: the counters a fresh mount starts from, as if flash had carried
+ * them there (store_flash_t is the caller's memory; its fields are private). */
+static void set_counters(uint32_t seq, uint32_t mid)
+{
+    st.next_seq = seq;
+    st.next_mid = mid;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+/* A CRC-valid record of any type and mid at the write head, written behind
+ * the store's back (its RAM write position follows, as if it had written it). */
+static void plant_record(uint8_t type, uint32_t mid, const uint8_t *payload, uint16_t len)
+{
+    assert_true(st.head >= 0 && st.align == 4u);
+    uint32_t end = st.sec[st.head].end;
+    uint8_t *p = &mem[g_ssize + (uint32_t)st.head * g_ssize + end];
+    assert_true(p[0] == 0xFF && end + 16u + len + 3u <= g_ssize);
+    p[0] = type;
+    p[1] = 0;
+    p[2] = (uint8_t)len;
+    p[3] = (uint8_t)(len >> 8);
+    put_le32(p + 4, mid);
+    if (len)
+        memcpy(p + 16, payload, len);
+    put_le32(p + 8, crc32_update(0, p + 16, len));
+    put_le32(p + 12, crc32_update(0, p, 12));
+    st.sec[st.head].end = end + ((16u + len + 3u) & ~3u);
+}
+
+/* Finding 1: a sector stamped 0xFFFFFFFF, the next one 0 after the wrap. */
+static void test_seq_wrap(void **state)
+{
+    (void)state;
+    sim_setup(16, 1024, 1);
+    mount_ok();
+    set_counters(0xFFFFFFFFu, 1);
+    for (uint32_t t = 1; t <= 6; t++)
+        put_msg_ok(t, 1, 300, NULL);
+    store_flash_stats_t fs;
+    store_flash_stats(&st, &fs);
+    assert_true(fs.sectors_used >= 2);   /* 0xFFFFFFFF, 0, ... */
+    mount_ok();
+    assert_int_equal(rep.recovered, 6);
+    assert_int_equal(rep.bad_sectors, 0);
+    for (uint32_t t = 1; t <= 6; t++)
+        check_msg(find_msg(t), t, 1, 300);
+    /* and it goes on from there: sealed after the remount, found after the next */
+    put_msg_ok(7, 1, 300, NULL);
+    mount_ok();
+    assert_int_equal(rep.recovered, 7);
+    check_msg(find_msg(7), 7, 1, 300);
+}
+
+/* Finding 2: a message ID 0xFFFFFFFF, from the store itself or from any
+ * CRC-valid record on flash (even of a type nobody knows). */
+static void test_mid_wrap(void **state)
+{
+    (void)state;
+    set_counters(1, 0xFFFFFFFFu);
+    put_msg_ok(1, 1, 200, NULL);   /* mid 0xFFFFFFFF */
+    put_msg_ok(2, 1, 200, NULL);   /* the next one must not be 0 */
+    mount_ok();
+    assert_int_equal(rep.recovered, 2);
+    check_msg(find_msg(1), 1, 1, 200);
+    check_msg(find_msg(2), 2, 1, 200);
+
+    sim_setup(16, 4096, 1);
+    mount_ok();
+    put_msg_ok(3, 1, 200, NULL);
+    plant_record(0x7E, 0xFFFFFFFFu, NULL, 0);
+    mount_ok();
+    put_msg_ok(4, 2, 500, NULL);
+    mount_ok();
+    assert_int_equal(rep.recovered, 2);
+    check_msg(find_msg(3), 3, 1, 200);
+    check_msg(find_msg(4), 4, 2, 500);
+}
+
+/* A stray record with the ID of the next message (an ID reused after a wrap,
+ * an ABORT that never reached flash) does not merge into it. */
+static void test_mid_reused(void **state)
+{
+    (void)state;
+    put_msg_ok(1, 1, 200, NULL);
+    uint32_t next = st.next_mid;
+    /* a body chunk of an abandoned message under the next ID, its ABORT lost */
+    uint8_t chunk[4 + 10] = { 0 };
+    plant_record(0x13, next, chunk, sizeof chunk);
+    put_msg_ok(2, 1, 700, NULL);   /* gets that ID */
+    check_msg(find_msg(2), 2, 1, 700);
+    mount_ok();
+    assert_int_equal(rep.recovered, 2);
+    assert_int_equal(rep.damaged, 0);
+    check_msg(find_msg(2), 2, 1, 700);
+    /* compaction does not carry the stray chunk past the SENDER either */
+    store_flash_stats_t fs;
+    for (uint32_t t = 10;; t++) {
+        store_handle_t h;
+        put_msg_ok(t, 1, 1500, &h);
+        assert_int_equal(ops->del(&st, h), STORE_OK);
+        store_flash_stats(&st, &fs);
+        if (fs.compactions >= 20)
+            break;
+    }
+    check_msg(find_msg(2), 2, 1, 700);
+    mount_ok();
+    assert_int_equal(rep.damaged, 0);
+    check_msg(find_msg(1), 1, 1, 200);
+    check_msg(find_msg(2), 2, 1, 700);
+}
+
+/* The invariant: every message sealed before a cut or a remount is found
+ * after it, whatever the counters start from (near 0, 2^31 and 2^32-1, so
+ * that the scenario crosses each), at every program and erase. */
+static void counters_cut_run(uint32_t seq0, uint32_t mid0)
+{
+    static const flash_sim_cut_t modes[] = { FLASH_SIM_CUT_BEFORE, FLASH_SIM_CUT_AFTER,
+                                             FLASH_SIM_CUT_TORN };
+    sc_l0 = 900;
+    sim_setup(14, 1024, 1);
+    mount_ok();
+    set_counters(seq0, mid0);
+    assert_int_equal(sc_run(), 0);
+    uint32_t total = flash_sim_stats(&sim)->programs + flash_sim_stats(&sim)->erases;
+    assert_true(st.next_seq - seq0 >= 12u);   /* enough sectors opened to cross */
+    sc_verify(NULL, 0);
+    mount_ok();
+    sc_verify(NULL, 0);
+    for (uint32_t op = 1; op <= total; op++) {
+        for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+            sim_setup(14, 1024, 1);
+            mount_ok();
+            set_counters(seq0, mid0);
+            flash_sim_cut_arm(&sim, op, modes[m], 17);
+            (void)sc_run();
+            flash_sim_power_on(&sim);
+            mount_ok();
+            sc_verify(NULL, modes[m] == FLASH_SIM_CUT_TORN);
+            sc_after();
+        }
+    }
+}
+
+static void test_counters_cut_every_op(void **state)
+{
+    (void)state;
+    static const uint32_t start[][2] = {
+        { 0u, 0u }, { 0x7FFFFFFAu, 0x7FFFFFF0u }, { 0xFFFFFFFAu, 0xFFFFFFF0u },
+        { 0xFFFFFFFAu, 1u }, { 1u, 0xFFFFFFF0u },
+    };
+    for (size_t i = 0; i < sizeof start / sizeof start[0]; i++)
+        counters_cut_run(start[i][0], start[i][1]);
+}
+
+/* Finding 3: format makes a sector of another version usable again, even a
+ * blank one whose erase stamp is valid. */
+static void test_format_other_version(void **state)
+{
+    (void)state;
+    put_msg_ok(1, 1, 100, NULL);
+    for (uint32_t s = 3; s <= 4; s++) {
+        uint8_t *h = &mem[g_ssize + s * g_ssize];
+        memset(h, 0xFF, g_ssize);
+        put_le32(h, STORE_FLASH_MAGIC);
+        h[4] = 2;   /* version 2 */
+        h[5] = 0;
+        h[6] = (uint8_t)STORE_FLASH_SECT_HDR;
+        h[7] = 0;
+        put_le32(h + 8, 5);
+        put_le32(h + 12, crc32_update(0, h, 12));
+        if (s == 4) {   /* and one in use, with an open stamp */
+            memset(h + 16, 0, 12);
+            put_le32(h + 28, crc32_update(0, h + 16, 12));
+        }
+    }
+    assert_int_equal(store_flash_mount(&st, &part, NULL), STORE_ERR_STATE);
+    assert_int_equal(store_flash_format(&part), STORE_OK);
+    mount_ok();
+    assert_int_equal(rep.blank, 1);
+    put_msg_ok(2, 1, 100, NULL);
+    mount_ok();
+    check_msg(find_msg(2), 2, 1, 100);
+    expect_guards_blank();
+}
+
+/* The CHUNK record of message msgid's body at offset boff, on the medium. */
+static uint8_t *find_chunk_rec(uint32_t boff, uint32_t len)
+{
+    for (uint32_t s = 0; s < g_nsec; s++) {
+        uint8_t *sec = &mem[g_ssize + s * g_ssize];
+        for (uint32_t off = STORE_FLASH_SECT_HDR; off + 16u <= g_ssize;) {
+            uint8_t *r = sec + off;
+            uint32_t n = (uint32_t)r[2] | (uint32_t)r[3] << 8;
+            if (r[0] == 0xFF)
+                break;
+            if (r[0] == 0x13 && n == 4u + len && (uint32_t)(r[16] | r[17] << 8 | r[18] << 16 | r[19] << 24) == boff)
+                return r;
+            off += (16u + n + 3u) & ~3u;
+        }
+    }
+    return NULL;
+}
+
+/* Also (issue 17): a message whose chunks overlap or leave a gap, their sum
+ * still equal to the COMMIT's size, is found damaged at mount, not at the
+ * first read. */
+static void test_chunk_overlap_gap(void **state)
+{
+    (void)state;
+    static const int32_t shift[] = { -60, 40, -360, 360 };
+    for (size_t i = 0; i < sizeof shift / sizeof shift[0]; i++) {
+        sim_setup(16, 4096, 1);
+        mount_ok();
+        put_msg_ok(1, 1, 3 * 360, NULL);
+        put_msg_ok(2, 1, 500, NULL);
+        uint8_t *r = find_chunk_rec(360, 360);
+        assert_non_null(r);
+        put_le32(r + 16, (uint32_t)(360 + shift[i]));
+        put_le32(r + 8, crc32_update(0, r + 16, 4 + 360));
+        put_le32(r + 12, crc32_update(0, r, 12));
+        mount_ok();
+        assert_int_equal(rep.recovered, 1);
+        assert_int_equal(rep.damaged, 1);
+        assert_true(rep.discarded >= 6);   /* sender, rcpt, 3 chunks, commit */
+        assert_int_equal(find_msg(1), STORE_HANDLE_NONE);
+        check_msg(find_msg(2), 2, 1, 500);
+    }
+    /* out of body order but tiling (as compaction leaves them): fine */
+    sim_setup(16, 4096, 1);
+    mount_ok();
+    put_msg_ok(1, 1, 3 * 360, NULL);
+    uint8_t *a = find_chunk_rec(0, 360), *b = find_chunk_rec(720, 360);
+    assert_non_null(a);
+    assert_non_null(b);
+    uint8_t tmp[16 + 4 + 360];
+    memcpy(tmp, a, sizeof tmp);
+    memcpy(a, b, sizeof tmp);
+    memcpy(b, tmp, sizeof tmp);
+    mount_ok();
+    assert_int_equal(rep.damaged, 0);
+    check_msg(find_msg(1), 1, 1, 3 * 360);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1656,6 +1908,12 @@ int main(void)
         cmocka_unit_test_setup(test_random_with_reboots, setup),
         cmocka_unit_test_setup(test_queue_on_flash, setup),
         cmocka_unit_test_setup(test_report_power_cut, setup),
+        cmocka_unit_test_setup(test_seq_wrap, setup),
+        cmocka_unit_test_setup(test_mid_wrap, setup),
+        cmocka_unit_test_setup(test_mid_reused, setup),
+        cmocka_unit_test_setup(test_counters_cut_every_op, setup),
+        cmocka_unit_test_setup(test_format_other_version, setup),
+        cmocka_unit_test_setup(test_chunk_overlap_gap, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,12 +86,124 @@ static void test_append_in_place(void **state)
     assert_int_equal(len, before);
 }
 
+/* A record written by hand, as an older firmware or a damaged blob has it. */
+static size_t raw_rec(uint8_t *p, uint8_t type, const char *name, const char *data)
+{
+    size_t nl = strlen(name), dl = strlen(data);
+    p[0] = type;
+    p[1] = (uint8_t)nl;
+    p[2] = (uint8_t)dl;
+    p[3] = 0;
+    memcpy(p + 4, name, nl);
+    memcpy(p + 4 + nl, data, dl);
+    return 4 + nl + dl;
+}
+
+static int count_key(const uint8_t *blob, size_t len, uint8_t type, const char *name)
+{
+    size_t pos = 0;
+    int n = 0;
+    tlsstore_rec_t r;
+    while (tlsstore_next(blob, len, &pos, &r) == 1) {
+        n += r.type == type && r.name_len == strlen(name) && memcmp(r.name, name, r.name_len) == 0;
+    }
+    return n;
+}
+
+/* Two records of one key (issue 17, finding 4): a replacement removes both,
+ * put or append; so does del; until then find gives the newer (the later). */
+static void test_duplicates(void **state)
+{
+    (void)state;
+    uint8_t blob[96];
+    size_t len = 0;
+    len += raw_rec(blob + len, TLSSTORE_CERT, "eth0", "old");
+    len += raw_rec(blob + len, TLSSTORE_KEY, "eth0", "k");
+    len += raw_rec(blob + len, TLSSTORE_CERT, "eth0", "newer");
+    size_t base = len;
+    uint8_t copy[96];
+    memcpy(copy, blob, len);
+    tlsstore_rec_t r;
+    assert_int_equal(tlsstore_find(blob, len, TLSSTORE_CERT, "eth0", &r), TLSSTORE_OK);
+    assert_int_equal(r.len, 5);
+    assert_memory_equal(r.data, "newer", 5);
+
+    assert_int_equal(tlsstore_put(blob, &len, sizeof(blob), TLSSTORE_CERT, "eth0", "PUT", 3), TLSSTORE_OK);
+    assert_int_equal(count_key(blob, len, TLSSTORE_CERT, "eth0"), 1);
+    assert_int_equal(tlsstore_find(blob, len, TLSSTORE_CERT, "eth0", &r), TLSSTORE_OK);
+    assert_memory_equal(r.data, "PUT", 3);
+    assert_int_equal(tlsstore_find(blob, len, TLSSTORE_KEY, "eth0", &r), TLSSTORE_OK);
+
+    memcpy(blob, copy, base);
+    len = base;
+    uint8_t *d = tlsstore_append(blob, &len, sizeof(blob), TLSSTORE_CERT, "eth0", 2);
+    assert_non_null(d);
+    memcpy(d, "AP", 2);
+    assert_int_equal(count_key(blob, len, TLSSTORE_CERT, "eth0"), 1);
+    assert_int_equal(tlsstore_find(blob, len, TLSSTORE_CERT, "eth0", &r), TLSSTORE_OK);
+    assert_memory_equal(r.data, "AP", 2);
+
+    memcpy(blob, copy, base);
+    len = base;
+    assert_int_equal(tlsstore_del(blob, &len, TLSSTORE_CERT, "eth0"), TLSSTORE_OK);
+    assert_int_equal(tlsstore_find(blob, len, TLSSTORE_CERT, "eth0", &r), TLSSTORE_ERR_NOTFOUND);
+    assert_int_equal(tlsstore_find(blob, len, TLSSTORE_KEY, "eth0", &r), TLSSTORE_OK);
+
+    /* the room check counts every old copy: this fits only with both gone */
+    memcpy(blob, copy, base);
+    len = base;
+    size_t fit = sizeof(blob) - (base - 4 - 4 - 5 - 4 - 4 - 3) - 4 - 4;
+    assert_int_equal(tlsstore_put(blob, &len, sizeof(blob), TLSSTORE_CERT, "eth0", copy, fit), TLSSTORE_OK);
+    assert_int_equal(len, sizeof(blob));
+}
+
+/* A corrupt record behind the one replaced (finding 5): the new record must
+ * land where find() reaches it, never behind the corruption. */
+static void test_write_stops_at_corrupt(void **state)
+{
+    (void)state;
+    uint8_t blob[64];
+    size_t len = 0;
+    len += raw_rec(blob + len, TLSSTORE_CERT, "eth0", "old");
+    len += raw_rec(blob + len, TLSSTORE_SEED, "", "seed");
+    size_t bad = len;
+    len += raw_rec(blob + len, TLSSTORE_CA, "x", "y");
+    blob[bad + 2] = 200;   /* runs past the end */
+    tlsstore_rec_t r;
+    assert_int_equal(tlsstore_put(blob, &len, sizeof(blob), TLSSTORE_CERT, "eth0", "new", 3), TLSSTORE_OK);
+    assert_int_equal(tlsstore_find(blob, len, TLSSTORE_CERT, "eth0", &r), TLSSTORE_OK);
+    assert_memory_equal(r.data, "new", 3);
+    assert_int_equal(tlsstore_find(blob, len, TLSSTORE_SEED, "", &r), TLSSTORE_OK);
+    size_t pos = 0;
+    while (tlsstore_next(blob, len, &pos, &r) == 1) {
+    }
+    assert_int_equal(pos, len);   /* every byte is readable */
+
+    /* append, and a key that was not there before */
+    len = bad;
+    len += raw_rec(blob + len, TLSSTORE_CA, "x", "y");
+    blob[bad + 2] = 200;
+    uint8_t *d = tlsstore_append(blob, &len, sizeof(blob), TLSSTORE_KEY, "sl0", 1);
+    assert_non_null(d);
+    *d = 'K';
+    assert_int_equal(tlsstore_find(blob, len, TLSSTORE_KEY, "sl0", &r), TLSSTORE_OK);
+    assert_int_equal(r.data[0], 'K');
+    /* reads end there too: what is behind it is not found */
+    len = bad;
+    len += raw_rec(blob + len, TLSSTORE_CA, "x", "y");
+    len += raw_rec(blob + len, TLSSTORE_CA, "z", "w");
+    blob[bad + 2] = 4;   /* swallows the header of "z" */
+    assert_int_equal(tlsstore_find(blob, len, TLSSTORE_CA, "z", &r), TLSSTORE_ERR_CORRUPT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_find_replace_del),
         cmocka_unit_test(test_space_and_corrupt),
         cmocka_unit_test(test_append_in_place),
+        cmocka_unit_test(test_duplicates),
+        cmocka_unit_test(test_write_stops_at_corrupt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
