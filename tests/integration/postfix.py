@@ -7,13 +7,17 @@ address and port, and is started with `postfix -c DIR start` and stopped with
 `postfix -c DIR stop` (then SIGKILL to the master's own process group, the
 only processes it started).
 
-- `PostfixInstance.relay(...)`: a client-side MTA that relays everything to
-  relayhost [IP]:PORT (the device), as a LAN host's Postfix would.
+- `PostfixInstance.relay(...)`: an MTA that relays everything to relayhost
+  [IP]:PORT: a LAN host's Postfix in front of the device (submit with
+  `sendmail()`, or SMTP), or a smarthost behind it that hands mail on to an
+  smtp-sink; an access map (`set_access()`) rejects or defers chosen
+  recipients.  The benchmark's Postfix is one too, in its namespace.
 - `PostfixInstance.mailbox(...)`: a smarthost that accepts mail for one
-  domain into one Maildir the test reads (`maildir_messages()`), and can
-  reject or defer chosen recipients (an access map).
+  domain into one Maildir the test reads (`maildir_messages()`).
 
-No DNS, no chroot, no local delivery, no TLS unless asked.
+No DNS, no chroot, no local delivery, no TLS unless asked.  Retries are
+seconds apart (a test waits on a deferral, not 5 minutes); Postfix offers
+DSN (RFC 3461) on both sides.
 """
 import glob
 import os
@@ -71,7 +75,11 @@ local_recipient_maps =
 local_transport = error:5.1.1 no local delivery in the tests
 alias_maps =
 alias_database =
-mynetworks = 127.0.0.0/8 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16
+mynetworks = {mynetworks}
+default_process_limit = {proclimit}
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s
+queue_run_delay = 2s
 smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
 smtpd_peername_lookup = no
@@ -101,61 +109,81 @@ def _let_postfix_in(path):
 
 
 class PostfixInstance:
-    def __init__(self, base, ip, port, hostname, extra_main="", netns=None):
+    """base: the instance's directory (a test's tmp_path); None: a temporary
+    one that cleanup() removes."""
+
+    def __init__(self, base, ip, port, hostname, extra_main="", netns=None,
+                 mynetworks="127.0.0.0/8 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16", proclimit=100,
+                 access=None):
         self.netns = netns
-        self.base = str(base)
+        self.own_base = base is None
+        self.base = tempfile.mkdtemp(prefix="postfix-") if base is None else str(base)
         self.ip, self.port = ip, port
         self.conf = os.path.join(self.base, "etc")
         self.queue = os.path.join(self.base, "spool")
         self.data = os.path.join(self.base, "lib")
         self.maildir = os.path.join(self.base, "mail", "Maildir")
+        self.access = os.path.join(self.conf, "access")
         for d in (self.conf, self.queue, self.data):
             os.makedirs(d, exist_ok=True)
         _let_postfix_in(self.base)
         shutil.chown(self.data, "postfix", "postfix")
+        restrictions = "permit_mynetworks, reject"
+        if access is not None:
+            self._write_access(access)
+            restrictions = f"check_recipient_access texthash:{self.access}, " + restrictions
         with open(os.path.join(self.conf, "main.cf"), "w") as f:
             f.write(MAIN_CF.format(queue=self.queue, data=self.data, base=self.base, ip=ip,
-                                   hostname=hostname) + extra_main)
+                                   hostname=hostname, mynetworks=mynetworks, proclimit=proclimit)
+                    + f"smtpd_relay_restrictions = {restrictions}\n"
+                    + f"smtpd_recipient_restrictions = {restrictions}\n" + extra_main)
         with open(os.path.join(self.conf, "master.cf"), "w") as f:
             f.write(MASTER_CF.format(listen=f"{ip}:{port}"))
         self.master_pid = None
 
     @classmethod
-    def relay(cls, base, ip, port, relayhost, relayport, extra_main="", netns=None):
-        """A client-side Postfix: accepts from anyone on loopback and relays
-        everything to [relayhost]:relayport (the device)."""
-        extra = (f"relayhost = [{relayhost}]:{relayport}\n"
-                 "smtpd_relay_restrictions = permit_mynetworks, reject\n"
-                 "smtpd_recipient_restrictions = permit_mynetworks, reject\n") + extra_main
-        return cls(base, ip, port, "postfix-client.lan.test", extra, netns)
+    def relay(cls, base, ip, port, relayhost, relayport, hostname="postfix-client.lan.test", **kw):
+        """Relays everything it accepts to [relayhost]:relayport.  kw: access
+        (recipient -> access(5) action such as "550 5.1.1 no such user"),
+        extra_main, netns, mynetworks, proclimit."""
+        extra = f"relayhost = [{relayhost}]:{relayport}\n" + kw.pop("extra_main", "")
+        return cls(base, ip, port, hostname, extra, **kw)
 
     @classmethod
-    def mailbox(cls, base, ip, port, domain, access=None, extra_main="", netns=None):
-        """A smarthost: mail for `domain` goes into one Maildir; `access` maps
-        recipient addresses to an access(5) action ("550 5.1.1 no such user",
-        "450 4.2.0 try later") to reject or defer them."""
+    def mailbox(cls, base, ip, port, domain, **kw):
+        """Mail for `domain` goes into one Maildir (maildir_messages())."""
         uid = int(subprocess.run(["id", "-u", "postfix"], capture_output=True, text=True).stdout)
         gid = int(subprocess.run(["id", "-g", "postfix"], capture_output=True, text=True).stdout)
-        restrictions = "permit_mynetworks, reject"
+        mail = os.path.join(str(base), "mail")
         extra = (f"virtual_mailbox_domains = {domain}\n"
-                 f"virtual_mailbox_base = {os.path.join(base, 'mail')}\n"
+                 f"virtual_mailbox_base = {mail}\n"
                  "virtual_mailbox_maps = static:Maildir/\n"
                  f"virtual_uid_maps = static:{uid}\nvirtual_gid_maps = static:{gid}\n"
                  "virtual_minimum_uid = 1\n"
-                 "virtual_mailbox_limit = 0\nmessage_size_limit = 0\n")
-        if access:
-            amap = os.path.join(str(base), "access")
-            os.makedirs(str(base), exist_ok=True)
-            with open(amap, "w") as f:
-                for addr, action in access.items():
-                    f.write(f"{addr} {action}\n")
-            restrictions = f"check_recipient_access texthash:{amap}, permit_mynetworks, reject"
-        extra += (f"smtpd_relay_restrictions = {restrictions}\n"
-                  f"smtpd_recipient_restrictions = {restrictions}\n") + extra_main
-        inst = cls(base, ip, port, "smarthost.dest.test", extra, netns)
-        os.makedirs(os.path.dirname(inst.maildir), exist_ok=True)
-        shutil.chown(os.path.dirname(inst.maildir), uid, gid)
+                 "virtual_mailbox_limit = 0\nmessage_size_limit = 0\n") + kw.pop("extra_main", "")
+        inst = cls(base, ip, port, "smarthost.dest.test", extra, **kw)
+        os.makedirs(mail, exist_ok=True)
+        shutil.chown(mail, uid, gid)
         return inst
+
+    def _write_access(self, access):
+        with open(self.access, "w") as f:
+            for addr, action in access.items():
+                f.write(f"{addr} {action}\n")
+
+    def set_access(self, access):
+        """Replace the recipient table; reload, so new smtpd processes read it."""
+        self._write_access(access)
+        r = self._postfix("reload")
+        if r.returncode != 0:
+            raise RuntimeError(f"postfix reload failed: {r.stdout}{r.stderr}")
+
+    def sendmail(self, args, message, timeout=30):
+        """Submit through this instance's sendmail(1) (pickup -> qmgr -> relayhost)."""
+        argv = ["sendmail", "-C", self.conf] + list(args)
+        if self.netns:
+            argv = ["ip", "netns", "exec", self.netns] + argv
+        return subprocess.run(argv, input=message, capture_output=True, timeout=timeout)
 
     def _postfix(self, *args, timeout=60):
         argv = ["postfix", "-c", self.conf] + list(args)
@@ -207,12 +235,23 @@ class PostfixInstance:
                 out.append(f.read())
         return out
 
+    def wait_log(self, needle, timeout):
+        """True once `needle` is in the log (bounded wait)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.log_text():
+                return True
+            time.sleep(0.2)
+        return False
+
     def log_text(self):
         try:
             with open(os.path.join(self.base, "maillog"), errors="replace") as f:
                 return f.read()
         except OSError:
             return ""
+
+    log = log_text
 
     def log_tail(self, n=4000):
         return "\n" + self.log_text()[-n:]
@@ -241,6 +280,11 @@ class PostfixInstance:
                 pass
         self.master_pid = None
 
+
+    def cleanup(self):
+        self.stop()
+        if self.own_base:
+            shutil.rmtree(self.base, ignore_errors=True)
 
 def strip_trace(msg):
     """A delivered message without the trace fields the path added at its top

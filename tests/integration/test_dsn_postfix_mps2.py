@@ -16,22 +16,13 @@ import email
 import email.policy
 import re
 import smtplib
-import time
 
-from device import Device, free_port, qemu_mps2
+from device import free_port
+from helpers import boot, wait_until
 from peers import SmtpSink
-from postfix_peer import PostfixPeer
+from postfix import PostfixInstance
 
 REJECT = "550 5.1.1 no such user here, see the postmaster of dest.test for the reason"
-
-
-def _wait(pred, timeout, step=0.3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
 
 
 def _status_groups(report):
@@ -49,16 +40,16 @@ def _unfold(v):
     return re.sub(r"\r?\n[ \t]", " ", str(v)) if v is not None else v
 
 
-def test_prompt_complete_report_through_postfix_smarthost():
+def test_prompt_complete_report_through_postfix_smarthost(tmp_path):
     smtp_port, smarthost_port, lanhub_port, relay_port = free_port(), free_port(), free_port(), free_port()
     relay = SmtpSink(relay_port)              # where the smarthost relays what it accepts
     lanhub = SmtpSink(lanhub_port)            # the sender's domain: receives the report
-    pf = PostfixPeer(smarthost_port, relay_port,
-                     access={"bad@dest.test": REJECT, "later@dest.test": "450 4.7.1 try later"}).start()
-    dev = Device(qemu_mps2(smtp_port, smarthost_port, more_peers=[("10.0.2.101", lanhub_port)]),
-                 name="mps2-an385")
+    pf = PostfixInstance.relay(tmp_path / "smarthost", "127.0.0.1", smarthost_port, "127.0.0.1", relay_port,
+                               hostname="postfix.peer.test",
+                               access={"bad@dest.test": REJECT, "later@dest.test": "450 4.7.1 try later"}).start()
+    dev = boot(tmp_path, smtp_port=smtp_port, smarthost_port=smarthost_port,
+               more_peers=[("10.0.2.101", lanhub_port)])
     try:
-        dev.expect(r"mta> ", timeout=10)
         dev.cmd("peer add lanhub 10.0.2.101 port 25 via eth0")
         dev.cmd("route add lan.test lanhub")
         dev.cmd("queue retry 3 5 3600")
@@ -72,13 +63,11 @@ def test_prompt_complete_report_through_postfix_smarthost():
         assert s.rcpt("bad@dest.test", ["NOTIFY=FAILURE", "ORCPT=rfc822;Bad+2BOrig@dest.test"])[0] == 250
         code, _ = s.data(b"From: dev@lan.test\r\nSubject: three recipients\r\n\r\nbody\r\n")
         assert code == 250
-        t0 = time.monotonic()
         s.quit()
 
-        # the 550 is reported promptly, while the 450 one is still queued
+        # the 550 is reported promptly: after that attempt, while the 450 one
+        # (deferred until the access map changes below) is still queued
         assert lanhub.wait_count(1, 30) == 1, dev.cmd("show queue") + dev.cmd("events") + pf.log_tail()
-        elapsed = time.monotonic() - t0
-        assert elapsed < 20, elapsed
         assert "later@dest.test" in dev.cmd("show queue")
         qid = re.search(r"^\s*([0-9A-F]{8})\s", dev.cmd("show queue"), re.M).group(1)
         detail = dev.cmd(f"queue show {qid}")
@@ -115,11 +104,13 @@ def test_prompt_complete_report_through_postfix_smarthost():
 
         # the deferral ends: delivered once, and no second report
         pf.set_access({"bad@dest.test": REJECT})
-        assert _wait(lambda: "0 messages" in dev.cmd("show queue"), 60), dev.cmd("show queue") + pf.log_tail()
+        wait_until(lambda: "0 messages" in dev.cmd("show queue"), 60, "queue empty",
+                   detail=lambda: dev.cmd("show queue") + pf.log_tail())
         assert relay.wait_count(2, 30) == 2
         assert [m["X-Rcpt-Args"][0].split()[0] for m, _ in relay.messages()] == ["<ok@dest.test>",
                                                                                "<later@dest.test>"]
-        time.sleep(1)  # a second report would have been sent before the queue emptied
+        # a second report would have been queued, and so delivered, before the
+        # queue emptied: one at the sender's MTA is all
         assert len(lanhub.files()) == 1
     finally:
         dev.kill()
@@ -128,17 +119,17 @@ def test_prompt_complete_report_through_postfix_smarthost():
         lanhub.stop()
 
 
-def test_postfix_client_gets_relayed_report_through_non_dsn_peer():
+def test_postfix_client_gets_relayed_report_through_non_dsn_peer(tmp_path):
     smtp_port, smarthost_port, lanhub_port, client_port, dummy = (free_port(), free_port(), free_port(),
                                                                   free_port(), free_port())
     nodsn = SmtpSink(smarthost_port, options=["-e"])   # HELO only: no DSN
     lanhub = SmtpSink(lanhub_port)
     # the client: relayhost is the device; it listens only so that it can start
-    pf = PostfixPeer(client_port, smtp_port, hostname="client.lan.test").start()
-    dev = Device(qemu_mps2(smtp_port, smarthost_port, more_peers=[("10.0.2.101", lanhub_port)]),
-                 name="mps2-an385")
+    pf = PostfixInstance.relay(tmp_path / "client", "127.0.0.1", client_port, "127.0.0.1", smtp_port,
+                               hostname="client.lan.test").start()
+    dev = boot(tmp_path, smtp_port=smtp_port, smarthost_port=smarthost_port,
+               more_peers=[("10.0.2.101", lanhub_port)])
     try:
-        dev.expect(r"mta> ", timeout=10)
         dev.cmd("peer add lanhub 10.0.2.101 port 25 via eth0")
         dev.cmd("route add lan.test lanhub")
         # queue warn is kept in the running-config only when set
