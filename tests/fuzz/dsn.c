@@ -135,7 +135,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(delim + 2, bp, dl);
     dl += 2;
     unsigned parts = 0, closing = 0;
-    int headers = memmem(out, outlen, "\r\nContent-Type: text/rfc822-headers\r\n", 37) != NULL;
+    /* the third part: the original's header, or (RET=FULL) the whole of it */
+    int headers = memmem(out, outlen, "\r\nContent-Type: text/rfc822-headers\r\n", 37) != NULL ||
+                  memmem(out, outlen, "\r\nContent-Type: message/rfc822\r\n", 32) != NULL;
     for (size_t i = 0; i < outlen;) {
         const uint8_t *e = memchr(out + i, '\r', outlen - i);
         size_t ll = (size_t)(e - (out + i));
