@@ -35,6 +35,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Error codes (0 = OK).  Numerically aligned with QUEUE_ERR_*. */
 #define STORE_OK            0
@@ -156,6 +157,22 @@ typedef struct {
     uint16_t open;      /* unsealed messages */
     uint16_t max_msgs;  /* message slots (sealed + unsealed) */
 } store_stats_t;
+
+/* The argument rules of create() that every store applies: a sender of at
+ * most STORE_ADDR_MAX, an ENVID of at most STORE_ENVID_MAX and a known RET.
+ * Sets the lengths and whether the DSN fields are to be kept; returns
+ * STORE_OK or STORE_ERR_ARG. */
+static inline int store_create_args(const char *sender, const store_dsn_t *dsn, size_t *slen,
+                                    size_t *elen, int *ext)
+{
+    const char *envid = dsn != NULL && dsn->envid != NULL ? dsn->envid : "";
+    *slen = strlen(sender);
+    *elen = strlen(envid);
+    *ext = dsn != NULL && (dsn->ret != STORE_RET_NONE || *elen > 0);
+    if (*slen > STORE_ADDR_MAX || *elen > STORE_ENVID_MAX || (dsn != NULL && dsn->ret > STORE_RET_HDRS))
+        return STORE_ERR_ARG;
+    return STORE_OK;
+}
 
 typedef struct store_ops {
     /* Boot/recovery: drop every unsealed message (a log store also rebuilds its

@@ -1577,14 +1577,11 @@ static int sf_create(void *ctx, const char *sender, uint32_t size_hint, const st
         return STORE_ERR_STATE;
     if (!sender || !out)
         return STORE_ERR_ARG;
-    size_t slen = strlen(sender);
-    if (slen > STORE_ADDR_MAX)
+    size_t slen, elen;
+    int ext;
+    if (store_create_args(sender, dsn, &slen, &elen, &ext) != STORE_OK)
         return STORE_ERR_ARG;
-    const char *envid = dsn && dsn->envid ? dsn->envid : "";
-    size_t elen = strlen(envid);
-    int ext = dsn && (dsn->ret != STORE_RET_NONE || elen > 0);
-    if (elen > STORE_ENVID_MAX || (dsn && dsn->ret > STORE_RET_HDRS))
-        return STORE_ERR_ARG;
+    const char *envid = elen > 0 ? dsn->envid : "";
     uint32_t plen = (uint32_t)slen + (ext ? 2u + (uint32_t)elen : 0u);
     uint64_t base = acct_base(st, plen);
     uint64_t est = base + acct_chunks(st, size_hint);

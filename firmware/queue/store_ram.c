@@ -231,14 +231,11 @@ static int ram_create(void *ctx, const char *sender, uint32_t size_hint, const s
     (void)ctx;
     if (!sender || !out)
         return STORE_ERR_ARG;
-    size_t slen = strlen(sender);
-    if (slen > STORE_ADDR_MAX)
+    size_t slen, elen;
+    int ext;
+    if (store_create_args(sender, dsn, &slen, &elen, &ext) != STORE_OK)
         return STORE_ERR_ARG;
-    const char *envid = dsn && dsn->envid ? dsn->envid : "";
-    size_t elen = strlen(envid);
-    int ext = dsn && (dsn->ret != STORE_RET_NONE || elen > 0);
-    if (elen > STORE_ENVID_MAX || (dsn && dsn->ret > STORE_RET_HDRS))
-        return STORE_ERR_ARG;
+    const char *envid = elen > 0 ? dsn->envid : "";
     uint64_t est = 2u + slen + RREC_HDR + (uint64_t)size_hint;
     if (est > (uint64_t)NCHUNKS * STORE_RAM_CHUNK_SIZE)
         return STORE_ERR_TOOBIG;
