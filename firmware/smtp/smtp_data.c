@@ -14,35 +14,62 @@ void smtp_stuff_init(smtp_stuff_t *s)
     s->at_bol = 1;
 }
 
+/* Length of the run of p[0..n) that can be copied as it is: up to the first
+ * '.' that follows an LF (which needs its stuffing dot), or n.  Four octets
+ * per step: v = w ^ 0x0A0A0A0A has a zero octet exactly where w has an LF,
+ * and (v - 0x01010101) & ~v & 0x80808080 is non-zero exactly when v has one.
+ * The octets of a word with an LF are checked one by one, so their order in
+ * the word does not matter. */
+static size_t stuff_run(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+
+    for (;;) {
+        while (n - i >= 4) {
+            uint32_t w;
+            memcpy(&w, p + i, sizeof(w)); /* one load; unaligned is fine */
+            uint32_t v = w ^ 0x0A0A0A0Au;
+            if (((v - 0x01010101u) & ~v & 0x80808080u) != 0)
+                break;
+            i += 4;
+        }
+        size_t end = n - i >= 4 ? i + 4 : n;
+        for (; i < end; i++) {
+            if (p[i] == '\n' && i + 1 < n && p[i + 1] == '.')
+                return i + 1;
+        }
+        if (i == n)
+            return n;
+    }
+}
+
 size_t smtp_stuff(smtp_stuff_t *s, const uint8_t *in, size_t in_len,
                   uint8_t *out, size_t out_cap, size_t *out_len)
 {
     size_t i = 0, o = 0;
 
     while (i < in_len && o < out_cap) {
-        uint8_t c = in[i];
-        if (!s->at_bol && c != '\n') {
-            /* Mid-line: copy up to and including the next LF in one go. */
-            size_t lim = in_len - i < out_cap - o ? in_len - i : out_cap - o;
-            const uint8_t *nl = memchr(in + i, '\n', lim);
-            size_t run = nl != NULL ? (size_t)(nl - (in + i)) : lim;
-            memcpy(out + o, in + i, run);
-            i += run;
-            o += run;
-            continue;
-        }
-        if (s->at_bol && c == '.') {
+        if (s->at_bol && in[i] == '.') {
             /* RFC 5321 4.5.2: a line starting with '.' gets one more '.'.
              * Emit both or neither so a retry never loses the stuffing. */
             if (out_cap - o < 2)
                 break;
             out[o++] = '.';
+            out[o++] = '.';
+            i++;
+            s->at_bol = 0;
+            continue;
         }
-        out[o++] = c;
+        /* Everything up to the next line-start dot goes out unchanged, in
+         * one copy however many lines that is. */
+        size_t lim = in_len - i < out_cap - o ? in_len - i : out_cap - o;
+        size_t run = stuff_run(in + i, lim);
+        memcpy(out + o, in + i, run);
+        i += run;
+        o += run;
         /* Any LF starts a line: a receiver that (wrongly) ends lines at a bare
          * LF must still see the dot doubled, so stuff after every LF. */
-        s->at_bol = (c == '\n');
-        i++;
+        s->at_bol = in[i - 1] == '\n';
     }
     *out_len = o;
     return i;
