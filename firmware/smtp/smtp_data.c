@@ -25,9 +25,19 @@ static size_t stuff_run(const uint8_t *p, size_t n)
     size_t i = 0;
 
     for (;;) {
+        while (n - i >= 8) { /* two words per step: less loop overhead */
+            uint32_t a, b;
+            memcpy(&a, p + i, sizeof(a)); /* one load; unaligned is fine */
+            memcpy(&b, p + i + 4, sizeof(b));
+            a ^= 0x0A0A0A0Au;
+            b ^= 0x0A0A0A0Au;
+            if ((((a - 0x01010101u) & ~a) | ((b - 0x01010101u) & ~b)) & 0x80808080u)
+                break;
+            i += 8;
+        }
         while (n - i >= 4) {
             uint32_t w;
-            memcpy(&w, p + i, sizeof(w)); /* one load; unaligned is fine */
+            memcpy(&w, p + i, sizeof(w));
             uint32_t v = w ^ 0x0A0A0A0Au;
             if (((v - 0x01010101u) & ~v & 0x80808080u) != 0)
                 break;
@@ -212,9 +222,17 @@ static uint16_t sat_add16(uint16_t a, size_t b)
 static size_t scan_eol(const uint8_t *p, size_t i, size_t n)
 {
     for (;;) {
+        while (n - i >= 8) { /* two words per step: less loop overhead */
+            uint32_t a, b;
+            memcpy(&a, p + i, sizeof(a)); /* one load; unaligned is fine */
+            memcpy(&b, p + i + 4, sizeof(b));
+            if ((((a - 0x0E0E0E0Eu) & ~a) | ((b - 0x0E0E0E0Eu) & ~b)) & 0x80808080u)
+                break;
+            i += 8;
+        }
         while (n - i >= 4) {
             uint32_t w;
-            memcpy(&w, p + i, sizeof(w)); /* one load; unaligned is fine */
+            memcpy(&w, p + i, sizeof(w));
             if (((w - 0x0E0E0E0Eu) & ~w & 0x80808080u) != 0)
                 break;
             i += 4;
