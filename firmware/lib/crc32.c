@@ -204,6 +204,10 @@ uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
     const uint8_t *p = data;
 
     crc = ~crc;
+    /* One base pointer per table, kept in registers: indexing one 2-D array
+     * cost an add per lookup. */
+    const uint32_t *t0 = crc_tab[0], *t1 = crc_tab[1], *t2 = crc_tab[2], *t3 = crc_tab[3];
+    __asm__("" : "+r"(t1), "+r"(t2), "+r"(t3));
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     /* The first octet is the word's low byte, which is where a reflected CRC
      * takes it.  memcpy is one load on the Cortex-M3 (unaligned LDR is
@@ -212,8 +216,7 @@ uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
         uint32_t w;
         memcpy(&w, p, sizeof(w));
         crc ^= w;
-        crc = crc_tab[3][crc & 0xFFu] ^ crc_tab[2][(crc >> 8) & 0xFFu] ^
-              crc_tab[1][(crc >> 16) & 0xFFu] ^ crc_tab[0][crc >> 24];
+        crc = t3[crc & 0xFFu] ^ t2[(crc >> 8) & 0xFFu] ^ t1[(crc >> 16) & 0xFFu] ^ t0[crc >> 24];
         p += 4;
         len -= 4;
     }
