@@ -204,8 +204,9 @@ uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
     const uint8_t *p = data;
 
     crc = ~crc;
-    /* One base pointer per table, kept in registers: indexing one 2-D array
-     * cost an add per lookup. */
+    /* One base pointer per table, kept in registers: indexed as one 2-D
+     * array, each lookup cost an add.  The empty asm keeps GCC from folding
+     * the pointers back into one base plus offsets. */
     const uint32_t *t0 = crc_tab[0], *t1 = crc_tab[1], *t2 = crc_tab[2], *t3 = crc_tab[3];
     __asm__("" : "+r"(t1), "+r"(t2), "+r"(t3));
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
