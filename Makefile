@@ -4,6 +4,8 @@
 #   make run                       boot the default board in QEMU, console on this terminal
 #   make test                      unit tests (cmocka) + integration tests (pytest, QEMU)
 #   make size                      flash/RAM split: firmware, drivers, port, lwIP, mbedTLS
+#   make bench [BOARD=mps2-an385]  relay benchmark; make profile: per-function instruction profile
+#                                  (both: tests/bench/README.md)
 #   make deps                      install/fetch what is missing (Debian bookworm only)
 #
 # Everything third-party comes from Debian: apt packages, and the lwIP and

@@ -64,8 +64,20 @@ static int sh_program(flash_dev_t *dev, uint32_t off, const void *buf, size_t le
         if (sh_read_at(f->fh, off, bounce, n) != FLASH_OK) {
             return FLASH_ERR_IO;
         }
-        for (size_t i = 0; i < n; i++) {
-            bounce[i] &= src[i];   /* NOR: programming only clears bits */
+        /* NOR: programming only clears bits.  A word at a time: the store
+         * programs every record through here, and a byte-wise loop cost
+         * about 6 instructions per octet (an artefact of this board: real
+         * NOR does the AND itself). */
+        size_t i = 0;
+        for (; n - i >= 4; i += 4) {
+            uint32_t a, b;
+            memcpy(&a, bounce + i, sizeof(a));
+            memcpy(&b, src + i, sizeof(b));
+            a &= b;
+            memcpy(bounce + i, &a, sizeof(a));
+        }
+        for (; i < n; i++) {
+            bounce[i] &= src[i];
         }
         if (sh_write_at(f->fh, off, bounce, n) != FLASH_OK) {
             return FLASH_ERR_IO;

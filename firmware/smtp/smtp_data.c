@@ -14,35 +14,72 @@ void smtp_stuff_init(smtp_stuff_t *s)
     s->at_bol = 1;
 }
 
+/* Length of the run of p[0..n) that can be copied as it is: up to the first
+ * '.' that follows an LF (which needs its stuffing dot), or n.  Four octets
+ * per step: v = w ^ 0x0A0A0A0A has a zero octet exactly where w has an LF,
+ * and (v - 0x01010101) & ~v & 0x80808080 is non-zero exactly when v has one.
+ * The octets of a word with an LF are checked one by one, so their order in
+ * the word does not matter. */
+static size_t stuff_run(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+
+    for (;;) {
+        while (n - i >= 8) { /* two words per step: less loop overhead */
+            uint32_t a, b;
+            memcpy(&a, p + i, sizeof(a)); /* one load; unaligned is fine */
+            memcpy(&b, p + i + 4, sizeof(b));
+            a ^= 0x0A0A0A0Au;
+            b ^= 0x0A0A0A0Au;
+            if ((((a - 0x01010101u) & ~a) | ((b - 0x01010101u) & ~b)) & 0x80808080u)
+                break;
+            i += 8;
+        }
+        while (n - i >= 4) {
+            uint32_t w;
+            memcpy(&w, p + i, sizeof(w));
+            uint32_t v = w ^ 0x0A0A0A0Au;
+            if (((v - 0x01010101u) & ~v & 0x80808080u) != 0)
+                break;
+            i += 4;
+        }
+        size_t end = n - i >= 4 ? i + 4 : n;
+        for (; i < end; i++) {
+            if (p[i] == '\n' && i + 1 < n && p[i + 1] == '.')
+                return i + 1;
+        }
+        if (i == n)
+            return n;
+    }
+}
+
 size_t smtp_stuff(smtp_stuff_t *s, const uint8_t *in, size_t in_len,
                   uint8_t *out, size_t out_cap, size_t *out_len)
 {
     size_t i = 0, o = 0;
 
     while (i < in_len && o < out_cap) {
-        uint8_t c = in[i];
-        if (!s->at_bol && c != '\n') {
-            /* Mid-line: copy up to and including the next LF in one go. */
-            size_t lim = in_len - i < out_cap - o ? in_len - i : out_cap - o;
-            const uint8_t *nl = memchr(in + i, '\n', lim);
-            size_t run = nl != NULL ? (size_t)(nl - (in + i)) : lim;
-            memcpy(out + o, in + i, run);
-            i += run;
-            o += run;
-            continue;
-        }
-        if (s->at_bol && c == '.') {
+        if (s->at_bol && in[i] == '.') {
             /* RFC 5321 4.5.2: a line starting with '.' gets one more '.'.
              * Emit both or neither so a retry never loses the stuffing. */
             if (out_cap - o < 2)
                 break;
             out[o++] = '.';
+            out[o++] = '.';
+            i++;
+            s->at_bol = 0;
+            continue;
         }
-        out[o++] = c;
+        /* Everything up to the next line-start dot goes out unchanged, in
+         * one copy however many lines that is. */
+        size_t lim = in_len - i < out_cap - o ? in_len - i : out_cap - o;
+        size_t run = stuff_run(in + i, lim);
+        memcpy(out + o, in + i, run);
+        i += run;
+        o += run;
         /* Any LF starts a line: a receiver that (wrongly) ends lines at a bare
          * LF must still see the dot doubled, so stuff after every LF. */
-        s->at_bol = (c == '\n');
-        i++;
+        s->at_bol = in[i - 1] == '\n';
     }
     *out_len = o;
     return i;
@@ -176,16 +213,46 @@ static uint16_t sat_add16(uint16_t a, size_t b)
     return (size_t)(UINT16_MAX - a) < b ? (uint16_t)UINT16_MAX : (uint16_t)(a + b);
 }
 
-/* Text in the middle of a line is the common case: find the next CR or LF
- * and pass everything before it in one go.  Returns bytes consumed from p
- * (>= 1), with the same effect as the per-byte ST_TEXT path. */
+/* Index of the first CR or LF in p[i..n), or n: one pass, four octets per
+ * step.  (w - 0x0E0E0E0E) & ~w & 0x80808080 is non-zero exactly when the
+ * word holds an octet below 0x0E; CR (0x0D) and LF (0x0A) are two of them,
+ * and a word with a TAB or another control octet costs only a look at its
+ * four octets.  The octets are checked one by one, so the order of the
+ * octets in the word does not matter. */
+static size_t scan_eol(const uint8_t *p, size_t i, size_t n)
+{
+    for (;;) {
+        while (n - i >= 8) { /* two words per step: less loop overhead */
+            uint32_t a, b;
+            memcpy(&a, p + i, sizeof(a)); /* one load; unaligned is fine */
+            memcpy(&b, p + i + 4, sizeof(b));
+            if ((((a - 0x0E0E0E0Eu) & ~a) | ((b - 0x0E0E0E0Eu) & ~b)) & 0x80808080u)
+                break;
+            i += 8;
+        }
+        while (n - i >= 4) {
+            uint32_t w;
+            memcpy(&w, p + i, sizeof(w));
+            if (((w - 0x0E0E0E0Eu) & ~w & 0x80808080u) != 0)
+                break;
+            i += 4;
+        }
+        size_t end = n - i >= 4 ? i + 4 : n;
+        for (; i < end; i++) {
+            if (p[i] == '\r' || p[i] == '\n')
+                return i;
+        }
+        if (i == n)
+            return n;
+    }
+}
+
+/* Text in the middle of a line: find the next CR or LF and pass everything
+ * before it in one go.  Returns bytes consumed from p (>= 1), with the same
+ * effect as the per-byte ST_TEXT path. */
 static size_t text_run(smtp_data_t *d, const uint8_t *p, size_t n)
 {
-    /* memchr is word-at-a-time in newlib and vectorised in glibc. */
-    const uint8_t *cr = memchr(p, '\r', n);
-    size_t lim = cr != NULL ? (size_t)(cr - p) : n;
-    const uint8_t *lf = memchr(p, '\n', lim);
-    size_t run = lf != NULL ? (size_t)(lf - p) : lim;
+    size_t run = scan_eol(p, 0, n);
     size_t ok = run;
     if (!(d->flags & F_LONG_LINE)) {
         size_t room = d->line_len >= SMTP_DATA_LINE_MAX ? 0 : SMTP_DATA_LINE_MAX - d->line_len;
@@ -207,6 +274,49 @@ static size_t text_run(smtp_data_t *d, const uint8_t *p, size_t n)
     return run;
 }
 
+/* The common case, many good lines in one go: text, CRLF, and a next line
+ * that starts with neither '.' nor CR nor LF.  Their output is the input
+ * itself, so one emit_run() covers them all and the CRLFs cost no emit of
+ * their own.  From state ST_BOL or ST_TEXT at p[i]; returns where it
+ * stopped, at anything else (a line-start dot, a bare CR or LF, a CR at the
+ * end of the input, a line that would be too long), with d->state and
+ * d->line_len as the per-byte path would have left them there, so that path
+ * takes over with the same result and the same sunk bytes. */
+static size_t clean_lines(smtp_data_t *d, const uint8_t *p, size_t i, size_t n)
+{
+    const size_t start = i;
+    size_t len = d->line_len;
+    uint8_t st = d->state;
+
+    while (i < n) {
+        if (st == ST_BOL) {
+            uint8_t c = p[i];
+            if (c == '.' || c == '\r' || c == '\n')
+                break;
+            st = ST_TEXT; /* c is text: the scan below counts it */
+        }
+        size_t k = scan_eol(p, i, n);
+        size_t t = k - i;
+        if (len + t > SMTP_DATA_LINE_MAX)
+            break; /* too long: text_run() flags it at the right octet */
+        if (k + 1 < n && p[k] == '\r' && p[k + 1] == '\n' &&
+            len + t + 2 <= SMTP_DATA_LINE_MAX) {
+            i = k + 2;
+            len = 0;
+            st = ST_BOL;
+            continue;
+        }
+        /* The text is good; what ends it is for the per-byte path. */
+        i = k;
+        len += t;
+        break;
+    }
+    emit_run(d, p + start, i - start);
+    d->line_len = (uint16_t)len;
+    d->state = st;
+    return i;
+}
+
 size_t smtp_data_push(smtp_data_t *d, const uint8_t *p, size_t n)
 {
     size_t i;
@@ -215,6 +325,11 @@ size_t smtp_data_push(smtp_data_t *d, const uint8_t *p, size_t n)
         return 0;
 
     for (i = 0; i < n && d->state != ST_DONE; i++) {
+        if (d->state == ST_BOL || d->state == ST_TEXT) {
+            i = clean_lines(d, p, i, n);
+            if (i == n)
+                break;
+        }
         const uint8_t c = p[i];
 
         if (d->state == ST_TEXT && c != '\r' && c != '\n') {

@@ -272,6 +272,26 @@ size_t smtpc_reply_feed(smtpc_reply_parser_t *p, const uint8_t *data, size_t len
         if (c == '\r') {
             continue; /* CRLF, or a stray CR: never part of the text */
         }
+        if (p->col >= 4u && c != '\n') {
+            /* Text after the separator: a run of it at once, with the same
+             * effect as smtpc_reply_octet() per octet (the per-octet calls
+             * were the parser's cost).  A run that would pass the column
+             * limit goes the per-octet way, which fails at its octet. */
+            size_t j = i + 1u;
+            while (j < len && data[j] != '\r' && data[j] != '\n') {
+                j++;
+            }
+            size_t run = j - i;
+            if (run <= SMTPC_REPLY_COL_MAX - p->col) {
+                size_t room = sizeof(p->buf) - 1u - p->tlen;
+                size_t k = run < room ? run : room;
+                memcpy(p->buf + p->tlen, data + i, k);
+                p->tlen += k;
+                p->col += (unsigned)run;
+                i = j - 1u;
+                continue;
+            }
+        }
         st = (c == '\n') ? smtpc_reply_end_line(p) : smtpc_reply_octet(p, c);
         if (st == SMTPC_REPLY_DONE) {
             i++;

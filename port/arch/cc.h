@@ -12,6 +12,11 @@
 #define BYTE_ORDER LITTLE_ENDIAN
 #endif
 
+/* Byte swaps inline (REV16 / REV on the Cortex-M3): lwIP's own are out-of-
+ * line functions, called about 450 times per relayed message. */
+#define lwip_htons(x) ((uint16_t)__builtin_bswap16((uint16_t)(x)))
+#define lwip_htonl(x) ((uint32_t)__builtin_bswap32((uint32_t)(x)))
+
 /* lwIP's default LWIP_RAND would call rand() from libc; the board provides
  * a generator instead (timer jitter on mps2-an385, the OS on the host). */
 uint32_t port_rand(void);

@@ -23,3 +23,19 @@ bench-run:
 	    $(if $(filter command line environment,$(origin C)),--sessions $(C)) \
 	    $(if $(filter 1 yes y true,$(SWEEP)),--sweep) \
 	    --command "$(BENCH_CMDLINE)"
+
+# make profile BOARD=mps2-an385 [M3PROF=DIR]: where the Cortex-M3 spends its
+# instructions, per function and per part of the relay (tests/bench/README.md).
+# The profiler (a QEMU TCG plugin and its scripts) is a shared tool outside
+# this repository; it is not copied here.
+M3PROF ?= ../shared/tools/m3prof
+PROFILE_OUT ?= build/profile
+
+.PHONY: profile
+profile: deps
+	@[ "$(BOARD)" = mps2-an385 ] || { echo "make profile: only BOARD=mps2-an385 (QEMU -icount) is profiled"; exit 2; }
+	@[ -x "$(M3PROF)/run.sh" ] || { echo "make profile: the m3prof tool is not at $(M3PROF)/run.sh;" \
+	    "give its directory as M3PROF=DIR (tests/bench/README.md)"; exit 2; }
+	@$(MAKE) --no-print-directory BOARD=mps2-an385 all
+	@sh $(M3PROF)/run.sh . $(PROFILE_OUT)
+	@echo "make profile: per-run details in $(PROFILE_OUT)/<run>/ (analyze.txt, calltree.txt, segments.txt, summary.json)"

@@ -787,6 +787,10 @@ def mps2_table(res):
         worst = max(abs(y - (a + b * x)) / y for x, y in pts)
         lines.append(f"\nLinear fit of executed instructions per message: {a:,.0f} + {b:.1f} x S "
                      f"(S = payload octets; largest deviation from the fit {worst * 100:.1f}%).")
+        pts.sort()
+        steps = [f"{x0} -> {x1}: {(y1 - y0) / (x1 - x0):.1f}" for (x0, y0), (x1, y1) in zip(pts, pts[1:])]
+        lines.append("Per-octet slope between sizes (instructions per added payload octet): "
+                     + "; ".join(steps) + ".")
     return "\n".join(lines)
 
 
