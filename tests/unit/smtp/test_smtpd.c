@@ -1,4 +1,4 @@
-/* unit: firmware/smtp/smtpd.c firmware/smtp/smtpd_cmd.c firmware/smtp/smtp_data.c firmware/lib/fmt.c firmware/lib/sasl.c */
+/* unit: firmware/smtp/smtpd.c firmware/smtp/smtpd_guard.c firmware/smtp/smtpd_cmd.c firmware/smtp/smtp_data.c firmware/lib/fmt.c firmware/lib/sasl.c */
 /*
  * SMTP server engine tests. Dialogues are written as transcripts:
  *   "S: ..."  a reply line the server must send (CRLF added)
