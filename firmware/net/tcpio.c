@@ -38,6 +38,13 @@ struct tcp_pcb *tcpio_inner(struct altcp_pcb *pcb)
 
 void tcpio_close(struct altcp_pcb *pcb, bool abort)
 {
+    /* A closing connection (FIN_WAIT, unacknowledged last reply) is the
+     * cheapest victim when a new SYN finds the PCB pool used up. */
+    struct altcp_pcb *bottom = pcb;
+    while (bottom->inner_conn != NULL) {
+        bottom = bottom->inner_conn;
+    }
+    tcp_setprio(tcpio_inner(bottom), TCP_PRIO_MIN);
     altcp_arg(pcb, NULL);
     altcp_recv(pcb, NULL);
     altcp_sent(pcb, NULL);
