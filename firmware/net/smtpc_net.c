@@ -219,7 +219,7 @@ static void smtpc_net_step(smtpc_net_conn_t *d)
 static bool smtpc_net_tls_begin(void *ctx)
 {
     smtpc_net_conn_t *d = ctx;
-    d->tls = d->tls != NULL ? d->tls : tls_reserve(d->peer);
+    d->tls = d->tls != NULL ? d->tls : tls_reserve(d->peer, TLS_CLIENT);
     return d->tls != NULL;
 }
 
