@@ -51,9 +51,8 @@ typedef struct smtpd_net_conn {
  * them when the PCB pool is used up. */
 typedef struct smtpd_net_wait {
     struct altcp_pcb *pcb;    /* NULL: slot free */
-    uint32_t seq;             /* arrival order: the oldest waiter gets the next session */
     uint8_t nif;
-    uint8_t polls;            /* poll ticks (SMTPD_NET_WAIT_TICK_MS) in the current phase */
+    uint8_t polls;            /* 0.5 s poll ticks in the current phase: the most waited longest */
     bool refused;             /* 421 and FIN sent */
     ip_addr_t remote;         /* for 1202 when lwIP evicts it */
 } smtpd_net_wait_t;
@@ -61,7 +60,6 @@ typedef struct smtpd_net_wait {
 static smtpd_net_listener_t listeners[NIF_MAX];
 static smtpd_net_conn_t conns[SMTPD_MAX_SESSIONS];
 static smtpd_net_wait_t waits[SMTPD_NET_WAIT_MAX];
-static uint32_t wait_seq;
 static uint32_t last_retry_ms;
 static bool fatal_reported;
 static bool kicked;
@@ -441,7 +439,7 @@ static void smtpd_net_serve_waiters(void)
         smtpd_net_wait_t *oldest = NULL;
         for (unsigned i = 0; i < SMTPD_NET_WAIT_MAX; i++) {
             smtpd_net_wait_t *w = &waits[i];
-            if (w->pcb != NULL && !w->refused && (oldest == NULL || (int32_t)(w->seq - oldest->seq) < 0)) {
+            if (w->pcb != NULL && !w->refused && (oldest == NULL || w->polls > oldest->polls)) {
                 oldest = w;
             }
         }
@@ -494,7 +492,6 @@ static err_t smtpd_net_accept(void *arg, struct altcp_pcb *pcb, err_t err)
     memset(w, 0, sizeof(*w));
     w->pcb = pcb;
     w->nif = nif;
-    w->seq = wait_seq++;
     ip_addr_copy(w->remote, *altcp_get_ip(pcb, 0));
     altcp_arg(pcb, w);
     altcp_recv(pcb, smtpd_net_wait_recv);

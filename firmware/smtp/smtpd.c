@@ -74,7 +74,6 @@ struct smtpd_session {
     uint16_t errors;        /* 4xx/5xx replies, for max_errors */
     int data_qerr;          /* queue error seen by the DATA sink */
     uint32_t data_ms;       /* when DATA's 354 was given: the whole-block deadline */
-    uint32_t data_bytes;    /* bytes of the DATA block so far: the minimum rate */
     uint16_t line_len;      /* octets of the current command line before LF (saturating) */
     uint16_t out_len;
     smtpd_session_stats_t st;
@@ -554,7 +553,6 @@ static void do_data(smtpd_session_t *s, const smtpd_cmd_t *cmd)
     smtp_data_init(&s->data, s_limits.max_msg_size, data_sink, s);
     reply(s, SMTPD_R_DATA_GO, NULL);
     s->data_ms = s_now_ms;
-    s->data_bytes = 0;
     enter_state(s, SMTPD_ST_DATA);
 }
 
@@ -1083,9 +1081,7 @@ size_t smtpd_input(smtpd_session_t *s, const uint8_t *p, size_t n, uint32_t now_
             break;
 
         if (s->state == SMTPD_ST_DATA) {
-            size_t took = smtp_data_push(&s->data, p + used, n - used);
-            used += took;
-            s->data_bytes += (uint32_t)took;
+            used += smtp_data_push(&s->data, p + used, n - used);
             if (smtp_data_done(&s->data)) {
                 data_end(s);
                 check_error_limit(s);
@@ -1173,7 +1169,7 @@ void smtpd_tick(smtpd_session_t *s, uint32_t now_ms)
          * every 3 minutes, and the whole block has a deadline and a minimum
          * rate (smtpd_guard.h). */
         if (idle >= s_limits.data_timeout_ms ||
-            smtpd_guard_data_expired(now_ms - s->data_ms, s->data_bytes, sessions_open(),
+            smtpd_guard_data_expired(now_ms - s->data_ms, s->data.size, sessions_open(),
                                      SMTPD_MAX_SESSIONS)) {
             s_stats.timeouts++;
             close_with(s, SMTPD_R_TIMEOUT);
