@@ -66,6 +66,7 @@ struct smtpd_session {
     bool esmtp;             /* EHLO (not HELO) was used: Received "with ESMTP" */
     bool tls;               /* smtpd_tls_started was called */
     bool authed;            /* AUTH succeeded: auth_user is valid, may relay */
+    bool storage_refused;   /* the last reply was 452 4.3.1 at MAIL (or a 503 right after it) */
     uint8_t auth_step;      /* SMTPD_AUTH_STEP_*: what the AUTH state waits for */
     uint32_t hold_ms;       /* when the AUTH failed (AUTH_FAIL state) */
     bool txn_open;
@@ -190,8 +191,12 @@ static bool reply_line(smtpd_session_t *s, smtpd_reply_id_t id, bool more,
     s->out_len = (uint16_t)(s->out_len + n);
 
     /* Count failures for the error limit; the 421s end the session anyway,
-     * and a full store is no fault of the client's. */
-    if (k_replies[id].code >= 400 && k_replies[id].code != 421 && id != SMTPD_R_QUEUE_FULL) {
+     * and a full store is no fault of the client's: neither its 452 nor the
+     * 503s to the RCPT and DATA a pipelining client sent behind the refused
+     * MAIL (RFC 2920 3.1), which closed Postfix's reused connections. */
+    bool after_452 = s->storage_refused && id == SMTPD_R_NEED_MAIL;
+    s->storage_refused = id == SMTPD_R_QUEUE_FULL || after_452;
+    if (k_replies[id].code >= 400 && k_replies[id].code != 421 && id != SMTPD_R_QUEUE_FULL && !after_452) {
         s->errors++;
         s->st.errors++;
         s_stats.errors++;
