@@ -360,7 +360,7 @@ static void smtpd_net_wait_free(smtpd_net_wait_t *w)
     struct altcp_pcb *pcb = w->pcb;
     w->pcb = NULL;
     if (pcb != NULL) {
-        tcpio_close(pcb, true);
+        tcpio_abort_shut(pcb); /* after our FIN it may be in TIME_WAIT already */
     }
 }
 

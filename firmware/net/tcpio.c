@@ -1,5 +1,7 @@
 #include "net/tcpio.h"
 
+#include "lwip/priv/altcp_priv.h"
+
 bool tcpio_send(struct altcp_pcb *pcb, void *eng, tcpio_peek_fn peek, tcpio_consume_fn consume)
 {
     const uint8_t *p;
@@ -53,4 +55,21 @@ void tcpio_close(struct altcp_pcb *pcb, bool abort)
     if (abort || altcp_close(pcb) != ERR_OK) {
         altcp_abort(pcb);
     }
+}
+
+void tcpio_abort_shut(struct altcp_pcb *pcb)
+{
+    struct tcp_pcb *tp = tcpio_inner(pcb);
+    altcp_arg(pcb, NULL);
+    altcp_recv(pcb, NULL);
+    altcp_sent(pcb, NULL);
+    altcp_err(pcb, NULL);
+    altcp_poll(pcb, NULL, 0);
+    if (tp != NULL && tp->state == TIME_WAIT) {
+        tcp_arg(tp, NULL);
+        tcp_abort(tp); /* TIME_WAIT: unlinked and freed, no callback */
+        altcp_free(pcb);
+        return;
+    }
+    altcp_abort(pcb); /* the error callback frees the altcp pcb */
 }

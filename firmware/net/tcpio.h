@@ -27,5 +27,9 @@ struct tcp_pcb *tcpio_inner(struct altcp_pcb *pcb);
 /* Detach every callback, then close (or abort, or abort when close fails):
  * after this lwIP never calls back into the caller's session. */
 void tcpio_close(struct altcp_pcb *pcb, bool abort);
+/* Abort a plain (altcp_tcp) pcb whose sending side was shut down: it may be
+ * in TIME_WAIT already, where tcp_abort frees the TCP pcb without the error
+ * callback that would free the altcp pcb, so this frees both. */
+void tcpio_abort_shut(struct altcp_pcb *pcb);
 
 #endif
