@@ -68,6 +68,13 @@
  * and handshakes in progress. */
 #define SMTPD_NET_SPARE_PCBS 4
 #endif
+#ifndef TCPIO_HEAP_RESERVE
+/* bytes of lwIP's heap (MEM_SIZE) delivery's body writes leave free: with 4
+ * outbound connections of TCP_SND_BUF each the bodies alone could fill
+ * mps2's 20 KiB heap, and a client's 220 or 250 then waited for room, once
+ * past Postfix's 20 s timeout.  ~8 greetings or replies of 300 bytes. */
+#define TCPIO_HEAP_RESERVE 3072u
+#endif
 #ifndef SMTPD_NET_BACKLOG
 /* handshakes (SYN_RCVD) per listener: lwIP drops a SYN beyond it silently,
  * so it is not what limits connections; the PCB pool is, and a SYN that

@@ -14,6 +14,7 @@ _Static_assert(MEMP_NUM_TCP_PCB >= SMTPD_MAX_SESSIONS + SMTPC_MAX_CONN + SMTPD_N
                "a TCP PCB for every inbound session and outbound connection, plus spares");
 _Static_assert(SMTPD_NET_SPARE_PCBS >= SMTPD_NET_WAIT_MAX + 1,
                "held connections leave a spare PCB for a 421 or a handshake");
+_Static_assert(MEM_SIZE >= 4 * TCPIO_HEAP_RESERVE, "bulk writes keep most of the heap: the reserve is a quarter at most");
 _Static_assert(SMTPD_NET_BACKLOG >= 1 && SMTPD_NET_BACKLOG <= 255, "lwIP's backlog is 8 bits");
 /* altcp_tcp keeps one altcp PCB per listener too (altcp_listen reuses it),
  * and a TLS session stacks a second one on its connection (tls_wrap). */

@@ -139,7 +139,7 @@ static void smtpc_net_consume(void *eng, size_t n)
 static void smtpc_net_flush(smtpc_net_conn_t *d)
 {
     if (d->c != NULL) {
-        (void)tcpio_send(d->pcb, d->c, smtpc_net_peek, smtpc_net_consume);
+        (void)tcpio_send_bulk(d->pcb, d->c, smtpc_net_peek, smtpc_net_consume);
     }
 }
 

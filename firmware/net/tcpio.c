@@ -1,8 +1,18 @@
 #include "net/tcpio.h"
 
 #include "lwip/priv/altcp_priv.h"
+#include "lwip/stats.h"
+#include "mta_opts.h"
 
-bool tcpio_send(struct altcp_pcb *pcb, void *eng, tcpio_peek_fn peek, tcpio_consume_fn consume)
+/* Bytes of lwIP's heap a bulk write may still take (MEM_STATS counts it). */
+static size_t tcpio_heap_room(void)
+{
+    size_t used = lwip_stats.mem.used;
+    size_t avail = lwip_stats.mem.avail;
+    return avail > used + TCPIO_HEAP_RESERVE ? avail - used - TCPIO_HEAP_RESERVE : 0;
+}
+
+static bool tcpio_write(struct altcp_pcb *pcb, void *eng, tcpio_peek_fn peek, tcpio_consume_fn consume, bool bulk)
 {
     const uint8_t *p;
     size_t n;
@@ -12,6 +22,9 @@ bool tcpio_send(struct altcp_pcb *pcb, void *eng, tcpio_peek_fn peek, tcpio_cons
     }
     while ((n = peek(eng, &p)) > 0) {
         size_t room = altcp_sndbuf(pcb);
+        if (bulk && room > tcpio_heap_room()) {
+            room = tcpio_heap_room();
+        }
         if (room == 0) {
             break;
         }
@@ -31,6 +44,16 @@ bool tcpio_send(struct altcp_pcb *pcb, void *eng, tcpio_peek_fn peek, tcpio_cons
         altcp_output(pcb);
     }
     return wrote;
+}
+
+bool tcpio_send(struct altcp_pcb *pcb, void *eng, tcpio_peek_fn peek, tcpio_consume_fn consume)
+{
+    return tcpio_write(pcb, eng, peek, consume, false);
+}
+
+bool tcpio_send_bulk(struct altcp_pcb *pcb, void *eng, tcpio_peek_fn peek, tcpio_consume_fn consume)
+{
+    return tcpio_write(pcb, eng, peek, consume, true);
 }
 
 struct tcp_pcb *tcpio_inner(struct altcp_pcb *pcb)

@@ -20,6 +20,11 @@ typedef void (*tcpio_consume_fn)(void *eng, size_t n);
  * push it out.  The rest stays with the engine for the next sent callback.
  * Returns true if anything was written. */
 bool tcpio_send(struct altcp_pcb *pcb, void *eng, tcpio_peek_fn peek, tcpio_consume_fn consume);
+/* The same for bulk data (message bodies on delivery): it also leaves
+ * TCPIO_HEAP_RESERVE bytes of lwIP's heap free, so that greetings and
+ * replies to clients still find room while every outbound connection is
+ * sending; what is left waits for the next sent or poll callback. */
+bool tcpio_send_bulk(struct altcp_pcb *pcb, void *eng, tcpio_peek_fn peek, tcpio_consume_fn consume);
 /* The lwIP tcp_pcb under an altcp_tcp connection (altcp_tcp.c keeps it in
  * `state`): needed for tcp_bind_netif, which altcp does not wrap.  Only for
  * a plaintext pcb (before tls_wrap). */
