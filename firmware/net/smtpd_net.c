@@ -500,7 +500,8 @@ static err_t smtpd_net_accept(void *arg, struct altcp_pcb *pcb, err_t err)
     return ERR_OK;
 }
 
-/* lwIP's tcp_listen_input drops a SYN silently when tcp_alloc finds no PCB
+/* SYNs, before lwIP's TCP input sees them (LWIP_HOOK_TCP_INPACKET_PCB).
+ * lwIP's tcp_listen_input drops a SYN silently when tcp_alloc finds no PCB
  * (even after evicting TIME_WAIT, LAST_ACK, CLOSING and lower-priority
  * connections), and the client retransmits into the same famine.  This hook
  * (LWIP_HOOK_TCP_INPACKET_PCB, port/port_hooks.h) makes the same allocation
@@ -509,7 +510,23 @@ static err_t smtpd_net_accept(void *arg, struct altcp_pcb *pcb, err_t err)
  * tcp_listen_input takes it. */
 err_t smtpd_net_tcp_in_hook(struct tcp_pcb *pcb, const struct tcp_hdr *hdr)
 {
-    if (pcb == NULL || pcb->state != LISTEN || (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN) {
+    if (pcb == NULL || (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN) {
+        return ERR_OK;
+    }
+    if (pcb->state == TIME_WAIT) {
+        /* A new connection on the 4-tuple of one we closed (QEMU's user
+         * networking reuses the host client's port): lwIP answers it with
+         * an ACK for 2 MSL, and the client sees silence.  RFC 1122
+         * 4.2.2.13 lets a SYN beyond the old sequence space end TIME_WAIT;
+         * the SYN is dropped with it and its retransmission finds the
+         * listener. */
+        if (TCP_SEQ_GT(hdr->seqno, pcb->rcv_nxt)) {
+            tcp_abort(pcb);
+            return ERR_ABRT;
+        }
+        return ERR_OK;
+    }
+    if (pcb->state != LISTEN) {
         return ERR_OK;
     }
     struct tcp_pcb *probe = tcp_alloc(pcb->prio);
