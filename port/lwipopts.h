@@ -41,7 +41,9 @@
 #endif
 #define MEMP_NUM_RAW_PCB            2   /* console ping */
 #define MEMP_NUM_SYS_TIMEOUT        (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 4)
-#define MEMP_NUM_ALTCP_PCB          MEMP_NUM_TCP_PCB
+/* altcp PCBs: one per TCP connection plus the listeners' and the TLS
+ * layers' (net/lwip_sys.c checks the sum). */
+#define MEMP_NUM_ALTCP_PCB          (MEMP_NUM_TCP_PCB + MEMP_NUM_TCP_PCB_LISTEN)
 #define ARP_QUEUEING                1   /* keep packets sent before ARP resolves (else a SYN-ACK is lost) */
 #define MEMP_NUM_ARP_QUEUE          16
 #define ARP_TABLE_SIZE              16
@@ -86,6 +88,9 @@
 #define TCP_LISTEN_BACKLOG          1
 #define LWIP_TCP_KEEPALIVE          0   /* no PCB sets SO_KEEPALIVE: the SMTP idle timeouts reap vanished peers */
 #define LWIP_TCP_TIMESTAMPS         0
+/* A listener reopened after an interface flap binds address:25 again while
+ * connections it accepted before still hold it (net/smtpd_net.c). */
+#define SO_REUSE                    1
 
 /* ---- Statistics: counters for `show netif` and pool use for `show mem` ----
  * Only what the console shows is counted (MIB2, MEM, MEMP); the link and TCP

@@ -6,7 +6,10 @@
 #define BOARD_OPTS_H
 #define NIF_MAX 2                      /* eth0 (LAN9118) and sl0 (SLIP on UART1) */
 #define MEMP_NUM_TCP_PCB_LISTEN NIF_MAX /* one SMTP listener per netif */
-#define MEM_SIZE (20 * 1024)           /* lwIP heap: TX segments of the open connections */
+/* lwIP heap: TX segments of the open connections (a full heap only slows a
+ * sender: tcp_write's ERR_MEM is retried).  256 bytes of the 20 KiB went to
+ * the altcp PCBs of connections held for a session (SMTPD_NET_WAIT_MAX). */
+#define MEM_SIZE (20 * 1024 - 256)
 #define PBUF_POOL_SIZE 12              /* RX frames buffered (12 x 1.5 KiB) */
 #define MEMP_NUM_TCP_PCB 14             /* 6 inbound + 4 outbound + TIME_WAIT slack */
 #define MEMP_NUM_TCP_SEG 48

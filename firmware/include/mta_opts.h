@@ -53,8 +53,53 @@
 #ifndef SMTPD_NET_QUEUE_FULL_EVT_MS
 #define SMTPD_NET_QUEUE_FULL_EVT_MS 60000u /* ms between two 1402 (queue full) events while it stays full: one line a minute, not one per refused client */
 #endif
-#ifndef SMTPD_NET_PRESSURE_MS
-#define SMTPD_NET_PRESSURE_MS 100  /* ms between queue fill checks for inbound flow control */
+#ifndef SMTPD_NET_WAIT_MAX
+/* connections held without a greeting while every session is taken, for a
+ * session to free (Postfix keeps them in its listen queue); more get 421 at
+ * once.  Each holds a TCP and an altcp PCB (net/lwip_sys.c). */
+#define SMTPD_NET_WAIT_MAX 2
+#endif
+#ifndef SMTPD_NET_WAIT_POLLS
+#define SMTPD_NET_WAIT_POLLS 2     /* 0.5 s ticks a held connection waits before its 421: 4.3.2 within ~1 s */
+#endif
+#ifndef SMTPD_NET_LINGER_POLLS
+#define SMTPD_NET_LINGER_POLLS 10  /* 0.5 s ticks after the 421 for the client's FIN before an abort */
+#endif
+#ifndef SMTPD_NET_SPARE_PCBS
+/* TCP PCBs beyond sessions and outbound connections: held and 421
+ * connections, closing ones (all at TCP_PRIO_MIN, so a new SYN evicts them)
+ * and handshakes in progress. */
+#define SMTPD_NET_SPARE_PCBS 4
+#endif
+#ifndef TCPIO_HEAP_RESERVE
+/* bytes of lwIP's heap (MEM_SIZE) delivery's body writes leave free: with 4
+ * outbound connections of TCP_SND_BUF each the bodies alone could fill
+ * mps2's 20 KiB heap, and a client's 220 or 250 then waited for room, once
+ * past Postfix's 20 s timeout.  ~8 greetings or replies of 300 bytes. */
+#define TCPIO_HEAP_RESERVE 3072u
+#endif
+#ifndef SMTPD_NET_BACKLOG
+/* handshakes (SYN_RCVD) per listener: lwIP drops a SYN beyond it silently,
+ * so it is not what limits connections; the PCB pool is, and a SYN that
+ * finds no PCB is reset (net/smtpd_net.c). */
+#define SMTPD_NET_BACKLOG 255
+#endif
+#ifndef SMTPD_IDLE_MIN_MS
+/* ms: floor of the idle limit as the session pool fills (the limit is the
+ * 5 min of RFC 5321 4.5.3.2.7 scaled by the share of free sessions); Postfix
+ * under stress uses 10 s. */
+#define SMTPD_IDLE_MIN_MS 10000u
+#endif
+#ifndef SMTPD_DATA_DEADLINE_MS
+#define SMTPD_DATA_DEADLINE_MS (10u * 60u * 1000u) /* ms for a whole DATA block: RFC 5321 4.5.3.2.6 10 min */
+#endif
+#ifndef SMTPD_DATA_GRACE_MS
+#define SMTPD_DATA_GRACE_MS 30000u /* ms of DATA before the minimum rate applies */
+#endif
+#ifndef SMTPD_MIN_DATA_RATE
+/* bytes/s a DATA block must average after the grace: Postfix's
+ * smtpd_min_data_rate default (500); a 1 byte/s client is closed at ~30 s. */
+#define SMTPD_MIN_DATA_RATE 500u
 #endif
 #ifndef SMTPD_NET_RETRY_MS
 #define SMTPD_NET_RETRY_MS 5000    /* ms between attempts to reopen a failed listener (9321 is logged once per cause) */
@@ -123,6 +168,14 @@
 #endif
 #ifndef QUEUE_MAX_MSG_SIZE
 #define QUEUE_MAX_MSG_SIZE (10u * 1024u * 1024u) /* bytes; the store's capacity caps it further */
+#endif
+#ifndef QUEUE_ADMIT_RESERVE_MAX
+/* bytes of store kept free for the open transactions: a new one gets 452
+ * 4.3.1 at MAIL once less is left (plus its SIZE); 6 x ~5 KiB messages. */
+#define QUEUE_ADMIT_RESERVE_MAX (32u * 1024u)
+#endif
+#ifndef QUEUE_ADMIT_RESERVE_DIV
+#define QUEUE_ADMIT_RESERVE_DIV 8u /* ... or 1/8 of a small store (the 4 KiB RAM fallback) */
 #endif
 #ifndef QUEUE_RETRY_MIN_S
 #define QUEUE_RETRY_MIN_S 60u      /* seconds to the first retry; doubles per attempt */
@@ -206,6 +259,16 @@
 #ifndef TLS_MAX_SESSIONS
 #define TLS_MAX_SESSIONS 2        /* concurrent TLS sessions, both directions together */
 #endif
+#ifndef TLS_RESERVE_OUTBOUND
+/* TLS sessions inbound STARTTLS cannot take: delivery to a peer that
+ * requires TLS always finds one (inbound clients past it get 454 4.7.0). */
+#define TLS_RESERVE_OUTBOUND (TLS_MAX_SESSIONS >= 2 ? 1 : 0)
+#endif
+#ifndef TLS_RESERVE_INBOUND
+/* TLS sessions delivery cannot take: a client at smtp_tls_security_level
+ * encrypt still gets STARTTLS while the queue drains to a TLS peer. */
+#define TLS_RESERVE_INBOUND (TLS_MAX_SESSIONS >= 2 ? 1 : 0)
+#endif
 #ifndef TLS_ARENA_SIZE
 /* bytes of the mbedTLS arena: per session ~16.7 KiB in + 4.4 KiB out record
  * buffers, ~2 KiB context and transforms, ~6 KiB transient during the
@@ -287,6 +350,8 @@ _Static_assert(SMTPD_LINE_MAX >= 512, "RFC 5321 4.5.3.1.4: command lines of 512 
 _Static_assert(QUEUE_RETRY_MIN_S >= 1 && QUEUE_RETRY_MIN_S <= QUEUE_RETRY_MAX_S &&
                QUEUE_RETRY_MAX_S <= QUEUE_LIFETIME_S, "retry schedule: first <= max <= lifetime");
 _Static_assert(TLS_MAX_SESSIONS >= 1, "TLS needs a session");
+_Static_assert(TLS_RESERVE_INBOUND + TLS_RESERVE_OUTBOUND <= TLS_MAX_SESSIONS,
+               "the two directions' reserves fit the sessions");
 _Static_assert(TLS_ARENA_SIZE >= TLS_MAX_SESSIONS * 24u * 1024u, "the arena holds each session's record buffers");
 _Static_assert(CON_PRINTF_MAX <= CON_TX_RING && CON_LINE_MAX <= CON_TX_RING, "one console line fits the ring");
 _Static_assert(TWOSLOT_MAX + 32u <= 4096u, "a blob behind its 32-byte header area fits one 4 KiB sector");

@@ -15,12 +15,17 @@ _Static_assert(MEMP_NUM_TCP_PCB_LISTEN >= NIF_MAX, "one SMTP listener per interf
  * structs it keeps there (a 64-bit host at 4 gave misaligned struct pbuf). */
 _Static_assert(MEM_ALIGNMENT % _Alignof(struct pbuf) == 0 && MEM_ALIGNMENT % _Alignof(void *) == 0,
                "MEM_ALIGNMENT suits the pointers in lwIP's pools");
-_Static_assert(MEMP_NUM_TCP_PCB >= SMTPD_MAX_SESSIONS + SMTPC_MAX_CONN,
-               "a TCP PCB for every inbound session and outbound connection");
+_Static_assert(MEMP_NUM_TCP_PCB >= SMTPD_MAX_SESSIONS + SMTPC_MAX_CONN + SMTPD_NET_SPARE_PCBS,
+               "a TCP PCB for every inbound session and outbound connection, plus spares");
+_Static_assert(SMTPD_NET_SPARE_PCBS >= SMTPD_NET_WAIT_MAX + 1,
+               "held connections leave a spare PCB for a 421 or a handshake");
+_Static_assert(MEM_SIZE >= 4 * TCPIO_HEAP_RESERVE, "bulk writes keep most of the heap: the reserve is a quarter at most");
+_Static_assert(SMTPD_NET_BACKLOG >= 1 && SMTPD_NET_BACKLOG <= 255, "lwIP's backlog is 8 bits");
 /* altcp_tcp keeps one altcp PCB per listener too (altcp_listen reuses it),
  * and a TLS session stacks a second one on its connection (tls_wrap). */
-_Static_assert(MEMP_NUM_ALTCP_PCB >= SMTPD_MAX_SESSIONS + SMTPC_MAX_CONN + NIF_MAX + TLS_MAX_SESSIONS,
-               "an altcp PCB for every session, outbound connection, listener and TLS layer");
+_Static_assert(MEMP_NUM_ALTCP_PCB >= SMTPD_MAX_SESSIONS + SMTPC_MAX_CONN + NIF_MAX + TLS_MAX_SESSIONS +
+               SMTPD_NET_WAIT_MAX,
+               "an altcp PCB for every session, outbound connection, listener, TLS layer and held connection");
 _Static_assert(SMTPC_OUTBUF >= TCP_MSS + 512, "the client's output holds one MSS of body and a command");
 
 u32_t sys_now(void)

@@ -154,7 +154,7 @@ static void smtpc_net_consume(void *eng, size_t n)
 static void smtpc_net_flush(smtpc_net_conn_t *d)
 {
     if (d->c != NULL) {
-        (void)tcpio_send(d->pcb, d->c, smtpc_net_peek, smtpc_net_consume);
+        (void)tcpio_send_bulk(d->pcb, d->c, smtpc_net_peek, smtpc_net_consume);
     }
 }
 
@@ -234,7 +234,7 @@ static void smtpc_net_step(smtpc_net_conn_t *d)
 static bool smtpc_net_tls_begin(void *ctx)
 {
     smtpc_net_conn_t *d = ctx;
-    d->tls = d->tls != NULL ? d->tls : tls_reserve(d->peer);
+    d->tls = d->tls != NULL ? d->tls : tls_reserve(d->peer, TLS_CLIENT);
     return d->tls != NULL;
 }
 

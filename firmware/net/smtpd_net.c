@@ -13,7 +13,10 @@
 #include "lwip/altcp.h"
 #include "lwip/altcp_tcp.h"
 #include "lwip/tcp.h"
+#include "lwip/ip.h"
+#include "lwip/priv/tcp_priv.h"
 #include "net/tcpio.h"
+#include "port_hooks.h"
 #include "tls/tls_altcp.h"
 #include "tls/users.h"
 
@@ -40,13 +43,27 @@ typedef struct smtpd_net_conn {
     tls_sess_t *tls;          /* reserved at STARTTLS until tls_wrap takes it once the 220 is out */
 } smtpd_net_conn_t;
 
+/* A connection accepted while every session was taken: it waits, with no
+ * greeting yet, up to SMTPD_NET_WAIT_POLLS for a session to free (as
+ * Postfix leaves clients in its listen queue), then gets 421 4.3.2; after
+ * the 421 and our FIN it waits for the client's FIN and is aborted then, so
+ * no TIME_WAIT is left.  Both kinds run at TCP_PRIO_MIN: a new SYN may evict
+ * them when the PCB pool is used up. */
+typedef struct smtpd_net_wait {
+    struct altcp_pcb *pcb;    /* NULL: slot free */
+    uint8_t nif;
+    uint8_t polls;            /* 0.5 s poll ticks in the current phase: the most waited longest */
+    bool refused;             /* 421 and FIN sent */
+    ip_addr_t remote;         /* for 1202 when lwIP evicts it */
+} smtpd_net_wait_t;
+
 static smtpd_net_listener_t listeners[NIF_MAX];
 static smtpd_net_conn_t conns[SMTPD_MAX_SESSIONS];
+static smtpd_net_wait_t waits[SMTPD_NET_WAIT_MAX];
 static uint32_t last_retry_ms;
 static bool fatal_reported;
 static bool kicked;
-static bool pressure;          /* queue nearly full: stop reading from clients */
-static uint32_t last_pressure_ms;
+static bool session_freed;     /* a waiter may get a session at the next poll */
 
 void smtpd_net_kick(void)
 {
@@ -75,12 +92,9 @@ static void smtpd_net_flush(smtpd_net_conn_t *c)
  * reply buffer is nearly full (pipelining backpressure). */
 static void smtpd_net_feed(smtpd_net_conn_t *c)
 {
-    /* Inbound flow control: while the queue is nearly full, leave client data
-     * unread so that TCP's window closes and senders slow down, instead of
-     * answering 452 to everyone; delivery frees space meanwhile. */
-    if (pressure) {
-        return;
-    }
+    /* No flow control by leaving input unread: a client always gets its
+     * answer, 452 4.3.1 when the queue cannot take the message
+     * (queue_txn_begin's admission). */
     while (c->pending != NULL) {
         struct pbuf *q = c->pending;
         size_t off = c->pending_off;
@@ -167,7 +181,7 @@ static void smtpd_net_maybe_start_tls(smtpd_net_conn_t *c)
 static bool smtpd_net_tls_begin(void *ctx)
 {
     smtpd_net_conn_t *c = ctx;
-    c->tls = c->tls != NULL ? c->tls : tls_reserve(c->nif);
+    c->tls = c->tls != NULL ? c->tls : tls_reserve(c->nif, TLS_SERVER);
     return c->tls != NULL;
 }
 
@@ -258,6 +272,7 @@ static void smtpd_net_conn_close(smtpd_net_conn_t *c, bool abort)
         return;
     }
     c->used = false;
+    session_freed = true;
     if (c->s != NULL) {
         smtpd_close(c->s);
         c->s = NULL;
@@ -301,12 +316,10 @@ static int smtpd_net_date(char *buf, size_t n)
     return clock_rfc5322(buf, n);
 }
 
-static err_t smtpd_net_accept(void *arg, struct altcp_pcb *pcb, err_t err)
+/* Give an accepted connection a session and its 220; false when every
+ * session is taken. */
+static bool smtpd_net_start_session(struct altcp_pcb *pcb, uint8_t nif)
 {
-    uint8_t nif = (uint8_t)(uintptr_t)arg;
-    if (err != ERR_OK || pcb == NULL) {
-        return ERR_VAL;
-    }
     const nif_t *n = nif_at(nif);
     smtpd_net_conn_t *c = NULL;
     for (unsigned i = 0; i < SMTPD_MAX_SESSIONS; i++) {
@@ -314,6 +327,9 @@ static err_t smtpd_net_accept(void *arg, struct altcp_pcb *pcb, err_t err)
             c = &conns[i];
             break;
         }
+    }
+    if (c == NULL) {
+        return false;
     }
     const ip_addr_t *rip = altcp_get_ip(pcb, 0);
     const ip_addr_t *lip = altcp_get_ip(pcb, 1);
@@ -332,12 +348,161 @@ static err_t smtpd_net_accept(void *arg, struct altcp_pcb *pcb, err_t err)
     sc.auth_check = smtpd_net_auth_check;
     sc.notice = smtpd_net_notice;
     sc.ctx = c;
-    smtpd_session_t *s = c != NULL ? smtpd_open(&sc, board_now_ms()) : NULL;
+    smtpd_session_t *s = smtpd_open(&sc, board_now_ms());
     if (s == NULL) {
-        /* Over the session limit: RFC 5321 4.3.2 lets a server answer 421 at
-         * connection time; the reply is queued before the FIN. */
+        return false;
+    }
+    memset(c, 0, sizeof(*c));
+    c->used = true;
+    c->pcb = pcb;
+    c->s = s;
+    c->nif = nif;
+    c->remote = *ip_2_ip4(rip);
+    tcp_setprio(tcpio_inner(pcb), TCP_PRIO_NORMAL);
+    altcp_arg(pcb, c);
+    altcp_recv(pcb, smtpd_net_recv);
+    altcp_sent(pcb, smtpd_net_sent);
+    altcp_err(pcb, smtpd_net_err);
+    altcp_poll(pcb, smtpd_net_poll_cb, 2); /* every second: timeouts */
+    altcp_nagle_disable(pcb);
+    smtpd_net_flush(c); /* the 220 greeting */
+    return true;
+}
+
+/* Every refusal is counted ("refused busy") and logged (1202), whether it is
+ * a 421 or a reset. */
+static void smtpd_net_count_refusal(uint8_t nif, const ip_addr_t *remote)
+{
+    smtpd_count_busy();
+    evt_log(EVT_SMTPD_SESSION_LIMIT, nif, lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(remote))));
+}
+
+static void smtpd_net_wait_free(smtpd_net_wait_t *w)
+{
+    struct altcp_pcb *pcb = w->pcb;
+    w->pcb = NULL;
+    if (pcb != NULL) {
+        tcpio_abort_shut(pcb); /* after our FIN it may be in TIME_WAIT already */
+    }
+}
+
+/* RFC 5321 4.3.2 lets a server answer 421 at connection time.  Then our FIN
+ * (shutdown of the sending side only, so the callbacks stay ours). */
+static void smtpd_net_wait_refuse(smtpd_net_wait_t *w)
+{
+    const char *busy = smtpd_busy_reply();
+    smtpd_net_count_refusal(w->nif, altcp_get_ip(w->pcb, 0));
+    w->refused = true;
+    w->polls = 0;
+    if (altcp_write(w->pcb, busy, (u16_t)strlen(busy), TCP_WRITE_FLAG_COPY) != ERR_OK ||
+        altcp_shutdown(w->pcb, 0, 1) != ERR_OK) {
+        smtpd_net_wait_free(w);
+        return;
+    }
+    altcp_output(w->pcb);
+}
+
+static err_t smtpd_net_wait_recv(void *arg, struct altcp_pcb *pcb, struct pbuf *p, err_t err)
+{
+    smtpd_net_wait_t *w = arg;
+    (void)err;
+    if (w == NULL || w->pcb != pcb) {
+        if (p != NULL) {
+            pbuf_free(p);
+        }
+        return ERR_OK;
+    }
+    if (p == NULL) {
+        /* The client closed (after our 421, or it gave up waiting): abort,
+         * which frees the PCB without a TIME_WAIT. */
+        smtpd_net_wait_free(w);
+        return ERR_ABRT;
+    }
+    if (!w->refused) {
+        return ERR_MEM; /* spoke before the greeting: lwIP keeps it for the session */
+    }
+    altcp_recved(pcb, p->tot_len);
+    pbuf_free(p);
+    return ERR_OK;
+}
+
+static err_t smtpd_net_wait_poll(void *arg, struct altcp_pcb *pcb)
+{
+    smtpd_net_wait_t *w = arg;
+    if (w == NULL || w->pcb != pcb) {
+        return ERR_OK;
+    }
+    w->polls++;
+    if (!w->refused && w->polls >= SMTPD_NET_WAIT_POLLS) {
+        smtpd_net_wait_refuse(w);
+    } else if (w->refused && w->polls >= SMTPD_NET_LINGER_POLLS) {
+        smtpd_net_wait_free(w); /* the client never closed */
+    }
+    return w->pcb == NULL ? ERR_ABRT : ERR_OK;
+}
+
+static void smtpd_net_wait_err(void *arg, err_t err)
+{
+    smtpd_net_wait_t *w = arg;
+    (void)err;
+    if (w != NULL) {
+        w->pcb = NULL; /* freed by lwIP: reset, or evicted by a new SYN */
+        if (!w->refused) {
+            smtpd_net_count_refusal(w->nif, &w->remote); /* evicted before its 421: a refusal too */
+        }
+    }
+}
+
+/* A session freed: the oldest waiter gets it (from the main loop, not from
+ * inside another connection's callback). */
+static void smtpd_net_serve_waiters(void)
+{
+    for (;;) {
+        smtpd_net_wait_t *oldest = NULL;
+        for (unsigned i = 0; i < SMTPD_NET_WAIT_MAX; i++) {
+            smtpd_net_wait_t *w = &waits[i];
+            if (w->pcb != NULL && !w->refused && (oldest == NULL || w->polls > oldest->polls)) {
+                oldest = w;
+            }
+        }
+        if (oldest == NULL) {
+            return;
+        }
+        struct altcp_pcb *pcb = oldest->pcb;
+        uint8_t nif = oldest->nif;
+        oldest->pcb = NULL;
+        altcp_arg(pcb, NULL);
+        if (!smtpd_net_start_session(pcb, nif)) {
+            oldest->pcb = pcb; /* still no session: keep waiting */
+            altcp_arg(pcb, oldest);
+            return;
+        }
+    }
+}
+
+static err_t smtpd_net_accept(void *arg, struct altcp_pcb *pcb, err_t err)
+{
+    uint8_t nif = (uint8_t)(uintptr_t)arg;
+    if (err != ERR_OK || pcb == NULL) {
+        return ERR_VAL;
+    }
+    bool waiting = false;
+    for (unsigned i = 0; i < SMTPD_NET_WAIT_MAX; i++) {
+        waiting = waiting || (waits[i].pcb != NULL && !waits[i].refused);
+    }
+    /* First come, first served: a newcomer does not overtake a waiter. */
+    if (!waiting && smtpd_net_start_session(pcb, nif)) {
+        return ERR_OK;
+    }
+    smtpd_net_wait_t *w = NULL;
+    for (unsigned i = 0; i < SMTPD_NET_WAIT_MAX && w == NULL; i++) {
+        w = waits[i].pcb == NULL ? &waits[i] : NULL;
+    }
+    tcp_setprio(tcpio_inner(pcb), TCP_PRIO_MIN);
+    if (w == NULL) {
+        /* No waiting slot either: 421 at once and a plain close. */
         const char *busy = smtpd_busy_reply();
-        evt_log(EVT_SMTPD_SESSION_LIMIT, nif, lwip_ntohl(ip4_addr_get_u32(ip_2_ip4(rip))));
+        smtpd_net_count_refusal(nif, altcp_get_ip(pcb, 0));
         altcp_write(pcb, busy, (u16_t)strlen(busy), TCP_WRITE_FLAG_COPY);
         altcp_output(pcb);
         if (altcp_close(pcb) != ERR_OK) {
@@ -346,20 +511,56 @@ static err_t smtpd_net_accept(void *arg, struct altcp_pcb *pcb, err_t err)
         }
         return ERR_OK;
     }
-    memset(c, 0, sizeof(*c));
-    c->used = true;
-    c->pcb = pcb;
-    c->s = s;
-    c->nif = nif;
-    c->remote = *ip_2_ip4(rip);
-    altcp_arg(pcb, c);
-    altcp_recv(pcb, smtpd_net_recv);
-    altcp_sent(pcb, smtpd_net_sent);
-    altcp_err(pcb, smtpd_net_err);
-    altcp_poll(pcb, smtpd_net_poll_cb, 2); /* every second: timeouts */
-    altcp_nagle_disable(pcb);
-    smtpd_net_flush(c); /* the 220 greeting */
+    memset(w, 0, sizeof(*w));
+    w->pcb = pcb;
+    w->nif = nif;
+    ip_addr_copy(w->remote, *altcp_get_ip(pcb, 0));
+    altcp_arg(pcb, w);
+    altcp_recv(pcb, smtpd_net_wait_recv);
+    altcp_err(pcb, smtpd_net_wait_err);
+    altcp_poll(pcb, smtpd_net_wait_poll, 1);
     return ERR_OK;
+}
+
+/* SYNs, before lwIP's TCP input sees them (LWIP_HOOK_TCP_INPACKET_PCB).
+ * lwIP's tcp_listen_input drops a SYN silently when tcp_alloc finds no PCB
+ * (even after evicting TIME_WAIT, LAST_ACK, CLOSING and lower-priority
+ * connections), and the client retransmits into the same famine.  This hook
+ * (LWIP_HOOK_TCP_INPACKET_PCB, port/port_hooks.h) makes the same allocation
+ * first; if it fails, the client gets a reset at once and the refusal is
+ * counted.  The probe PCB goes straight back to the pool, where
+ * tcp_listen_input takes it. */
+err_t smtpd_net_tcp_in_hook(struct tcp_pcb *pcb, const struct tcp_hdr *hdr)
+{
+    if (pcb == NULL || (TCPH_FLAGS(hdr) & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN) {
+        return ERR_OK;
+    }
+    if (pcb->state == TIME_WAIT) {
+        /* A new connection on the 4-tuple of one we closed (QEMU's user
+         * networking reuses the host client's port): lwIP answers it with
+         * an ACK for 2 MSL, and the client sees silence.  RFC 1122
+         * 4.2.2.13 lets a SYN beyond the old sequence space end TIME_WAIT;
+         * the SYN is dropped with it and its retransmission finds the
+         * listener. */
+        if (TCP_SEQ_GT(hdr->seqno, pcb->rcv_nxt)) {
+            tcp_abort(pcb);
+            return ERR_ABRT;
+        }
+        return ERR_OK;
+    }
+    if (pcb->state != LISTEN) {
+        return ERR_OK;
+    }
+    struct tcp_pcb *probe = tcp_alloc(pcb->prio);
+    if (probe != NULL) {
+        tcp_free(probe);
+        return ERR_OK;
+    }
+    /* tcp_input has turned the header to host byte order already. */
+    tcp_rst(pcb, 0, hdr->seqno + 1u, ip_current_dest_addr(), ip_current_src_addr(), hdr->dest, hdr->src);
+    int nif = nif_index_of(ip_current_netif());
+    smtpd_net_count_refusal(nif >= 0 ? (uint8_t)nif : EVT_SRC_NONE, ip_current_src_addr());
+    return ERR_ABRT;
 }
 
 static int smtpd_net_open_listener(uint8_t i)
@@ -385,12 +586,17 @@ static int smtpd_net_open_listener(uint8_t i)
     /* Bound to the netif's address AND to the netif itself: a client is
      * trusted by the interface it arrived on, not only by its address. */
     tcp_bind_netif(tcpio_inner(pcb), n->netif);
+    /* After an interface flap the listener is reopened while sessions
+     * accepted by the old one still hold address:port; without address
+     * reuse tcp_bind refuses it (ERR_USE) for as long as they live.  The
+     * accepted connections inherit the option (SOF_INHERITED). */
+    ip_set_option(tcpio_inner(pcb), SOF_REUSEADDR);
     err_t e = altcp_bind(pcb, netif_ip_addr4(n->netif), l->port);
     if (e != ERR_OK) {
         altcp_close(pcb);
         return e;
     }
-    struct altcp_pcb *lp = altcp_listen_with_backlog_and_err(pcb, 4, &e);
+    struct altcp_pcb *lp = altcp_listen_with_backlog_and_err(pcb, SMTPD_NET_BACKLOG, &e);
     if (lp == NULL) {
         altcp_close(pcb);
         return e != ERR_OK ? e : ERR_MEM;
@@ -482,37 +688,13 @@ void smtpd_net_start(void)
     last_retry_ms = board_now_ms();
 }
 
-static void smtpd_net_check_pressure(uint32_t now)
-{
-    if (now - last_pressure_ms < SMTPD_NET_PRESSURE_MS) {
-        return;
-    }
-    last_pressure_ms = now;
-    queue_stats_t st;
-    queue_stats(&st);
-    uint32_t slots_pct = st.messages * 100u / QUEUE_MAX_MSGS;
-    uint32_t free_pct = st.store.total ? (uint32_t)((uint64_t)st.store.free * 100u / st.store.total) : 100u;
-    bool was = pressure;
-    /* Hysteresis: hold above 80 %, release below 60 %. */
-    if (slots_pct >= 80u || free_pct <= 20u) {
-        pressure = true;
-    } else if (slots_pct < 60u && free_pct > 40u) {
-        pressure = false;
-    }
-    if (was && !pressure) {
-        for (unsigned i = 0; i < SMTPD_MAX_SESSIONS; i++) {
-            smtpd_net_conn_t *c = &conns[i];
-            if (c->used) {
-                smtpd_net_step(c);
-            }
-        }
-    }
-}
-
 void smtpd_net_poll(void)
 {
     uint32_t now = board_now_ms();
-    smtpd_net_check_pressure(now);
+    if (session_freed) {
+        session_freed = false;
+        smtpd_net_serve_waiters();
+    }
     if (kicked || now - last_retry_ms >= SMTPD_NET_RETRY_MS) {
         kicked = false;
         last_retry_ms = now;

@@ -1,6 +1,18 @@
 #include "net/tcpio.h"
 
-bool tcpio_send(struct altcp_pcb *pcb, void *eng, tcpio_peek_fn peek, tcpio_consume_fn consume)
+#include "lwip/priv/altcp_priv.h"
+#include "lwip/stats.h"
+#include "mta_opts.h"
+
+/* Bytes of lwIP's heap a bulk write may still take (MEM_STATS counts it). */
+static size_t tcpio_heap_room(void)
+{
+    size_t used = lwip_stats.mem.used;
+    size_t avail = lwip_stats.mem.avail;
+    return avail > used + TCPIO_HEAP_RESERVE ? avail - used - TCPIO_HEAP_RESERVE : 0;
+}
+
+static bool tcpio_write(struct altcp_pcb *pcb, void *eng, tcpio_peek_fn peek, tcpio_consume_fn consume, bool bulk)
 {
     const uint8_t *p;
     size_t n;
@@ -10,6 +22,9 @@ bool tcpio_send(struct altcp_pcb *pcb, void *eng, tcpio_peek_fn peek, tcpio_cons
     }
     while ((n = peek(eng, &p)) > 0) {
         size_t room = altcp_sndbuf(pcb);
+        if (bulk && room > tcpio_heap_room()) {
+            room = tcpio_heap_room();
+        }
         if (room == 0) {
             break;
         }
@@ -31,6 +46,16 @@ bool tcpio_send(struct altcp_pcb *pcb, void *eng, tcpio_peek_fn peek, tcpio_cons
     return wrote;
 }
 
+bool tcpio_send(struct altcp_pcb *pcb, void *eng, tcpio_peek_fn peek, tcpio_consume_fn consume)
+{
+    return tcpio_write(pcb, eng, peek, consume, false);
+}
+
+bool tcpio_send_bulk(struct altcp_pcb *pcb, void *eng, tcpio_peek_fn peek, tcpio_consume_fn consume)
+{
+    return tcpio_write(pcb, eng, peek, consume, true);
+}
+
 struct tcp_pcb *tcpio_inner(struct altcp_pcb *pcb)
 {
     return (struct tcp_pcb *)pcb->state;
@@ -38,6 +63,13 @@ struct tcp_pcb *tcpio_inner(struct altcp_pcb *pcb)
 
 void tcpio_close(struct altcp_pcb *pcb, bool abort)
 {
+    /* A closing connection (FIN_WAIT, unacknowledged last reply) is the
+     * cheapest victim when a new SYN finds the PCB pool used up. */
+    struct altcp_pcb *bottom = pcb;
+    while (bottom->inner_conn != NULL) {
+        bottom = bottom->inner_conn;
+    }
+    tcp_setprio(tcpio_inner(bottom), TCP_PRIO_MIN);
     altcp_arg(pcb, NULL);
     altcp_recv(pcb, NULL);
     altcp_sent(pcb, NULL);
@@ -46,4 +78,21 @@ void tcpio_close(struct altcp_pcb *pcb, bool abort)
     if (abort || altcp_close(pcb) != ERR_OK) {
         altcp_abort(pcb);
     }
+}
+
+void tcpio_abort_shut(struct altcp_pcb *pcb)
+{
+    struct tcp_pcb *tp = tcpio_inner(pcb);
+    altcp_arg(pcb, NULL);
+    altcp_recv(pcb, NULL);
+    altcp_sent(pcb, NULL);
+    altcp_err(pcb, NULL);
+    altcp_poll(pcb, NULL, 0);
+    if (tp != NULL && tp->state == TIME_WAIT) {
+        tcp_arg(tp, NULL);
+        tcp_abort(tp); /* TIME_WAIT: unlinked and freed, no callback */
+        altcp_free(pcb);
+        return;
+    }
+    altcp_abort(pcb); /* the error callback frees the altcp pcb */
 }

@@ -346,6 +346,22 @@ static int xtext_ok(const char *s, size_t max)
     return 1;
 }
 
+/* Admission of a new inbound transaction: 452 at MAIL at once when the
+ * store is nearly full, rather than a transaction that fills it and fails
+ * at the end of DATA.  The open transactions keep the headroom to finish;
+ * what the store can reclaim (deleted, not compacted yet) counts as room.
+ * DSNs (internal) are not held back. */
+static int admit(uint32_t size_hint)
+{
+    store_stats_t st;
+    Q.ops->stats(Q.sctx, &st);
+    uint32_t reserve = st.total / QUEUE_ADMIT_RESERVE_DIV;
+    if (reserve > QUEUE_ADMIT_RESERVE_MAX)
+        reserve = QUEUE_ADMIT_RESERVE_MAX;
+    uint64_t room = (uint64_t)st.free + st.dead;
+    return room >= (uint64_t)reserve + size_hint;
+}
+
 static int txn_begin(const char *sender, uint32_t size_hint, uint8_t src_netif, int internal,
                      const store_dsn_t *dsn, queue_txn_t *out)
 {
@@ -357,6 +373,8 @@ static int txn_begin(const char *sender, uint32_t size_hint, uint8_t src_netif, 
     if (size_hint > Q.max_size)
         return QUEUE_ERR_TOOBIG;
     if (!internal && Q.open_txns >= QUEUE_MAX_TXN)
+        return QUEUE_ERR_FULL;
+    if (!internal && !admit(size_hint))
         return QUEUE_ERR_FULL;
     for (uint32_t i = 0; i < QUEUE_MAX_MSGS; i++) {
         qmsg_t *m = &s_msg[i];

@@ -15,6 +15,7 @@
 #include "lib/sasl.h"
 #include "smtp/smtpd_cmd.h"
 #include "smtp/smtp_data.h"
+#include "smtp/smtpd_guard.h"
 
 #include "mta_assert.h"
 
@@ -76,6 +77,7 @@ struct smtpd_session {
     bool esmtp;             /* EHLO (not HELO) was used: Received "with ESMTP" */
     bool tls;               /* smtpd_tls_started was called */
     bool authed;            /* AUTH succeeded: auth_user is valid, may relay */
+    bool storage_refused;   /* the last reply was 452 4.3.1 at MAIL (or a 503 right after it) */
     uint8_t auth_step;      /* SMTPD_AUTH_STEP_*: what the AUTH state waits for */
     uint32_t hold_ms;       /* when the AUTH failed (AUTH_FAIL state) */
     bool txn_open;
@@ -83,6 +85,7 @@ struct smtpd_session {
     uint16_t rcpts;         /* recipients accepted in this transaction */
     uint16_t errors;        /* 4xx/5xx replies, for max_errors */
     int data_qerr;          /* queue error seen by the DATA sink */
+    uint32_t data_ms;       /* when DATA's 354 was given: the whole-block deadline */
     uint16_t line_len;      /* octets of the current command line before LF (saturating) */
     uint16_t out_len;
     smtpd_session_stats_t st;
@@ -220,8 +223,13 @@ static bool reply_line(smtpd_session_t *s, smtpd_reply_id_t id, bool more,
         return false;
     s->out_len = (uint16_t)(s->out_len + n);
 
-    /* Count failures for the error limit; the 421s end the session anyway. */
-    if (k_replies[id].code >= 400 && k_replies[id].code != 421) {
+    /* Count failures for the error limit; the 421s end the session anyway,
+     * and a full store is no fault of the client's: neither its 452 nor the
+     * 503s to the RCPT and DATA a pipelining client sent behind the refused
+     * MAIL (RFC 2920 3.1), which closed Postfix's reused connections. */
+    bool after_452 = s->storage_refused && id == SMTPD_R_NEED_MAIL;
+    s->storage_refused = id == SMTPD_R_QUEUE_FULL || after_452;
+    if (k_replies[id].code >= 400 && k_replies[id].code != 421 && id != SMTPD_R_QUEUE_FULL && !after_452) {
         s->errors++;
         s->st.errors++;
         s_stats.errors++;
@@ -586,6 +594,7 @@ static void do_data(smtpd_session_t *s, const smtpd_cmd_t *cmd)
     s->data_qerr = 0;
     smtp_data_init(&s->data, s_limits.max_msg_size, data_sink, s);
     reply(s, SMTPD_R_DATA_GO, NULL);
+    s->data_ms = s_now_ms;
     enter_state(s, SMTPD_ST_DATA);
 }
 
@@ -1011,6 +1020,11 @@ void smtpd_stats_reset(void)
     memset(&s_stats, 0, sizeof(s_stats));
 }
 
+void smtpd_count_busy(void)
+{
+    s_stats.busy++;
+}
+
 const char *smtpd_busy_reply(void)
 {
     if (s_busy[0] == '\0')
@@ -1157,6 +1171,15 @@ void smtpd_output_consume(smtpd_session_t *s, size_t n)
     s->out_len = (uint16_t)(s->out_len - n);
 }
 
+static unsigned sessions_open(void)
+{
+    unsigned n = 0;
+
+    for (size_t i = 0; i < SMTPD_MAX_SESSIONS; i++)
+        n += s_pool[i].state != SMTPD_ST_FREE;
+    return n;
+}
+
 void smtpd_tick(smtpd_session_t *s, uint32_t now_ms)
 {
     uint32_t idle = now_ms - s->last_ms;
@@ -1186,16 +1209,20 @@ void smtpd_tick(smtpd_session_t *s, uint32_t now_ms)
         break;
     case SMTPD_ST_DATA:
         /* RFC 5321 4.5.3.2.5/4.5.3.2.6: the client sends a block at least
-         * every 3 minutes. */
-        if (idle >= s_limits.data_timeout_ms) {
+         * every 3 minutes, and the whole block has a deadline and a minimum
+         * rate (smtpd_guard.h). */
+        if (idle >= s_limits.data_timeout_ms ||
+            smtpd_guard_data_expired(now_ms - s->data_ms, s->data.size, sessions_open(),
+                                     SMTPD_MAX_SESSIONS)) {
             s_stats.timeouts++;
             close_with(s, SMTPD_R_TIMEOUT);
             s->last_ms = now_ms;
         }
         break;
     default:
-        /* RFC 5321 4.5.3.2.7: wait at least 5 minutes for a command. */
-        if (idle >= s_limits.cmd_timeout_ms) {
+        /* RFC 5321 4.5.3.2.7: wait at least 5 minutes for a command, while
+         * the pool has room (smtpd_guard.h). */
+        if (idle >= smtpd_guard_idle_ms(s_limits.cmd_timeout_ms, sessions_open(), SMTPD_MAX_SESSIONS)) {
             s_stats.timeouts++;
             close_with(s, SMTPD_R_TIMEOUT);
             s->last_ms = now_ms;

@@ -195,6 +195,9 @@ void smtpd_stats_reset(void);
 
 /* "421 4.3.2 ...\r\n": what to send when smtpd_open returned NULL. */
 const char *smtpd_busy_reply(void);
+/* Count a connection refused by the glue (421 from its waiting room, or a
+ * reset when no PCB was left) in smtpd_stats_t.busy. */
+void smtpd_count_busy(void);
 
 /* Name of a state ("DATA"); "?" if out of range. */
 const char *smtpd_state_name(smtpd_state_t st);

@@ -274,11 +274,21 @@ static err_t tls_deliver(tls_sess_t *t, struct altcp_pcb *conn)
     return ERR_OK;
 }
 
+/* A handshake we end ourselves gets a fatal alert (RFC 5246 7.2), so that
+ * the peer logs why instead of an unexpected EOF.  Best effort: the
+ * connection is dropped right after. */
+static void tls_refuse(tls_sess_t *t, unsigned char alert)
+{
+    (void)mbedtls_ssl_send_alert_message(&t->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL, alert);
+    tls_push(t);
+}
+
 /* One handshake step: 0 done and the peer accepted, 1 in progress, or an
  * error (negative). */
 static int32_t tls_handshake_step(tls_sess_t *t)
 {
     if (board_now_ms() - t->start_ms > TLS_HANDSHAKE_TIMEOUT_MS) {
+        tls_refuse(t, MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE);
         return TLS_ERR_TIMEOUT;
     }
     int r = mbedtls_ssl_handshake(&t->ssl);
@@ -286,12 +296,16 @@ static int32_t tls_handshake_step(tls_sess_t *t)
     if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
         return 1;
     }
+    if (r == MBEDTLS_ERR_SSL_ALLOC_FAILED) {
+        tls_refuse(t, MBEDTLS_SSL_ALERT_MSG_INTERNAL_ERROR); /* mbedTLS sends none for this */
+    }
     if (r != 0) {
         return r;
     }
     uint32_t flags = t->role == TLS_CLIENT ? tls_judge(t) : 0;
     if (flags != 0) {
         evt_log(EVT_TLS_PEER_UNTRUSTED, t->evt_src, flags);
+        tls_refuse(t, MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
         return TLS_ERR_CERT_REJECTED;
     }
     return 0;
@@ -541,7 +555,25 @@ static size_t arena_free(void)
     return TLS_ARENA_SIZE > used + overhead ? TLS_ARENA_SIZE - used - overhead : 0;
 }
 
-tls_sess_t *tls_reserve(uint8_t evt_src)
+/* Whether a session for `role` may be taken now: the other direction keeps
+ * its reserve (TLS_RESERVE_INBOUND / TLS_RESERVE_OUTBOUND), so inbound
+ * clients cannot hold every session while delivery to a required-TLS peer
+ * waits, nor the other way round. */
+static bool tls_budget_allows(tls_role_t role)
+{
+    unsigned in_use = 0, other = 0;
+    for (unsigned i = 0; i < TLS_MAX_SESSIONS; i++) {
+        if (sess[i].state != TLS_S_FREE) {
+            in_use++;
+            other += sess[i].role != (uint8_t)role;
+        }
+    }
+    unsigned other_reserve = role == TLS_SERVER ? TLS_RESERVE_OUTBOUND : TLS_RESERVE_INBOUND;
+    unsigned still_owed = other < other_reserve ? other_reserve - other : 0u;
+    return in_use + 1u + still_owed <= TLS_MAX_SESSIONS;
+}
+
+tls_sess_t *tls_reserve(uint8_t evt_src, tls_role_t role)
 {
     if (!tls_ready()) {
         return NULL;
@@ -559,12 +591,13 @@ tls_sess_t *tls_reserve(uint8_t evt_src)
             t = &sess[i];
         }
     }
-    if (t == NULL) {
+    if (t == NULL || !tls_budget_allows(role)) {
         evt_log(EVT_TLS_SESSIONS_FULL, evt_src, TLS_MAX_SESSIONS);
         return NULL;
     }
     memset(t, 0, offsetof(tls_sess_t, ssl));
     t->state = TLS_S_RESERVED;
+    t->role = (uint8_t)role;
     t->evt_src = evt_src;
     if (in_use + 1 > sessions_hw) {
         sessions_hw = in_use + 1;

@@ -11,7 +11,7 @@
  * altcp_* calls, exactly as for plaintext.
  *
  * Per connection:
- *   t = tls_reserve(src)        before the 220 to STARTTLS is sent (NULL:
+ *   t = tls_reserve(src, role)  before the 220 to STARTTLS is sent (NULL:
  *                               no session free, event 1705: answer 454 /
  *                               stay in plaintext); tls_unreserve(t) if
  *                               the STARTTLS then does not happen
@@ -69,10 +69,12 @@ typedef struct {
     tls_done_fn done;
 } tls_wrap_opts_t;
 
-/* A free session, or NULL (then event 1705 is logged with evt_src: the
- * netif or peer that asked).  It counts as in use until it is unreserved or
+/* A free session for `role` (TLS_SERVER: an inbound STARTTLS; TLS_CLIENT:
+ * a delivery), or NULL (then event 1705 is logged with evt_src: the netif
+ * or peer that asked) when none is free or the rest is the other
+ * direction's reserve (TLS_RESERVE_INBOUND/OUTBOUND).  It counts as in use until it is unreserved or
  * the wrapped pcb is gone. */
-tls_sess_t *tls_reserve(uint8_t evt_src);
+tls_sess_t *tls_reserve(uint8_t evt_src, tls_role_t role);
 /* Give back a reservation that was not wrapped.  NULL is ignored. */
 void tls_unreserve(tls_sess_t *t);
 /* Stack TLS on inner (a connected altcp_tcp pcb) and start the handshake.

@@ -39,3 +39,12 @@ profile: deps
 	@$(MAKE) --no-print-directory BOARD=mps2-an385 all
 	@sh $(M3PROF)/run.sh . $(PROFILE_OUT)
 	@echo "make profile: per-run details in $(PROFILE_OUT)/<run>/ (analyze.txt, calltree.txt, segments.txt, summary.json)"
+
+# Postfix at its default concurrency through mps2-an385 (issue 13):
+#   make bench-postfix [N=500] [S=2048] [FAST_RETRY=1]
+.PHONY: bench-postfix
+bench-postfix: all
+	@$(or $(PYTHON),/usr/bin/python3) tests/bench/postfix_mps2.py \
+	    $(if $(filter command line environment,$(origin N)),--n $(N)) \
+	    $(if $(filter command line environment,$(origin S)),--size $(S)) \
+	    $(if $(filter 1 yes y true,$(FAST_RETRY)),--fast-retry)

@@ -335,66 +335,73 @@ def test_outbound_starttls_injection_discarded(dev, pki):
 # ---------------------------------------------------------------------------
 # f) TLS session limit (TLS_MAX_SESSIONS = 2 on mps2)
 
-def test_two_tls_sessions_third_gets_454(dev):
-    sink = SmtpSink(dev.smarthost_port)
-    ready = [threading.Event(), threading.Event()]
-    go = threading.Event()
-    results = [None, None]
+def test_inbound_tls_leaves_a_session_for_delivery(dev, pki):
+    """mps2 has 2 TLS sessions; inbound STARTTLS may take only one of them
+    (TLS_RESERVE_OUTBOUND): a second client gets a fast 454 4.7.0, and the
+    device's own `verify` delivery gets a session while the first client
+    still holds its own (issue 13: neither direction starves the other)."""
+    peer = TlsAuthPeer(dev.smarthost_port, pki.peer.cert, pki.peer.key, require_auth=False)
+    ready, go = threading.Event(), threading.Event()
+    result = [None]
 
-    def client(i):
+    def client():
         try:
-            io = smtp_connect("127.0.0.1", dev.smtp_port, helo=f"c{i}.lan.test")
+            io = smtp_connect("127.0.0.1", dev.smtp_port, helo="c0.lan.test")
             try:
-                reply, tio = starttls(io, helo=f"c{i}.lan.test")
+                reply, tio = starttls(io, helo="c0.lan.test")
                 if tio is None:
-                    results[i] = ("starttls", reply)
+                    result[0] = ("starttls", reply)
                     return
-                ready[i].set()
+                ready.set()
                 if not go.wait(90):
-                    results[i] = ("timeout", None)
+                    result[0] = ("timeout", None)
                     return
                 replies = send_message(tio, "dev@lan.test", ["user@example.com"],
-                                       f"Subject: concurrent {i}\r\n\r\nheld open in TLS\r\n".encode())
+                                       b"Subject: held inbound\r\n\r\nheld open in TLS\r\n")
                 tio.cmd("QUIT")
-                results[i] = ("sent", replies)
+                result[0] = ("sent", replies)
             finally:
                 io.sock.close()
         except Exception as e:          # reported below; the thread must not die silently
-            results[i] = ("error", repr(e))
+            result[0] = ("error", repr(e))
         finally:
-            ready[i].set()
+            ready.set()
 
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(2)]
+    t = threading.Thread(target=client, daemon=True)
     try:
-        for t in threads:
-            t.start()
-        for e in ready:
-            assert e.wait(90)
-        assert results == [None, None], results       # both inside TLS, holding their sessions
-        assert tls_sessions(dev) == (2, 2)
-        io = smtp_connect("127.0.0.1", dev.smtp_port, helo="c3.lan.test")
+        out = paste(dev, "tls ca add rightca", [pki.ca_a.cert])
+        assert errors(out) == [], out
+        ok(dev, f"peer tls smarthost verify {PEER_HOST}")
+        t.start()
+        assert ready.wait(90)
+        assert result == [None], result       # inside TLS, holding its session
+        assert tls_sessions(dev) == (1, 2)
+        io = smtp_connect("127.0.0.1", dev.smtp_port, helo="c1.lan.test")
         try:
-            reply, tio = starttls(io, helo="c3.lan.test")
+            t0 = time.monotonic()
+            reply, tio = starttls(io, helo="c1.lan.test")
             assert tio is None and reply[0].startswith("454 4.7.0"), reply
+            assert time.monotonic() - t0 < 5, "454 was not fast"
+            # delivery to the peer that requires verified TLS still finds a session
+            replies = send_message(io, "dev@lan.test", ["user@example.com"],
+                                   b"Subject: delivered meanwhile\r\n\r\nplain inbound, TLS outbound\r\n")
+            assert replies[-1][0].startswith("250"), replies
             assert io.cmd("QUIT")[0].startswith("221")
         finally:
             io.sock.close()
-        assert "arena" in dev.cmd("show tls")
+        assert peer.wait_count(1, 60) == 1, dev.cmd("events id 9318")
+        assert peer.messages[0].tls and b"Subject: delivered meanwhile" in peer.messages[0].content
         go.set()
-        for t in threads:
-            t.join(90)
-        for i, r in enumerate(results):
-            assert r and r[0] == "sent", (i, r)
-            assert r[1][-1][0].startswith("250"), (i, r)
-        assert sink.wait_count(2, 60) == 2
+        t.join(90)
+        assert result[0] and result[0][0] == "sent", result
+        assert result[0][1][-1][0].startswith("250"), result
+        assert peer.wait_count(2, 60) == 2, dev.cmd("events id 9318")
         wait_until(lambda: tls_sessions(dev)[0] == 0, 20, "TLS sessions free", detail=lambda: dev.cmd("show tls"))
-        # sessions are free again
         assert len(presented_cert(dev.smtp_port)) > 100
     finally:
         go.set()
-        for t in threads:
-            t.join(10)
-        sink.stop()
+        t.join(10)
+        peer.stop()
 
 
 # ---------------------------------------------------------------------------

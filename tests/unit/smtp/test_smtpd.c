@@ -1,4 +1,4 @@
-/* unit: firmware/smtp/smtpd.c firmware/smtp/smtpd_cmd.c firmware/smtp/smtp_data.c firmware/lib/fmt.c firmware/lib/sasl.c */
+/* unit: firmware/smtp/smtpd.c firmware/smtp/smtpd_guard.c firmware/smtp/smtpd_cmd.c firmware/smtp/smtp_data.c firmware/lib/fmt.c firmware/lib/sasl.c */
 /*
  * SMTP server engine tests. Dialogues are written as transcripts:
  *   "S: ..."  a reply line the server must send (CRLF added)
@@ -1465,6 +1465,48 @@ static void test_too_many_errors(void **state)
 {
     (void)state;
     all_modes(body_too_many_errors);
+}
+
+/* A full store is not the client's fault: neither the 452 at MAIL nor the
+ * 503s to the RCPT and DATA a pipelining client (Postfix) sent behind it
+ * count toward the error limit, so a reused connection survives many of
+ * them; a 503 that does not follow a 452 still counts. */
+static void body_storage_452_not_errors(void)
+{
+    int i;
+
+    open_default();
+    S("220 mx.example ESMTP ready");
+    ehlo();
+    fq.begin_rc = QUEUE_ERR_FULL;
+    for (i = 0; i < 30; i++) {
+        C("MAIL FROM:<a@client.example>");
+        C("RCPT TO:<b@far.example>");
+        C("DATA");
+        S("452 4.3.1 Insufficient system storage");
+        S("503 5.5.1 Need MAIL command first");
+        S("503 5.5.1 Need MAIL command first");
+        C("RSET");
+        S("250 2.0.0 Ok");
+    }
+    sync_();
+    assert_int_equal(smtpd_state(g_s), SMTPD_ST_HELO);
+    /* the positive control: 20 plain sequence errors still end the session */
+    for (i = 0; i < 19; i++) {
+        C("RCPT TO:<b@far.example>");
+        S("503 5.5.1 Need MAIL command first");
+    }
+    C("DATA");
+    S("503 5.5.1 Need MAIL command first");
+    S("421 4.7.0 mx.example Too many errors, closing connection");
+    sync_();
+    assert_int_equal(smtpd_state(g_s), SMTPD_ST_CLOSING);
+}
+
+static void test_storage_452_not_errors(void **state)
+{
+    (void)state;
+    all_modes(body_storage_452_not_errors);
 }
 
 /* The glue does not read replies: input stops being consumed, nothing is
@@ -2989,6 +3031,7 @@ int main(void)
         cmocka_unit_test(test_data_timeout),
         cmocka_unit_test(test_close_grace),
         cmocka_unit_test(test_too_many_errors),
+        cmocka_unit_test(test_storage_452_not_errors),
         cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_backpressure_data),
         cmocka_unit_test(test_trace),
