@@ -103,6 +103,9 @@ $(BUILD)/gen/build_epoch.h: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(PROJ_OBJS): | $(BUILD)/gen/build_epoch.h
+# The board file holds the compiler flags (OPT, ARCH_FLAGS): a change there
+# rebuilds every object, or the image would mix objects built two ways.
+$(OBJS): boards/$(BOARD)/board.mk
 
 $(BUILD)/obj/deps/%.o: $(DEPS)/%.c
 	@mkdir -p $(dir $@)
