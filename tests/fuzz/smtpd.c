@@ -1,4 +1,4 @@
-/* fuzz: firmware/smtp/smtpd.c firmware/smtp/smtpd_cmd.c firmware/smtp/smtp_data.c firmware/lib/fmt.c firmware/lib/sasl.c */
+/* fuzz: firmware/smtp/smtpd.c firmware/smtp/smtpd_cmd.c firmware/smtp/smtpd_guard.c firmware/smtp/smtp_data.c firmware/lib/fmt.c firmware/lib/sasl.c */
 /* The SMTP server engine on any client bytes, with the policies, the TLS
  * reservation and queue failures the first byte picks.  Invariants:
  *  - every transaction the queue opened ends in exactly one commit or
