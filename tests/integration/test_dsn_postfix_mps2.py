@@ -163,3 +163,46 @@ def test_postfix_client_gets_relayed_report_through_non_dsn_peer(tmp_path):
         pf.cleanup()
         nodsn.stop()
         lanhub.stop()
+
+
+def test_postfix_client_parameters_reach_dsn_smarthost(tmp_path):
+    # sendmail -N through the device to a DSN-capable Postfix smarthost: the
+    # parameters travel all the way (RFC 3461 5.2), and since every hop does
+    # DSN nobody sends a "relayed" report
+    smtp_port, smarthost_port, lanhub_port, client_port, sink_port = (free_port(), free_port(), free_port(),
+                                                                      free_port(), free_port())
+    sink = SmtpSink(sink_port)                # where the smarthost hands the mail on
+    lanhub = SmtpSink(lanhub_port)            # the sender's domain: would receive a report
+    smarthost = PostfixInstance.relay(tmp_path / "smarthost", "127.0.0.1", smarthost_port, "127.0.0.1",
+                                      sink_port, hostname="postfix.peer.test").start()
+    client = PostfixInstance.relay(tmp_path / "client", "127.0.0.1", client_port, "127.0.0.1", smtp_port,
+                                   hostname="client.lan.test").start()
+    dev = boot(tmp_path, smtp_port=smtp_port, smarthost_port=smarthost_port,
+               more_peers=[("10.0.2.101", lanhub_port)])
+    try:
+        dev.cmd("peer add lanhub 10.0.2.101 port 25 via eth0")
+        dev.cmd("route add lan.test lanhub")
+        r = client.sendmail(["-N", "success,failure,delay", "-V", "ENV+id-7", "-f", "sender@lan.test",
+                             "user@example.com"],
+                            b"From: sender@lan.test\r\nSubject: notify all the way\r\n\r\nhello\r\n")
+        assert r.returncode == 0, r
+        assert sink.wait_count(1, 60) == 1, client.log_tail() + dev.cmd("events") + smarthost.log_tail()
+        meta, _ = sink.messages()[0]
+        assert "ENVID=ENV+2Bid-7" in meta["X-Mail-Args"][0], meta   # xtext: "+" is "+2B"
+        rcpt = meta["X-Rcpt-Args"][0]
+        assert rcpt.startswith("<user@example.com> "), meta
+        notify = re.search(r"NOTIFY=(\S+)", rcpt)
+        assert notify and set(notify.group(1).split(",")) == {"SUCCESS", "FAILURE", "DELAY"}, meta
+        assert "ORCPT=rfc822;user@example.com" in rcpt, meta
+        # the device relayed to a DSN peer: no report of its own; its queue is
+        # empty, so none can still come
+        wait_until(lambda: "0 messages" in dev.cmd("show queue"), 30, "device queue empty",
+                   detail=lambda: dev.cmd("show queue"))
+        assert lanhub.files() == [], [m for m, _ in lanhub.messages()]
+        assert "delivery status notification" not in client.log(), client.log_tail()
+    finally:
+        dev.kill()
+        client.cleanup()
+        smarthost.cleanup()
+        sink.stop()
+        lanhub.stop()
