@@ -620,7 +620,9 @@ static void data_end(smtpd_session_t *s)
             end_transaction(s);
             return;
         }
-        /* The queue closed the transaction; abort is safe on it anyway. */
+        /* The queue closed the transaction whatever the outcome (queue.h):
+         * it is over, so the abort below must not end it a second time. */
+        s->txn_open = false;
         s_stats.rej_queue++;
         id = queue_reply(rc);
         break;
