@@ -110,9 +110,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int bare_lf_end = n && m[n - 1] == '\n' && (n < 2 || m[n - 2] != '\r');
     FUZZ_CHECK(c.consumed == w || bare_lf_end);
     FUZZ_CHECK(c.done || bare_lf_end);
-    /* clean: no bare CR or LF, and every line on the wire (a stuffed dot and
-     * the CRLF included, the last one's added by the encoder) within
-     * SMTP_DATA_LINE_MAX */
+    /* clean: no bare CR or LF, and every line (its CRLF included, the last
+     * one's added by the encoder; not the dot stuffed for transparency, RFC
+     * 5321 4.5.3.1.6) within SMTP_DATA_LINE_MAX */
     int clean = 1;
     size_t ls = 0;   /* start of the current line */
     for (size_t i = 0; i <= n; i++) {
@@ -124,7 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t content = i - ls - (i < n ? 1u : 0u);   /* without the CR of CRLF */
             if (i == n && i == ls)
                 break;   /* nothing after the last CRLF */
-            if (content + (m[ls] == '.' ? 1u : 0u) + 2u > SMTP_DATA_LINE_MAX)
+            if (content + 2u > SMTP_DATA_LINE_MAX)
                 clean = 0;
             ls = i + 1;
         }
