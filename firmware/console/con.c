@@ -271,7 +271,7 @@ void con_async_printf(const char *fmt, ...)
     con_vformat("", true, fmt, ap);
     va_end(ap);
     /* during a command the prompt follows its output anyway */
-    if (started && !executing) {
+    if (started && !executing && more_fn == NULL) {
         con_prompt();
         if (!echo_off) {
             con_write(line, line_len);

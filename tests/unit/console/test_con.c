@@ -1002,6 +1002,8 @@ static void test_long_output_in_steps(void **state)
     feed("long\r");
     assert_true(con_busy());
     for (int guard = 0; guard < 1000 && (con_busy() || con_output_pending() > 0); guard++) {
+        if (guard == 3)
+            con_async_printf("a live event"); /* mid-listing: no prompt after it */
         con_poll();
         size_t got = con_output_read((uint8_t *)all + n, 1000); /* a slow UART */
         n += got;
@@ -1016,6 +1018,8 @@ static void test_long_output_in_steps(void **state)
     const char *end = strstr(all, "end of long\r\nmta> ");
     assert_non_null(end);
     assert_string_equal(end, "end of long\r\nmta> "); /* one prompt, at the very end */
+    assert_non_null(strstr(all, "a live event\r\n"));
+    assert_ptr_equal(strstr(all, "mta> "), end + strlen("end of long\r\n"));
     assert_int_equal(con_stats().dropped_bytes, 0);
 
     /* replayed from a configuration: runs to the end at once, no prompt */
